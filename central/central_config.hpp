@@ -1,0 +1,31 @@
+#pragma once
+// gridwatch-central configuration (YAML). docs/configuration.md documents
+// every key; config/central.example.yaml is a complete sample.
+#include <string>
+
+#include "common/config_reader.hpp"
+#include "common/mqtt_settings.hpp"
+
+namespace gridwatch::central {
+
+struct StoreSettings {
+  std::string backend = "sqlite";
+  std::string sqlite_path = "/var/lib/gridwatch/central.db";
+};
+
+struct CentralConfig {
+  std::string source_file;
+  std::string instance_id = "central-1";
+  std::string log_level = "info";
+  MqttSettings mqtt;  ///< client_id defaults to "gridwatch-{instance_id}"
+  /// Several central instances with the same group split the stream
+  /// through an MQTT v5 shared subscription ($share/{group}/...).
+  std::string shared_group = "gridwatch-central";
+  StoreSettings store;
+  int stats_log_interval_s = 60;
+};
+
+CentralConfig load_central_config(const std::string& path);
+CentralConfig parse_central_config(const std::string& yaml_text, const std::string& name);
+
+}  // namespace gridwatch::central

@@ -1,0 +1,62 @@
+#include "central/central_service.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "common/topics.hpp"
+
+namespace gridwatch::central {
+
+std::vector<std::string> central_subscriptions(const std::string& shared_group) {
+  std::vector<std::string> filters;
+  for (auto channel : {Channel::alert, Channel::status, Channel::telemetry}) {
+    filters.push_back(fmt::format("$share/{}/{}", shared_group, all_gateways_filter(channel)));
+  }
+  return filters;
+}
+
+CentralService::CentralService(boost::asio::io_context& io, CentralConfig config, Store& store)
+    : config_(std::move(config)), ingest_(store), stats_timer_(io) {
+  mqtt::Handlers handlers;
+  handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
+  client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
+  for (const auto& filter : central_subscriptions(config_.shared_group)) client_->subscribe(filter, 1);
+}
+
+CentralService::~CentralService() { stop(); }
+
+void CentralService::start() {
+  spdlog::info("central {} starting: broker {}, store {} ({})", config_.instance_id, config_.mqtt.broker,
+               config_.store.backend, config_.store.sqlite_path);
+  client_->start();
+  schedule_stats();
+}
+
+void CentralService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stats_timer_.cancel();
+  client_->stop(std::nullopt, 2000);
+  const auto& c = ingest_.counters();
+  spdlog::info("central stopped: {} received, {} incidents opened, {} duplicates, {} rejected", c.received,
+               c.incidents_opened, c.duplicates, c.rejected);
+}
+
+void CentralService::schedule_stats() {
+  stats_timer_.expires_after(std::chrono::seconds(config_.stats_log_interval_s));
+  stats_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    const auto& c = ingest_.counters();
+    spdlog::info("ingest: {} received, {} incidents opened, {} updated, {} duplicates, {} rejected, {} store failures",
+                 c.received, c.incidents_opened, c.incidents_updated, c.duplicates, c.rejected, c.store_failures);
+    const auto rejections = ingest_.take_rejection_summary();
+    if (!rejections.empty()) {
+      spdlog::warn("rejected in the last {} s: {}", config_.stats_log_interval_s, rejections);
+    }
+    schedule_stats();
+  });
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,39 @@
+#pragma once
+// The running aggregator: MQTT (persistent session, shared subscription)
+// -> Ingest -> Store, on one io_context, plus periodic counter logging.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "central/central_config.hpp"
+#include "central/ingest.hpp"
+#include "central/store.hpp"
+#include "common/mqtt/mqtt_client.hpp"
+
+namespace gridwatch::central {
+
+class CentralService {
+ public:
+  CentralService(boost::asio::io_context& io, CentralConfig config, Store& store);
+  ~CentralService();
+  CentralService(const CentralService&) = delete;
+  CentralService& operator=(const CentralService&) = delete;
+
+  void start();
+  void stop();
+
+ private:
+  void schedule_stats();
+
+  CentralConfig config_;
+  Ingest ingest_;
+  std::unique_ptr<mqtt::Client> client_;
+  boost::asio::steady_timer stats_timer_;
+  bool stopped_ = false;
+};
+
+/// The subscriptions central needs: alerts, status and telemetry of every
+/// gateway, through the shared group.
+std::vector<std::string> central_subscriptions(const std::string& shared_group);
+
+}  // namespace gridwatch::central

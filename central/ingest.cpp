@@ -1,0 +1,77 @@
+#include "central/ingest.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <variant>
+
+#include "common/wire.hpp"
+
+namespace gridwatch::central {
+
+Ingest::Ingest(Store& store) : store_(store) {}
+
+void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
+  counters_.received += 1;
+  auto decoded = decode_message(message.topic, message.payload);
+  if (!decoded.ok()) {
+    const bool topic_problem = !decoded.errors.empty() && decoded.errors.front().field == "topic";
+    reject(topic_problem ? "bad topic" : "invalid payload",
+           fmt::format("{}: {}", message.topic, join_errors(decoded.errors)));
+    return;
+  }
+  try {
+    std::visit(
+        [&](const auto& body) {
+          using Body = std::decay_t<decltype(body)>;
+          if constexpr (std::is_same_v<Body, Alert>) {
+            switch (store_.record_alert(body, message.payload, received_ms)) {
+              case AlertOutcome::opened_incident:
+                counters_.incidents_opened += 1;
+                spdlog::info("incident opened: {} {} from {} ({})", to_string(body.kind), to_string(body.severity),
+                             body.gateway_id, body.alert_id);
+                break;
+              case AlertOutcome::updated_incident:
+                counters_.incidents_updated += 1;
+                break;
+              case AlertOutcome::duplicate:
+                counters_.duplicates += 1;
+                break;
+            }
+          } else if constexpr (std::is_same_v<Body, Status>) {
+            store_.record_status(body, received_ms);
+            counters_.statuses += 1;
+            spdlog::info("gateway {} is {} (boot {})", body.gateway_id, to_string(body.state), body.boot_id);
+          } else {
+            store_.record_telemetry(body, message.payload, received_ms);
+            counters_.telemetry += 1;
+          }
+        },
+        decoded.value->body);
+  } catch (const std::exception& error) {
+    counters_.store_failures += 1;
+    spdlog::error("store: cannot record message from {}: {}", message.topic, error.what());
+  }
+}
+
+void Ingest::reject(const std::string& reason, const std::string& example) {
+  counters_.rejected += 1;
+  rejections_[reason] += 1;
+  last_rejection_ = example;
+  spdlog::debug("rejected ({}): {}", reason, example);
+}
+
+std::string Ingest::take_rejection_summary() {
+  if (rejections_.empty()) return {};
+  std::string parts;
+  for (const auto& [reason, count] : rejections_) {
+    if (!parts.empty()) parts += ", ";
+    parts += fmt::format("{} {}", count, reason);
+  }
+  auto summary = fmt::format("{}; latest: {}", parts, last_rejection_);
+  rejections_.clear();
+  return summary;
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,45 @@
+#pragma once
+// Turns broker messages into store writes. Never throws: a bad message or
+// a failed write is counted, summarised in the periodic log line, and the
+// next message is handled as usual.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "central/store.hpp"
+#include "common/mqtt/mqtt_client.hpp"
+
+namespace gridwatch::central {
+
+struct IngestCounters {
+  std::uint64_t received = 0;
+  std::uint64_t incidents_opened = 0;
+  std::uint64_t incidents_updated = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t statuses = 0;
+  std::uint64_t telemetry = 0;
+  std::uint64_t rejected = 0;       ///< invalid topic or payload
+  std::uint64_t store_failures = 0; ///< valid but not stored
+};
+
+class Ingest {
+ public:
+  explicit Ingest(Store& store);
+
+  void handle(const mqtt::Message& message, EpochMs received_ms);
+
+  const IngestCounters& counters() const { return counters_; }
+  /// Rejections since the last call, by reason, with the latest example;
+  /// empty when there were none. Resets the per-interval tallies.
+  std::string take_rejection_summary();
+
+ private:
+  void reject(const std::string& reason, const std::string& example);
+
+  Store& store_;
+  IngestCounters counters_;
+  std::map<std::string, std::uint64_t> rejections_;
+  std::string last_rejection_;
+};
+
+}  // namespace gridwatch::central

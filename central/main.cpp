@@ -1,0 +1,136 @@
+// gridwatch-central: turns gateway alerts into dispatch events (incidents).
+//
+//   gridwatch-central [--config FILE]            run the aggregator
+//   gridwatch-central --check-config             validate and exit
+//   gridwatch-central events [--json] [--limit]  list incidents, newest first
+//
+// Exit codes: 0 success; 1 runtime failure (store or broker setup);
+// 2 invalid command line or configuration.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "central/central_config.hpp"
+#include "central/central_service.hpp"
+#include "central/sqlite_store.hpp"
+#include "common/logging.hpp"
+#include "common/time.hpp"
+
+namespace {
+
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+int run_service(const gridwatch::central::CentralConfig& config) {
+  gridwatch::central::SqliteStore store(config.store.sqlite_path);
+  boost::asio::io_context io;
+  gridwatch::central::CentralService service(io, config, store);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    spdlog::info("received signal {}, shutting down", signal_number);
+    service.stop();
+    io.stop();
+  });
+  service.start();
+  io.run();
+  return 0;
+}
+
+nlohmann::json to_json(const gridwatch::central::IncidentRecord& incident) {
+  nlohmann::json out{{"id", incident.id},
+                     {"episode_id", incident.episode_id},
+                     {"gateway_id", incident.gateway_id},
+                     {"kind", incident.kind},
+                     {"severity", incident.severity},
+                     {"urgency", incident.urgency},
+                     {"certainty", incident.certainty},
+                     {"confidence", incident.confidence},
+                     {"state", incident.state},
+                     {"detected_at_ms", incident.detected_at_ms},
+                     {"created_ms", incident.created_ms},
+                     {"updated_ms", incident.updated_ms},
+                     {"episode_ended_ms", nullptr},
+                     {"lat", incident.lat},
+                     {"lon", incident.lon},
+                     {"camera", incident.camera},
+                     {"zone", incident.zone},
+                     {"sensor", incident.sensor},
+                     {"summary", incident.summary},
+                     {"alert_count", incident.alert_count}};
+  if (incident.episode_ended_ms) out["episode_ended_ms"] = *incident.episode_ended_ms;
+  return out;
+}
+
+int list_events(const gridwatch::central::CentralConfig& config, bool as_json, std::size_t limit) {
+  gridwatch::central::SqliteStore store(config.store.sqlite_path, gridwatch::central::SqliteStore::Access::read_only);
+  const auto incidents = store.incidents({limit, std::nullopt});
+  if (as_json) {
+    auto list = nlohmann::json::array();
+    for (const auto& incident : incidents) list.push_back(to_json(incident));
+    std::cout << list.dump(2) << '\n';
+    return 0;
+  }
+  if (incidents.empty()) {
+    std::cout << "no dispatch events yet\n";
+    return 0;
+  }
+  for (const auto& incident : incidents) {
+    std::cout << '#' << incident.id << "  " << gridwatch::format_utc(incident.detected_at_ms) << "  " << incident.kind
+              << '/' << incident.severity << "  " << incident.state << "  gateway " << incident.gateway_id
+              << (incident.sensor.empty() ? "" : " sensor " + incident.sensor)
+              << (incident.camera.empty() ? "" : " camera " + incident.camera) << "  alerts " << incident.alert_count
+              << (incident.episode_ended_ms ? "  (episode ended)" : "") << "\n    " << incident.summary << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"GridWatch central aggregator: turns gateway alerts into dispatch events."};
+  std::string config_path = "/etc/gridwatch/central.yaml";
+  bool check_only = false;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "central configuration file (YAML)")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the configuration, print every problem, and exit");
+  app.add_option("--log-level", log_level, "override log_level: trace, debug, info, warn, error");
+  app.set_version_flag("--version", std::string(GRIDWATCH_VERSION));
+  app.require_subcommand(0, 1);
+  auto* events = app.add_subcommand("events", "list dispatch events (incidents), newest first");
+  bool as_json = false;
+  std::size_t limit = 50;
+  events->add_flag("--json", as_json, "print JSON instead of text");
+  events->add_option("--limit", limit, "how many to list")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kExitUsage;
+  }
+
+  gridwatch::central::CentralConfig config;
+  try {
+    config = gridwatch::central::load_central_config(config_path);
+  } catch (const gridwatch::ConfigInvalid& invalid) {
+    std::cerr << invalid.errors().to_string() << config_path << ": " << invalid.errors().size()
+              << " problem(s); see docs/configuration.md\n";
+    return kExitUsage;
+  }
+  if (check_only) {
+    std::cout << config_path << ": OK (instance " << config.instance_id << ")\n";
+    return 0;
+  }
+  gridwatch::setup_logging("central", log_level.empty() ? config.log_level : log_level);
+  try {
+    if (events->parsed()) return list_events(config, as_json, limit);
+    return run_service(config);
+  } catch (const std::exception& error) {
+    spdlog::critical("gridwatch-central cannot run: {}", error.what());
+    return kExitRuntime;
+  }
+}

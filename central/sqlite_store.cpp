@@ -1,0 +1,250 @@
+#include "central/sqlite_store.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "central/core/incident_rules.hpp"
+
+namespace gridwatch::central {
+namespace {
+
+// Versioned migrations: entry i brings the schema from version i to i+1.
+// Never edit an entry once released; append a new one.
+constexpr std::array<const char*, 1> kMigrations{
+    R"sql(
+CREATE TABLE alerts(
+  alert_id TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL,
+  episode_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  detected_at_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  incident_id INTEGER,
+  payload TEXT NOT NULL);
+CREATE INDEX alerts_by_episode ON alerts(episode_id);
+CREATE TABLE incidents(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  episode_id TEXT NOT NULL UNIQUE,
+  gateway_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  state TEXT NOT NULL,
+  detected_at_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  episode_ended_ms INTEGER,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  camera TEXT NOT NULL DEFAULT '',
+  zone TEXT NOT NULL DEFAULT '',
+  sensor TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '',
+  alert_count INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX incidents_by_gateway ON incidents(gateway_id, id);
+CREATE TABLE gateways(
+  gateway_id TEXT PRIMARY KEY,
+  presence TEXT NOT NULL DEFAULT 'unknown',
+  boot_id TEXT NOT NULL DEFAULT '',
+  version TEXT NOT NULL DEFAULT '',
+  last_seen_ms INTEGER NOT NULL DEFAULT 0,
+  telemetry TEXT NOT NULL DEFAULT '');
+)sql",
+};
+
+IncidentRecord read_incident(const sqlite::Statement& row) {
+  IncidentRecord out;
+  out.id = row.column_int64(0);
+  out.episode_id = row.column_text(1);
+  out.gateway_id = row.column_text(2);
+  out.kind = row.column_text(3);
+  out.severity = row.column_text(4);
+  out.urgency = row.column_text(5);
+  out.certainty = row.column_text(6);
+  out.confidence = row.column_double(7);
+  out.state = row.column_text(8);
+  out.detected_at_ms = row.column_int64(9);
+  out.created_ms = row.column_int64(10);
+  out.updated_ms = row.column_int64(11);
+  if (!row.column_is_null(12)) out.episode_ended_ms = row.column_int64(12);
+  out.lat = row.column_double(13);
+  out.lon = row.column_double(14);
+  out.camera = row.column_text(15);
+  out.zone = row.column_text(16);
+  out.sensor = row.column_text(17);
+  out.summary = row.column_text(18);
+  out.alert_count = row.column_int64(19);
+  return out;
+}
+
+constexpr const char* kIncidentColumns =
+    "id, episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, detected_at_ms, "
+    "created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, alert_count";
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, Access access)
+    : db_(path, access == Access::read_only ? sqlite::Database::Mode::read_only
+                                            : sqlite::Database::Mode::read_write_create) {
+  if (access == Access::read_only) return;
+  db_.query_text("PRAGMA journal_mode=WAL");
+  // NORMAL in WAL mode: a commit survives a crash or SIGKILL of central
+  // (the OS has the WAL pages); only a power cut of the server can lose
+  // the last commits, and the gateways' outboxes still hold those alerts
+  // until the broker acknowledged them. docs/outbox.md discusses this.
+  db_.exec("PRAGMA synchronous=NORMAL");
+  migrate();
+}
+
+int SqliteStore::schema_version() { return std::stoi(db_.query_text("PRAGMA user_version").value_or("0")); }
+
+void SqliteStore::migrate() {
+  const int current = schema_version();
+  if (current > static_cast<int>(kMigrations.size())) {
+    throw std::runtime_error(fmt::format("{} has schema version {}, newer than this build's {}", db_.path(), current,
+                                         kMigrations.size()));
+  }
+  for (auto version = static_cast<std::size_t>(current); version < kMigrations.size(); ++version) {
+    sqlite::Transaction transaction(db_);
+    db_.exec(kMigrations[version]);
+    db_.exec(fmt::format("PRAGMA user_version={}", version + 1));
+    transaction.commit();
+  }
+}
+
+AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) {
+  sqlite::Transaction transaction(db_);
+  auto insert = db_.prepare(
+      "INSERT OR IGNORE INTO alerts(alert_id, gateway_id, episode_id, seq, phase, kind, severity, confidence, "
+      "detected_at_ms, received_ms, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  insert.bind(1, alert.alert_id)
+      .bind(2, alert.gateway_id)
+      .bind(3, alert.episode_id)
+      .bind(4, static_cast<std::int64_t>(alert.seq))
+      .bind(5, to_string(alert.phase))
+      .bind(6, to_string(alert.kind))
+      .bind(7, to_string(alert.severity))
+      .bind(8, alert.confidence)
+      .bind(9, alert.detected_at_ms)
+      .bind(10, received_ms)
+      .bind(11, payload)
+      .run();
+  if (db_.changes() == 0) return AlertOutcome::duplicate;  // rollback: nothing written
+
+  std::optional<EpisodeIncident> existing;
+  Severity existing_severity = Severity::unknown;
+  {
+    auto find = db_.prepare("SELECT id, episode_ended_ms IS NOT NULL, severity FROM incidents WHERE episode_id = ?");
+    find.bind(1, alert.episode_id);
+    if (find.step()) {
+      existing = EpisodeIncident{find.column_int64(0), find.column_int64(1) != 0};
+      existing_severity = severity_from_string(find.column_text(2)).value_or(Severity::unknown);
+    }
+  }
+  const auto action = decide(alert, existing);
+  std::int64_t incident_id = existing ? existing->incident_id : 0;
+  if (action == IncidentAction::open) {
+    const auto cap = classify(alert);
+    auto statement = db_.prepare(
+        "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
+        "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary) "
+        "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,?)");
+    statement.bind(1, alert.episode_id)
+        .bind(2, alert.gateway_id)
+        .bind(3, to_string(alert.kind))
+        .bind(4, to_string(alert.severity))
+        .bind(5, cap.urgency)
+        .bind(6, cap.certainty)
+        .bind(7, alert.confidence)
+        .bind(8, alert.detected_at_ms)
+        .bind(9, received_ms)
+        .bind(10, received_ms);
+    if (alert.phase == Phase::end) {
+      statement.bind(11, alert.detected_at_ms);
+    } else {
+      statement.bind_null(11);
+    }
+    statement.bind(12, alert.location.lat)
+        .bind(13, alert.location.lon)
+        .bind(14, alert.location.camera.value_or(""))
+        .bind(15, alert.location.zone.value_or(""))
+        .bind(16, alert.location.sensor.value_or(""))
+        .bind(17, alert.summary)
+        .run();
+    incident_id = db_.last_insert_rowid();
+  } else {
+    const auto severity = max_severity(existing_severity, alert.severity);
+    auto update = db_.prepare(
+        "UPDATE incidents SET updated_ms = ?, alert_count = alert_count + 1, severity = ?, "
+        "confidence = max(confidence, ?), summary = CASE WHEN ? = '' THEN summary ELSE ? END, "
+        "episode_ended_ms = CASE WHEN ? THEN ? ELSE episode_ended_ms END WHERE id = ?");
+    update.bind(1, received_ms)
+        .bind(2, to_string(severity))
+        .bind(3, alert.confidence)
+        .bind(4, alert.summary)
+        .bind(5, alert.summary)
+        .bind(6, action == IncidentAction::end_episode ? 1 : 0)
+        .bind(7, alert.detected_at_ms)
+        .bind(8, incident_id)
+        .run();
+  }
+  db_.prepare("UPDATE alerts SET incident_id = ? WHERE alert_id = ?").bind(1, incident_id).bind(2, alert.alert_id).run();
+  transaction.commit();
+  return action == IncidentAction::open ? AlertOutcome::opened_incident : AlertOutcome::updated_incident;
+}
+
+void SqliteStore::record_status(const Status& status, EpochMs received_ms) {
+  db_.prepare(
+         "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms) VALUES(?,?,?,?,?) "
+         "ON CONFLICT(gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
+         "version = excluded.version, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)")
+      .bind(1, status.gateway_id)
+      .bind(2, to_string(status.state))
+      .bind(3, status.boot_id)
+      .bind(4, status.version)
+      .bind(5, received_ms)
+      .run();
+}
+
+void SqliteStore::record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) {
+  db_.prepare(
+         "INSERT INTO gateways(gateway_id, boot_id, last_seen_ms, telemetry) VALUES(?,?,?,?) "
+         "ON CONFLICT(gateway_id) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
+         "telemetry = excluded.telemetry")
+      .bind(1, telemetry.gateway_id)
+      .bind(2, telemetry.boot_id)
+      .bind(3, received_ms)
+      .bind(4, payload)
+      .run();
+}
+
+std::vector<IncidentRecord> SqliteStore::incidents(const IncidentQuery& query) {
+  std::vector<IncidentRecord> out;
+  const std::string where = query.gateway_id ? " WHERE gateway_id = ?" : "";
+  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents{} ORDER BY id DESC LIMIT ?", kIncidentColumns, where));
+  int index = 1;
+  if (query.gateway_id) select.bind(index++, *query.gateway_id);
+  select.bind(index, static_cast<std::int64_t>(query.limit));
+  while (select.step()) out.push_back(read_incident(select));
+  return out;
+}
+
+std::vector<GatewayRecord> SqliteStore::gateways() {
+  std::vector<GatewayRecord> out;
+  auto select = db_.prepare(
+      "SELECT gateway_id, presence, boot_id, version, last_seen_ms, telemetry FROM gateways ORDER BY gateway_id");
+  while (select.step()) {
+    out.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_text(3),
+                   select.column_int64(4), select.column_text(5)});
+  }
+  return out;
+}
+
+}  // namespace gridwatch::central

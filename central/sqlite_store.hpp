@@ -1,0 +1,30 @@
+#pragma once
+#include <memory>
+#include <string>
+
+#include "central/store.hpp"
+#include "common/sqlite/sqlite.hpp"
+
+namespace gridwatch::central {
+
+/// The embedded store: one SQLite file in WAL mode, schema migrated on open
+/// (PRAGMA user_version holds the applied version).
+class SqliteStore final : public Store {
+ public:
+  enum class Access { read_write, read_only };
+  explicit SqliteStore(const std::string& path, Access access = Access::read_write);
+
+  AlertOutcome record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) override;
+  void record_status(const Status& status, EpochMs received_ms) override;
+  void record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) override;
+  std::vector<IncidentRecord> incidents(const IncidentQuery& query) override;
+  std::vector<GatewayRecord> gateways() override;
+
+  int schema_version();
+
+ private:
+  void migrate();
+  sqlite::Database db_;
+};
+
+}  // namespace gridwatch::central

@@ -1,0 +1,72 @@
+#pragma once
+// Central's persistent store behind one interface: SQLite is the embedded
+// default; PostgreSQL (several central instances) implements the same.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.hpp"
+#include "common/wire.hpp"
+
+namespace gridwatch::central {
+
+/// An incident: the dispatch event staff act on, one per alert episode.
+struct IncidentRecord {
+  std::int64_t id = 0;
+  std::string episode_id;
+  std::string gateway_id;
+  std::string kind;
+  std::string severity;
+  std::string urgency;
+  std::string certainty;
+  double confidence = 0;
+  std::string state;              ///< "new" until dispatch workflow moves it on
+  EpochMs detected_at_ms = 0;     ///< the gateway's detection time of the first alert
+  EpochMs created_ms = 0;         ///< when central committed the incident
+  EpochMs updated_ms = 0;
+  std::optional<EpochMs> episode_ended_ms;
+  double lat = 0;
+  double lon = 0;
+  std::string camera;
+  std::string zone;
+  std::string sensor;
+  std::string summary;
+  std::int64_t alert_count = 0;
+};
+
+struct GatewayRecord {
+  std::string gateway_id;
+  std::string presence;  ///< "online", "offline"
+  std::string boot_id;
+  std::string version;
+  EpochMs last_seen_ms = 0;
+  std::string telemetry_json;  ///< last telemetry payload as received
+};
+
+enum class AlertOutcome {
+  opened_incident,
+  updated_incident,
+  duplicate,  ///< this alert id was stored before: nothing changed
+};
+
+struct IncidentQuery {
+  std::size_t limit = 100;
+  std::optional<std::string> gateway_id;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  /// Stores the alert and applies it to its incident, atomically.
+  /// Idempotent by alert id. Throws on storage failure.
+  virtual AlertOutcome record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) = 0;
+  virtual void record_status(const Status& status, EpochMs received_ms) = 0;
+  virtual void record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) = 0;
+  /// Newest first.
+  virtual std::vector<IncidentRecord> incidents(const IncidentQuery& query) = 0;
+  virtual std::vector<GatewayRecord> gateways() = 0;
+};
+
+}  // namespace gridwatch::central

@@ -1,0 +1,311 @@
+// Paho C++ adapter for gridwatch::mqtt::Client.
+//
+// Threading: Paho invokes callbacks and action listeners on its own
+// threads. Each one only posts a closure onto the io_context; all state
+// below (pending deliveries, subscriptions, backoff) is touched on the
+// io_context thread alone. Closures hold a weak_ptr so a late Paho
+// callback after destruction does nothing.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <mqtt/async_client.h>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/backoff.hpp"
+#include "common/mqtt/mqtt_client.hpp"
+
+namespace gridwatch::mqtt {
+namespace {
+
+namespace asio = boost::asio;
+
+class PahoSession;
+
+// Forwards Paho action results (connect, publish) to the session.
+class ActionListener final : public ::mqtt::iaction_listener {
+ public:
+  using Callback = std::function<void(const ::mqtt::token&, bool ok)>;
+  explicit ActionListener(Callback callback) : callback_(std::move(callback)) {}
+  void on_success(const ::mqtt::token& token) override { callback_(token, true); }
+  void on_failure(const ::mqtt::token& token) override { callback_(token, false); }
+
+ private:
+  Callback callback_;
+};
+
+class PahoSession : public std::enable_shared_from_this<PahoSession> {
+ public:
+  PahoSession(asio::io_context& io, Options options, Handlers handlers)
+      : io_(io),
+        options_(std::move(options)),
+        handlers_(std::move(handlers)),
+        reconnect_timer_(io),
+        backoff_(options_.reconnect_min_ms, options_.reconnect_max_ms, std::random_device{}()),
+        connect_listener_([this](const ::mqtt::token& token, bool ok) { on_connect_result(token, ok); }),
+        publish_listener_([this](const ::mqtt::token& token, bool ok) { on_publish_result(token, ok); }),
+        client_(options_.server_uri, options_.client_id, ::mqtt::create_options(MQTTVERSION_5), nullptr) {}
+
+  // Paho callbacks are installed after construction because they need
+  // weak_from_this().
+  void install_callbacks() {
+    std::weak_ptr<PahoSession> weak = weak_from_this();
+    client_.set_connection_lost_handler([weak](const std::string& cause) {
+      if (auto self = weak.lock()) self->post([self, cause] { self->handle_lost(cause.empty() ? "connection lost" : cause); });
+    });
+    client_.set_disconnected_handler([weak](const ::mqtt::properties&, ::mqtt::ReasonCode reason) {
+      if (auto self = weak.lock()) {
+        self->post([self, reason] { self->handle_lost("broker sent DISCONNECT, reason " + std::to_string(int(reason))); });
+      }
+    });
+    client_.set_message_callback([weak](::mqtt::const_message_ptr message) {
+      auto self = weak.lock();
+      if (!self || !message) return;
+      Message copy{message->get_topic(), message->to_string(), message->get_qos(), message->is_retained()};
+      self->post([self, copy = std::move(copy)]() mutable {
+        if (!self->stopping_ && self->handlers_.on_message) self->handlers_.on_message(std::move(copy));
+      });
+    });
+  }
+
+  void start() {
+    stopping_ = false;
+    attempt_connect();
+  }
+
+  void stop(std::optional<Message> final_message, int timeout_ms) {
+    if (stopping_) return;
+    stopping_ = true;
+    reconnect_timer_.cancel();
+    const auto timeout = std::chrono::milliseconds(timeout_ms);
+    try {
+      if (client_.is_connected()) {
+        if (final_message) {
+          auto token = client_.publish(::mqtt::make_message(final_message->topic, final_message->payload,
+                                                            final_message->qos, final_message->retain));
+          token->wait_for(timeout);
+        }
+        client_.disconnect(static_cast<int>(timeout_ms))->wait_for(timeout);
+      }
+    } catch (const ::mqtt::exception& error) {
+      spdlog::warn("mqtt: clean disconnect failed: {}", error.what());
+    }
+    connected_ = false;
+    fail_pending();
+  }
+
+  bool connected() const { return connected_; }
+
+  bool publish(const Message& message, DeliveryHandler done) {
+    if (!connected_ || stopping_) return false;
+    const std::uint64_t id = next_delivery_id_++;
+    pending_.emplace(id, std::move(done));
+    try {
+      auto paho_message = ::mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
+      // The delivery id travels as Paho's user context: no allocation to
+      // leak if Paho never reports back.
+      client_.publish(paho_message, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)), publish_listener_);
+      return true;
+    } catch (const ::mqtt::exception& error) {
+      pending_.erase(id);
+      spdlog::debug("mqtt: publish to {} refused: {}", message.topic, error.what());
+      return false;
+    }
+  }
+
+  void subscribe(const std::string& filter, int qos) {
+    subscriptions_.emplace_back(filter, qos);
+    if (connected_) send_subscribe(filter, qos);
+  }
+
+ private:
+  template <typename Fn>
+  void post(Fn&& fn) {
+    asio::post(io_, std::forward<Fn>(fn));
+  }
+
+  ::mqtt::connect_options build_connect_options() const {
+    ::mqtt::connect_options_builder builder;
+    // mqtt_version() resets clean-start, so it must come first.
+    builder.mqtt_version(MQTTVERSION_5)
+        .clean_start(options_.clean_start)
+        .keep_alive_interval(std::chrono::seconds(options_.keepalive_s))
+        .connect_timeout(std::chrono::seconds(10))
+        .automatic_reconnect(false)
+        .max_inflight(options_.max_inflight)
+        .properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_property()}});
+    if (options_.will) {
+      builder.will(::mqtt::message(options_.will->topic, options_.will->payload, options_.will->qos,
+                                   options_.will->retain));
+    }
+    if (!options_.username.empty()) builder.user_name(options_.username);
+    if (options_.tls) {
+      ::mqtt::ssl_options_builder ssl;
+      ssl.trust_store(options_.tls->ca_file).enable_server_cert_auth(true).verify(true);
+      if (!options_.tls->cert_file.empty()) ssl.key_store(options_.tls->cert_file);
+      if (!options_.tls->key_file.empty()) ssl.private_key(options_.tls->key_file);
+      ssl.error_handler([](const std::string& message) { spdlog::warn("mqtt: TLS: {}", message); });
+      builder.ssl(ssl.finalize());
+    }
+    return builder.finalize();
+  }
+
+  // Paho takes the expiry as int32_t; 0xFFFFFFFF ("never") does not fit.
+  std::int32_t session_expiry_property() const {
+    return static_cast<std::int32_t>(std::min<std::uint32_t>(options_.session_expiry_s, INT32_MAX));
+  }
+
+  void attempt_connect() {
+    if (stopping_) return;
+    try {
+      client_.connect(build_connect_options(), nullptr, connect_listener_);
+    } catch (const ::mqtt::exception& error) {
+      handle_lost(std::string("connect refused: ") + error.what());
+    }
+  }
+
+  // Paho thread.
+  void on_connect_result(const ::mqtt::token& token, bool ok) {
+    bool session_present = false;
+    std::string reason;
+    if (ok) {
+      try {
+        session_present = token.get_connect_response().is_session_present();
+      } catch (const ::mqtt::exception&) {
+      }
+    } else {
+      reason = "connect failed (rc " + std::to_string(token.get_return_code()) + ", reason " +
+               std::to_string(int(token.get_reason_code())) + ")";
+    }
+    std::weak_ptr<PahoSession> weak = weak_from_this();
+    post([weak, ok, session_present, reason] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (ok) {
+        self->handle_connected(session_present);
+      } else {
+        self->handle_lost(reason);
+      }
+    });
+  }
+
+  // Paho thread.
+  void on_publish_result(const ::mqtt::token& token, bool ok) {
+    const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(token.get_user_context()));
+    std::weak_ptr<PahoSession> weak = weak_from_this();
+    post([weak, id, ok] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = self->pending_.find(id);
+      if (it == self->pending_.end()) return;  // already failed by a disconnect
+      auto done = std::move(it->second);
+      self->pending_.erase(it);
+      if (done) done(ok);
+    });
+  }
+
+  void handle_connected(bool session_present) {
+    if (stopping_) return;
+    connected_ = true;
+    backoff_.reset();
+    spdlog::info("mqtt: connected to {} as {} (session {})", options_.server_uri, options_.client_id,
+                 session_present ? "resumed" : "new");
+    for (const auto& [filter, qos] : subscriptions_) send_subscribe(filter, qos);
+    if (handlers_.on_connected) handlers_.on_connected(session_present);
+  }
+
+  void handle_lost(const std::string& reason) {
+    if (stopping_) return;
+    const bool was_connected = connected_.exchange(false);
+    // Outstanding publishes may never be acknowledged on this connection;
+    // report them undelivered so the owner re-sends from its own store.
+    fail_pending();
+    if (reconnect_scheduled_) return;
+    const auto delay = backoff_.next_delay_ms();
+    if (was_connected || backoff_.attempts() <= 1) {
+      spdlog::warn("mqtt: {}; retrying in {} ms", reason, delay);
+    } else {
+      spdlog::debug("mqtt: {}; retrying in {} ms", reason, delay);
+    }
+    if (handlers_.on_disconnected) handlers_.on_disconnected(reason);
+    reconnect_scheduled_ = true;
+    reconnect_timer_.expires_after(std::chrono::milliseconds(delay));
+    std::weak_ptr<PahoSession> weak = weak_from_this();
+    reconnect_timer_.async_wait([weak](const boost::system::error_code& error) {
+      auto self = weak.lock();
+      if (!self || error) return;
+      self->reconnect_scheduled_ = false;
+      self->attempt_connect();
+    });
+  }
+
+  void fail_pending() {
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (auto& [id, done] : pending) {
+      if (done) done(false);
+    }
+  }
+
+  void send_subscribe(const std::string& filter, int qos) {
+    try {
+      client_.subscribe(filter, qos);
+    } catch (const ::mqtt::exception& error) {
+      spdlog::warn("mqtt: subscribe {} failed: {}", filter, error.what());
+    }
+  }
+
+  asio::io_context& io_;
+  Options options_;
+  Handlers handlers_;
+  asio::steady_timer reconnect_timer_;
+  Backoff backoff_;
+  std::atomic<bool> connected_{false};
+  bool stopping_ = false;
+  bool reconnect_scheduled_ = false;
+  std::uint64_t next_delivery_id_ = 1;
+  std::unordered_map<std::uint64_t, DeliveryHandler> pending_;
+  std::vector<std::pair<std::string, int>> subscriptions_;
+  ActionListener connect_listener_;
+  ActionListener publish_listener_;
+  ::mqtt::async_client client_;  // last: destroyed first, before the listeners it calls
+};
+
+class PahoClient final : public Client {
+ public:
+  explicit PahoClient(std::shared_ptr<PahoSession> session) : session_(std::move(session)) {}
+  ~PahoClient() override { session_->stop(std::nullopt, 1000); }
+  PahoClient(const PahoClient&) = delete;
+  PahoClient& operator=(const PahoClient&) = delete;
+
+  void start() override { session_->start(); }
+  void stop(std::optional<Message> final_message, int timeout_ms) override {
+    session_->stop(std::move(final_message), timeout_ms);
+  }
+  bool connected() const override { return session_->connected(); }
+  bool publish(const Message& message, DeliveryHandler done) override {
+    return session_->publish(message, std::move(done));
+  }
+  void subscribe(const std::string& filter, int qos) override { session_->subscribe(filter, qos); }
+
+ private:
+  std::shared_ptr<PahoSession> session_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> make_paho_client(boost::asio::io_context& io, Options options, Handlers handlers) {
+  auto session = std::make_shared<PahoSession>(io, std::move(options), std::move(handlers));
+  session->install_callbacks();
+  return std::make_unique<PahoClient>(std::move(session));
+}
+
+}  // namespace gridwatch::mqtt

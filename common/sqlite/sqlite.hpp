@@ -1,0 +1,107 @@
+#pragma once
+// Thin RAII layer over the SQLite C API. Every failure throws SqliteError
+// carrying the extended result code, so callers can tell a corrupt file
+// from a full disk from a read-only mount.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace gridwatch::sqlite {
+
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, const std::string& what);
+  int code() const { return code_; }
+  /// The file is not a database or its structure is damaged.
+  bool is_corrupt() const;
+  bool is_disk_full() const;
+  bool is_read_only() const;
+
+ private:
+  int code_;
+};
+
+class Statement;
+
+class Database {
+ public:
+  enum class Mode { read_write_create, read_only };
+
+  explicit Database(const std::string& path, Mode mode = Mode::read_write_create);
+  ~Database();
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const std::string& sql);
+  Statement prepare(std::string_view sql);
+  std::int64_t last_insert_rowid() const;
+  int changes() const;
+  /// Runs PRAGMA quick_check; returns "ok" or the first problem found.
+  std::string quick_check();
+  /// Single-value query helper, e.g. "PRAGMA journal_mode".
+  std::optional<std::string> query_text(std::string_view sql);
+  sqlite3* handle() const { return db_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
+
+  /// Steps once; true when a row is available.
+  bool step();
+  /// Steps to completion, for statements that return no rows.
+  void run();
+  void reset();
+
+  // Columns are 0-based, as in SQLite.
+  std::int64_t column_int64(int index) const;
+  double column_double(int index) const;
+  std::string column_text(int index) const;
+  std::string column_blob(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() was called.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace gridwatch::sqlite

@@ -1,0 +1,131 @@
+#pragma once
+// Wire contract v1: the JSON payloads gateways and central exchange.
+// docs/protocol.md is the human description; this file is the truth.
+//
+// Decoding is strict: unknown fields, wrong types, out-of-range values and
+// unknown schema versions are rejected with one FieldError per problem.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/field_error.hpp"
+#include "common/time.hpp"
+#include "common/topics.hpp"
+
+namespace gridwatch {
+
+inline constexpr int kSchemaVersion = 1;
+/// Largest alert, status or telemetry payload accepted (bytes).
+inline constexpr std::size_t kMaxPayloadBytes = 16 * 1024;
+/// Largest evidence payload accepted (bytes, base64 JPEG included).
+inline constexpr std::size_t kMaxEvidencePayloadBytes = 1024 * 1024;
+
+enum class AlertKind { smoke, fire, parking, tamper, sensor_fault, camera_fault };
+/// Episode lifecycle: one start, any number of updates, one end.
+enum class Phase { start, update, end };
+/// CAP 1.2 severity.
+enum class Severity { extreme, severe, moderate, minor, unknown };
+enum class PresenceState { online, offline };
+
+std::string_view to_string(AlertKind kind);
+std::string_view to_string(Phase phase);
+std::string_view to_string(Severity severity);
+std::string_view to_string(PresenceState state);
+std::optional<AlertKind> alert_kind_from_string(std::string_view text);
+std::optional<Phase> phase_from_string(std::string_view text);
+std::optional<Severity> severity_from_string(std::string_view text);
+
+struct Location {
+  double lat = 0;
+  double lon = 0;
+  std::optional<std::string> camera;  ///< camera id, for video alerts
+  std::optional<std::string> zone;    ///< zone id within the camera view
+  std::optional<std::string> sensor;  ///< sensor id, for sensor alerts
+};
+
+/// Normalised [x, y, w, h] in the camera frame, each in [0, 1].
+using Box = std::array<double, 4>;
+
+struct Alert {
+  std::string alert_id;    ///< "{gateway_id}:{outbox_epoch}:{seq}", unique and stable across retries
+  std::string gateway_id;
+  std::uint64_t seq = 0;   ///< per-gateway sequence, persisted in the outbox
+  std::string episode_id;  ///< shared by the start/update/end messages of one episode
+  Phase phase = Phase::start;
+  AlertKind kind = AlertKind::smoke;
+  Severity severity = Severity::unknown;
+  double confidence = 0;   ///< [0, 1]
+  EpochMs detected_at_ms = 0;  ///< when the detector decided, UTC ms
+  Location location;
+  std::optional<Box> box;
+  std::optional<double> value;       ///< sensor reading that triggered it
+  std::optional<std::string> unit;   ///< unit of `value`
+  std::vector<std::string> evidence; ///< evidence ids sent on the evidence channel
+  std::string summary;               ///< short human-readable text, <= 256 chars
+};
+
+struct Status {
+  std::string gateway_id;
+  PresenceState state = PresenceState::online;
+  std::string boot_id;   ///< random per process start: tells a restart from a reconnect
+  EpochMs ts_ms = 0;
+  std::string version;   ///< gateway software version
+};
+
+struct OutboxTelemetry {
+  std::map<std::string, std::uint64_t> depth;    ///< undelivered rows per priority name
+  std::map<std::string, std::uint64_t> dropped;  ///< rows dropped by the capacity policy since boot, per priority
+  std::int64_t oldest_undelivered_age_s = 0;     ///< 0 when empty
+  std::uint64_t stored_bytes = 0;
+  std::uint64_t quarantined_databases = 0;       ///< corrupt outboxes moved aside since boot
+  std::uint64_t store_errors = 0;                ///< failed writes (disk full, read-only) since boot
+};
+
+struct DeviceHealth {
+  std::string id;
+  std::string state;  ///< "ok", "fault", "offline"
+  std::string detail;
+};
+
+struct Telemetry {
+  std::string gateway_id;
+  std::string boot_id;
+  EpochMs ts_ms = 0;
+  std::int64_t uptime_s = 0;
+  OutboxTelemetry outbox;
+  std::vector<DeviceHealth> cameras;
+  std::vector<DeviceHealth> sensors;
+};
+
+std::string encode(const Alert& alert);
+std::string encode(const Status& status);
+std::string encode(const Telemetry& telemetry);
+
+template <typename T>
+struct Decoded {
+  std::optional<T> value;
+  FieldErrors errors;
+  bool ok() const { return value.has_value(); }
+};
+
+Decoded<Alert> decode_alert(std::string_view payload);
+Decoded<Status> decode_status(std::string_view payload);
+Decoded<Telemetry> decode_telemetry(std::string_view payload);
+
+/// A message received from the broker, decoded according to its topic.
+struct InboundMessage {
+  ParsedTopic topic;
+  std::variant<Alert, Status, Telemetry> body;
+};
+
+/// Parses the topic, decodes the payload for its channel, and checks that
+/// the payload's gateway_id is the topic's (a gateway may only speak for
+/// itself). Channels central does not consume are rejected.
+Decoded<InboundMessage> decode_message(std::string_view topic, std::string_view payload);
+
+}  // namespace gridwatch

@@ -1,0 +1,197 @@
+#include "edge/gateway.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "common/ids.hpp"
+#include "common/topics.hpp"
+
+namespace gridwatch::edge {
+namespace {
+
+OutboxLimits limits_from(const OutboxSettings& settings) {
+  return {settings.max_rows, settings.max_mib << 20, settings.max_age_h * 3'600'000};
+}
+
+}  // namespace
+
+Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      boot_id_(random_hex(8)),
+      started_ms_(wall_clock_ms()),
+      outbox_(config_.outbox_path(), limits_from(config_.outbox), started_ms_),
+      heartbeat_timer_(io) {
+  for (const auto& sensor : config_.sensors) {
+    ThresholdAlarmSettings alarm{sensor.alarm.raise, sensor.alarm.clear,
+                                 static_cast<std::int64_t>(sensor.alarm.min_duration_s * 1000)};
+    sensors_.emplace(sensor.id, SensorState{sensor, ThresholdAlarm(alarm), {}, "offline", "no reading yet", 0});
+  }
+
+  auto options = to_client_options(config_.mqtt);
+  const auto status_topic = make_topic(config_.gateway.id, Channel::status);
+  options.will = mqtt::Message{status_topic, encode(make_status(PresenceState::offline)), 1, true};
+
+  mqtt::Handlers handlers;
+  handlers.on_connected = [this, status_topic](bool) {
+    client_->publish({status_topic, encode(make_status(PresenceState::online)), 1, true}, nullptr);
+    uplink_->pump();
+  };
+  client_ = mqtt::make_paho_client(io_, std::move(options), std::move(handlers));
+  uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window);
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+  const auto stats = outbox_.stats();
+  spdlog::info("gateway {} starting: outbox {} holds {} undelivered message(s), epoch {}", config_.gateway.id,
+               config_.outbox_path(), stats.rows, outbox_.epoch());
+  client_->start();
+  for (const auto& sensor : config_.sensors) {
+    auto poller = std::make_unique<ModbusPoller>(sensor, [this](SensorReading reading) {
+      boost::asio::post(io_, [this, reading = std::move(reading)] { on_reading(reading); });
+    });
+    poller->start();
+    pollers_.push_back(std::move(poller));
+  }
+  schedule_heartbeat();
+}
+
+void Gateway::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& poller : pollers_) poller->stop();
+  heartbeat_timer_.cancel();
+  uplink_->flush_delivered();
+  // The client fails its pending deliveries into the uplink, so it must
+  // stop while the uplink is alive.
+  client_->stop(mqtt::Message{make_topic(config_.gateway.id, Channel::status),
+                              encode(make_status(PresenceState::offline)), 1, true},
+                2000);
+  uplink_->flush_delivered();
+  const auto stats = outbox_.stats();
+  spdlog::info("gateway stopped: {} delivered this run, {} message(s) left in the outbox",
+               uplink_->counters().delivered, stats.rows);
+}
+
+void Gateway::on_reading(const SensorReading& reading) {
+  if (stopped_) return;
+  auto found = sensors_.find(reading.sensor_id);
+  if (found == sensors_.end()) return;
+  auto& sensor = found->second;
+  if (!reading.value) {
+    sensor.read_errors += 1;
+    if (sensor.health != "offline") {
+      spdlog::warn("sensor {}: {}", reading.sensor_id, reading.error);
+    }
+    sensor.health = "offline";
+    sensor.detail = reading.error;
+    return;
+  }
+  if (sensor.health != "ok") spdlog::info("sensor {}: reading again ({:.2f} {})", reading.sensor_id, *reading.value, sensor.settings.unit);
+  sensor.health = "ok";
+  sensor.detail.clear();
+
+  const auto transition = sensor.alarm.update(reading.at_ms, *reading.value);
+  if (!transition) return;
+
+  Alert alert;
+  alert.gateway_id = config_.gateway.id;
+  alert.kind = AlertKind::smoke;
+  alert.severity = Severity::severe;
+  // One sensor alone: likely but unconfirmed (fusion with a camera raises it).
+  alert.confidence = 0.8;
+  alert.detected_at_ms = transition->at_ms;
+  alert.location = {config_.gateway.lat, config_.gateway.lon, std::nullopt, std::nullopt, sensor.settings.id};
+  if (!sensor.settings.camera.empty()) alert.location.camera = sensor.settings.camera;
+  alert.value = transition->value;
+  if (!sensor.settings.unit.empty()) alert.unit = sensor.settings.unit;
+  if (transition->kind == AlarmTransition::Kind::raised) {
+    alert.phase = Phase::start;
+    alert.summary = fmt::format("Smoke sensor {} reads {:.2f} {} (alarm level {:.2f})", sensor.settings.id,
+                                transition->value, sensor.settings.unit, sensor.settings.alarm.raise);
+    spdlog::warn("sensor {}: SMOKE ALARM at {:.2f} {}", sensor.settings.id, transition->value, sensor.settings.unit);
+  } else {
+    alert.phase = Phase::end;
+    alert.episode_id = sensor.open_episode;
+    alert.summary = fmt::format("Smoke sensor {} back to {:.2f} {} (peak {:.2f})", sensor.settings.id,
+                                transition->value, sensor.settings.unit, transition->peak);
+    spdlog::info("sensor {}: smoke alarm cleared at {:.2f} {}", sensor.settings.id, transition->value,
+                 sensor.settings.unit);
+  }
+  const bool starts_episode = alert.phase == Phase::start;
+  const auto alert_id = store_alert(std::move(alert));
+  // The start message's id names the episode for its update and end.
+  sensor.open_episode = starts_episode ? alert_id : std::string();
+}
+
+std::string Gateway::store_alert(Alert alert) {
+  const auto topic = make_topic(config_.gateway.id, Channel::alert);
+  std::string stored_payload;
+  const auto result = outbox_.append_sequenced(
+      priority_for(alert.kind), topic,
+      [&](std::uint64_t seq) {
+        alert.seq = seq;
+        alert.alert_id = fmt::format("{}:{}:{}", config_.gateway.id, outbox_.epoch(), seq);
+        if (alert.episode_id.empty()) alert.episode_id = alert.alert_id;
+        stored_payload = encode(alert);
+        return stored_payload;
+      },
+      wall_clock_ms());
+  if (result.status == AppendStatus::store_failed) {
+    // The store is unusable (disk full, read-only). Better a best-effort
+    // publish than silence; it is lost only if the uplink is down too.
+    const bool sent = client_->publish({topic, stored_payload, 1, false}, nullptr);
+    spdlog::error("alert {} could not be stored; {}", alert.alert_id,
+                  sent ? "published directly without a durable copy" : "uplink down too: alert LOST");
+    return alert.alert_id;
+  }
+  uplink_->pump();
+  return alert.alert_id;
+}
+
+Status Gateway::make_status(PresenceState state) const {
+  return Status{config_.gateway.id, state, boot_id_, wall_clock_ms(), GRIDWATCH_VERSION};
+}
+
+void Gateway::schedule_heartbeat() {
+  heartbeat_timer_.expires_after(std::chrono::seconds(config_.heartbeat_s));
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    send_heartbeat();
+    schedule_heartbeat();
+  });
+}
+
+void Gateway::send_heartbeat() {
+  const auto now = wall_clock_ms();
+  outbox_.expire(now);
+  const auto stats = outbox_.stats();
+  Telemetry telemetry;
+  telemetry.gateway_id = config_.gateway.id;
+  telemetry.boot_id = boot_id_;
+  telemetry.ts_ms = now;
+  telemetry.uptime_s = (now - started_ms_) / 1000;
+  for (auto priority : kAllPriorities) {
+    const auto p = static_cast<std::size_t>(priority);
+    telemetry.outbox.depth[std::string(to_string(priority))] = stats.depth[p];
+    telemetry.outbox.dropped[std::string(to_string(priority))] = stats.dropped[p];
+  }
+  telemetry.outbox.oldest_undelivered_age_s = stats.oldest_created_ms ? (now - *stats.oldest_created_ms) / 1000 : 0;
+  telemetry.outbox.stored_bytes = stats.bytes;
+  telemetry.outbox.quarantined_databases = stats.quarantined;
+  telemetry.outbox.store_errors = stats.store_errors;
+  for (const auto& [id, sensor] : sensors_) telemetry.sensors.push_back({id, sensor.health, sensor.detail});
+  outbox_.append(Priority::telemetry, make_topic(config_.gateway.id, Channel::telemetry), encode(telemetry), now);
+  const auto& counters = uplink_->counters();
+  spdlog::info("heartbeat: outbox {} row(s), oldest {} s; uplink {} published, {} delivered, {} retried; broker {}",
+               stats.rows, telemetry.outbox.oldest_undelivered_age_s, counters.published, counters.delivered,
+               counters.failed, client_->connected() ? "connected" : "DISCONNECTED");
+  uplink_->pump();
+}
+
+}  // namespace gridwatch::edge

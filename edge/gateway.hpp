@@ -1,0 +1,67 @@
+#pragma once
+// The running gateway: sensors -> alarm logic -> alerts -> outbox ->
+// uplink, plus presence (retained status with Last Will) and heartbeats.
+// Everything here runs on the one io_context; sensor threads post to it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/mqtt/mqtt_client.hpp"
+#include "common/wire.hpp"
+#include "edge/core/threshold_alarm.hpp"
+#include "edge/edge_config.hpp"
+#include "edge/modbus_poller.hpp"
+#include "edge/outbox.hpp"
+#include "edge/uplink.hpp"
+
+namespace gridwatch::edge {
+
+class Gateway {
+ public:
+  /// Opens the outbox (quarantining a corrupt one); throws if it cannot.
+  Gateway(boost::asio::io_context& io, EdgeConfig config);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  void start();
+  /// Stops sensors, flushes, publishes the retained "offline" status and
+  /// disconnects. Blocks for at most a few seconds.
+  void stop();
+
+  /// Entry point for readings, on the io_context thread.
+  void on_reading(const SensorReading& reading);
+
+ private:
+  struct SensorState {
+    SensorSettings settings;
+    ThresholdAlarm alarm;
+    std::string open_episode;   ///< episode id while the alarm is active
+    std::string health = "offline";
+    std::string detail = "no reading yet";
+    std::uint64_t read_errors = 0;
+  };
+
+  /// Stores (then uplinks) the alert; returns the alert id it was given.
+  std::string store_alert(Alert alert);
+  Status make_status(PresenceState state) const;
+  void send_heartbeat();
+  void schedule_heartbeat();
+
+  boost::asio::io_context& io_;
+  EdgeConfig config_;
+  std::string boot_id_;
+  EpochMs started_ms_;
+  Outbox outbox_;
+  std::map<std::string, SensorState> sensors_;
+  std::unique_ptr<mqtt::Client> client_;
+  std::unique_ptr<Uplink> uplink_;
+  std::vector<std::unique_ptr<ModbusPoller>> pollers_;
+  boost::asio::steady_timer heartbeat_timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace gridwatch::edge

@@ -1,0 +1,340 @@
+#include "edge/outbox.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "common/ids.hpp"
+
+namespace gridwatch::edge {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+std::string meta_key_dropped(std::size_t priority) { return fmt::format("dropped_{}", priority); }
+
+std::string compact_utc(EpochMs now_ms) {
+  auto text = format_utc(now_ms);  // 2026-11-22T03:04:05.678Z
+  std::string out;
+  for (char c : text.substr(0, 19)) {
+    if (c != '-' && c != ':') out += c;
+  }
+  return out + "Z";
+}
+
+}  // namespace
+
+Outbox::Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms) : path_(path), limits_(limits) {
+  open_or_quarantine(now_ms);
+}
+
+void Outbox::open_or_quarantine(EpochMs now_ms) {
+  std::string problem;
+  try {
+    db_ = std::make_unique<sqlite::Database>(path_);
+    const auto check = db_->quick_check();
+    if (check != "ok") {
+      problem = "integrity check failed: " + check.substr(0, check.find('\n', check.find('\n') + 1));
+    } else {
+      prepare_schema();
+      load_state();
+      return;
+    }
+  } catch (const sqlite::SqliteError& error) {
+    if (!error.is_corrupt()) throw;  // permissions, missing directory: not ours to "fix"
+    problem = error.what();
+  }
+
+  // The file is damaged. Keep it for a post-mortem, never delete it: it
+  // may still hold alerts someone can recover by hand.
+  db_.reset();
+  const auto target = fmt::format("{}.corrupt-{}", path_, compact_utc(now_ms));
+  std::error_code ignored;
+  std::filesystem::rename(path_, target, ignored);
+  // A stale WAL must not be replayed into the fresh database.
+  std::filesystem::rename(path_ + "-wal", target + "-wal", ignored);
+  std::filesystem::rename(path_ + "-shm", target + "-shm", ignored);
+  spdlog::error("outbox: {} is corrupt ({}); moved it to {} and started a fresh outbox", path_, problem, target);
+  quarantined_to_ = target;
+
+  db_ = std::make_unique<sqlite::Database>(path_);
+  prepare_schema();
+  db_->exec("INSERT INTO meta(key, value) VALUES('quarantined', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+  load_state();
+}
+
+void Outbox::prepare_schema() {
+  // WAL + synchronous=FULL: a commit returns only after the WAL is on
+  // stable storage, so an alert reported as stored survives power loss.
+  // NORMAL would be faster but may lose the last commits on power loss.
+  const auto mode = db_->query_text("PRAGMA journal_mode=WAL");
+  if (mode != "wal") spdlog::warn("outbox: journal_mode is {}, not wal", mode.value_or("?"));
+  db_->exec("PRAGMA synchronous=FULL");
+  const auto version = std::stoi(db_->query_text("PRAGMA user_version").value_or("0"));
+  if (version > kSchemaVersion) {
+    throw std::runtime_error(fmt::format("outbox {} has schema version {}, newer than this build's {}; refusing to "
+                                         "touch it (install the newer gridwatch-edge or move the file aside)",
+                                         path_, version, kSchemaVersion));
+  }
+  sqlite::Transaction transaction(*db_);
+  db_->exec(
+      "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS outbox("
+      "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  priority INTEGER NOT NULL CHECK(priority BETWEEN 0 AND 4),"
+      "  topic TEXT NOT NULL,"
+      "  payload BLOB NOT NULL,"
+      "  bytes INTEGER NOT NULL,"
+      "  created_ms INTEGER NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox(priority, id);");
+  db_->prepare("INSERT OR IGNORE INTO meta(key, value) VALUES('epoch', ?)").bind(1, random_hex(4)).run();
+  db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
+  transaction.commit();
+}
+
+void Outbox::load_state() {
+  const auto store_errors = stats_.store_errors;  // per process, not in the database
+  stats_ = OutboxStats{};
+  stats_.store_errors = store_errors;
+  auto meta = db_->prepare("SELECT key, value FROM meta");
+  while (meta.step()) {
+    const auto key = meta.column_text(0);
+    const auto value = meta.column_text(1);
+    if (key == "epoch") epoch_ = value;
+    if (key == "last_seq") last_seq_ = std::stoull(value);
+    if (key == "quarantined") stats_.quarantined = std::stoull(value);
+    for (std::size_t p = 0; p < kAllPriorities.size(); ++p) {
+      if (key == meta_key_dropped(p)) stats_.dropped[p] = std::stoull(value);
+    }
+  }
+  auto counts = db_->prepare("SELECT priority, count(*), coalesce(sum(bytes), 0) FROM outbox GROUP BY priority");
+  while (counts.step()) {
+    const auto p = static_cast<std::size_t>(counts.column_int64(0));
+    if (p >= kAllPriorities.size()) continue;
+    stats_.depth[p] = static_cast<std::uint64_t>(counts.column_int64(1));
+    stats_.rows += stats_.depth[p];
+    stats_.bytes += static_cast<std::uint64_t>(counts.column_int64(2));
+  }
+  auto oldest = db_->prepare("SELECT created_ms FROM outbox ORDER BY id LIMIT 1");
+  if (oldest.step()) stats_.oldest_created_ms = oldest.column_int64(0);
+}
+
+AppendResult Outbox::append_sequenced(Priority priority, const std::string& topic,
+                                      const std::function<std::string(std::uint64_t)>& build_payload,
+                                      EpochMs now_ms) {
+  return append_impl(priority, topic, &build_payload, nullptr, now_ms);
+}
+
+AppendResult Outbox::append(Priority priority, const std::string& topic, const std::string& payload, EpochMs now_ms) {
+  return append_impl(priority, topic, nullptr, &payload, now_ms);
+}
+
+AppendResult Outbox::append_impl(Priority priority, const std::string& topic,
+                                 const std::function<std::string(std::uint64_t)>* build_payload,
+                                 const std::string* payload, EpochMs now_ms) {
+  AppendResult result;
+  const std::uint64_t seq = build_payload != nullptr ? last_seq_ + 1 : 0;
+  const std::string built = build_payload != nullptr ? (*build_payload)(seq) : std::string();
+  const std::string& body = build_payload != nullptr ? built : *payload;
+  const auto bytes = static_cast<std::int64_t>(body.size() + topic.size());
+  const auto p = static_cast<std::size_t>(priority);
+  PerPriority evicted{};
+  try {
+    {
+      sqlite::Transaction transaction(*db_);
+      if (!make_room(priority, bytes, evicted)) {
+        // Roll back any evictions: the new row is the least valuable one.
+        result.status = AppendStatus::dropped_full;
+      } else {
+        db_->prepare("INSERT INTO outbox(priority, topic, payload, bytes, created_ms) VALUES(?, ?, ?, ?, ?)")
+            .bind(1, static_cast<int>(priority))
+            .bind(2, topic)
+            .bind_blob(3, body)
+            .bind(4, bytes)
+            .bind(5, now_ms)
+            .run();
+        result.row_id = db_->last_insert_rowid();
+        if (build_payload != nullptr) {
+          db_->prepare("INSERT INTO meta(key, value) VALUES('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = "
+                       "excluded.value")
+              .bind(1, std::to_string(seq))
+              .run();
+        }
+        add_drops(evicted);
+        transaction.commit();
+        result.status = AppendStatus::stored;
+      }
+    }
+    if (result.status == AppendStatus::dropped_full) {
+      PerPriority self{};
+      self[p] = 1;
+      sqlite::Transaction transaction(*db_);
+      add_drops(self);
+      transaction.commit();
+      spdlog::warn("outbox: full ({} rows, {} bytes); dropped a new {} message", stats_.rows, stats_.bytes,
+                   to_string(priority));
+      return result;
+    }
+  } catch (const sqlite::SqliteError& error) {
+    note_store_error(error);
+    result.status = AppendStatus::store_failed;
+    result.error = error.what();
+    // Counters may be ahead of the rolled-back database; reload them.
+    try {
+      load_state();
+    } catch (const sqlite::SqliteError&) {
+    }
+    return result;
+  }
+  if (build_payload != nullptr) last_seq_ = seq;
+  result.seq = seq;
+  for (std::size_t i = 0; i < kAllPriorities.size(); ++i) {
+    if (evicted[i] > 0) {
+      spdlog::warn("outbox: full; dropped {} oldest {} message(s) to store a new {} message", evicted[i],
+                   to_string(kAllPriorities[i]), to_string(priority));
+    }
+  }
+  stats_.depth[p] += 1;
+  stats_.rows += 1;
+  stats_.bytes += static_cast<std::uint64_t>(bytes);
+  if (!stats_.oldest_created_ms) stats_.oldest_created_ms = now_ms;
+  return result;
+}
+
+// Inside the caller's transaction: evicts the oldest rows of the lowest
+// priority that is not more important than `priority` until the new row
+// fits. Returns false when it cannot fit without evicting something more
+// important. Counters are updated by the caller after commit.
+bool Outbox::make_room(Priority priority, std::int64_t incoming_bytes, PerPriority& evicted) {
+  if (incoming_bytes > limits_.max_bytes) return false;
+  auto rows = static_cast<std::int64_t>(stats_.rows);
+  auto bytes = static_cast<std::int64_t>(stats_.bytes);
+  auto over = [&] { return rows + 1 > limits_.max_rows || bytes + incoming_bytes > limits_.max_bytes; };
+  if (!over()) return true;
+  for (auto p = static_cast<int>(kAllPriorities.size()) - 1; p >= static_cast<int>(priority) && over(); --p) {
+    auto victims = db_->prepare("SELECT id, bytes FROM outbox WHERE priority = ? ORDER BY id LIMIT 64");
+    auto remove = db_->prepare("DELETE FROM outbox WHERE id = ?");
+    while (over()) {
+      victims.reset();
+      victims.bind(1, p);
+      bool any = false;
+      while (over() && victims.step()) {
+        any = true;
+        remove.reset();
+        remove.bind(1, victims.column_int64(0)).run();
+        rows -= 1;
+        bytes -= victims.column_int64(1);
+        evicted[static_cast<std::size_t>(p)] += 1;
+      }
+      if (!any) break;
+    }
+  }
+  if (over()) return false;
+  for (std::size_t i = 0; i < kAllPriorities.size(); ++i) {
+    stats_.depth[i] -= evicted[i];
+  }
+  stats_.rows = static_cast<std::uint64_t>(rows);
+  stats_.bytes = static_cast<std::uint64_t>(bytes);
+  return true;
+}
+
+void Outbox::add_drops(const PerPriority& drops) {
+  for (std::size_t p = 0; p < kAllPriorities.size(); ++p) {
+    if (drops[p] == 0) continue;
+    stats_.dropped[p] += drops[p];
+    db_->prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(1, meta_key_dropped(p))
+        .bind(2, std::to_string(stats_.dropped[p]))
+        .run();
+  }
+}
+
+std::vector<OutboxRow> Outbox::next_rows(Priority priority, std::int64_t after_id, std::size_t limit) {
+  std::vector<OutboxRow> rows;
+  auto query = db_->prepare(
+      "SELECT id, topic, payload, created_ms FROM outbox WHERE priority = ? AND id > ? ORDER BY id LIMIT ?");
+  query.bind(1, static_cast<int>(priority)).bind(2, after_id).bind(3, static_cast<std::int64_t>(limit));
+  while (query.step()) {
+    rows.push_back({query.column_int64(0), priority, query.column_text(1), query.column_blob(2),
+                    query.column_int64(3)});
+  }
+  return rows;
+}
+
+void Outbox::remove(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  try {
+    sqlite::Transaction transaction(*db_);
+    auto statement = db_->prepare("DELETE FROM outbox WHERE id = ? RETURNING priority, bytes");
+    PerPriority removed{};
+    std::uint64_t removed_bytes = 0;
+    for (auto id : ids) {
+      statement.reset();
+      statement.bind(1, id);
+      while (statement.step()) {
+        removed[static_cast<std::size_t>(statement.column_int64(0))] += 1;
+        removed_bytes += static_cast<std::uint64_t>(statement.column_int64(1));
+      }
+    }
+    transaction.commit();
+    for (std::size_t p = 0; p < kAllPriorities.size(); ++p) {
+      stats_.depth[p] -= removed[p];
+      stats_.rows -= removed[p];
+    }
+    stats_.bytes -= removed_bytes;
+    if (stats_.rows == 0) {
+      stats_.oldest_created_ms.reset();
+    } else {
+      auto oldest = db_->prepare("SELECT created_ms FROM outbox ORDER BY id LIMIT 1");
+      if (oldest.step()) stats_.oldest_created_ms = oldest.column_int64(0);
+    }
+  } catch (const sqlite::SqliteError& error) {
+    // The rows stay and are re-sent later; central absorbs the duplicates.
+    note_store_error(error);
+  }
+}
+
+std::size_t Outbox::expire(EpochMs now_ms) {
+  try {
+    PerPriority expired{};
+    {
+      sqlite::Transaction transaction(*db_);
+      auto statement = db_->prepare("DELETE FROM outbox WHERE created_ms < ? RETURNING priority");
+      statement.bind(1, now_ms - limits_.max_age_ms);
+      while (statement.step()) expired[static_cast<std::size_t>(statement.column_int64(0))] += 1;
+      add_drops(expired);
+      transaction.commit();
+    }
+    std::size_t total = 0;
+    for (auto count : expired) total += count;
+    if (total > 0) {
+      spdlog::warn("outbox: dropped {} message(s) older than {} h", total, limits_.max_age_ms / 3'600'000);
+      load_state();
+    }
+    return total;
+  } catch (const sqlite::SqliteError& error) {
+    note_store_error(error);
+    return 0;
+  }
+}
+
+OutboxStats Outbox::stats() const { return stats_; }
+
+void Outbox::note_store_error(const sqlite::SqliteError& error) {
+  stats_.store_errors += 1;
+  const char* kind = error.is_disk_full()   ? "the disk is full"
+                     : error.is_read_only() ? "the filesystem is read-only"
+                                            : "a storage error";
+  // The first errors are logged in full; after that one line per 100, so
+  // a full disk does not also flood the log partition.
+  if (store_error_log_budget_ < 5 || stats_.store_errors % 100 == 0) {
+    spdlog::error("outbox: cannot write {} because {} ({}); {} write error(s) so far; detection continues", path_,
+                  kind, error.what(), stats_.store_errors);
+  }
+  store_error_log_budget_ += 1;
+}
+
+}  // namespace gridwatch::edge

@@ -1,0 +1,110 @@
+#pragma once
+// The gateway's store-and-forward buffer: every message is committed to
+// SQLite (WAL, synchronous=FULL) before anything tries to publish it, and
+// a row is deleted only after the broker acknowledged it (PUBACK).
+// docs/outbox.md explains the durability choice and the overflow policy.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sqlite/sqlite.hpp"
+#include "common/time.hpp"
+#include "edge/core/priority.hpp"
+
+namespace gridwatch::edge {
+
+struct OutboxLimits {
+  std::int64_t max_rows = 200'000;
+  std::int64_t max_bytes = 256LL << 20;
+  std::int64_t max_age_ms = 14LL * 24 * 3600 * 1000;
+};
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  Priority priority = Priority::telemetry;
+  std::string topic;
+  std::string payload;
+  EpochMs created_ms = 0;
+};
+
+using PerPriority = std::array<std::uint64_t, kAllPriorities.size()>;
+
+struct OutboxStats {
+  PerPriority depth{};      ///< rows waiting, per priority
+  PerPriority dropped{};    ///< rows dropped by capacity or age since the database was created
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+  std::optional<EpochMs> oldest_created_ms;
+  std::uint64_t quarantined = 0;   ///< corrupt databases moved aside (persisted)
+  std::uint64_t store_errors = 0;  ///< failed writes since this process started
+};
+
+enum class AppendStatus {
+  stored,        ///< committed; will be delivered
+  dropped_full,  ///< over capacity and nothing of equal or lower priority to evict
+  store_failed,  ///< SQLite refused the write (disk full, read-only, I/O error)
+};
+
+struct AppendResult {
+  AppendStatus status = AppendStatus::store_failed;
+  std::int64_t row_id = 0;
+  std::uint64_t seq = 0;  ///< the sequence number given to the payload builder
+  std::string error;
+};
+
+class Outbox {
+ public:
+  /// Opens `path`, creating it if needed. A database that fails to open or
+  /// fails PRAGMA quick_check is renamed to "<path>.corrupt-<UTC time>"
+  /// (with its -wal and -shm files) and a fresh one takes its place.
+  /// Throws sqlite::SqliteError when even a fresh database cannot be made.
+  Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms);
+
+  /// Random id fixed when the database was created. Alert ids embed it so
+  /// that a quarantined database never leads to a reused id.
+  const std::string& epoch() const { return epoch_; }
+  /// Set when the database found at start was quarantined.
+  const std::optional<std::string>& quarantined_to() const { return quarantined_to_; }
+
+  /// Stores a message whose payload needs the next per-gateway sequence
+  /// number (an alert id). The number is consumed only if the row commits.
+  AppendResult append_sequenced(Priority priority, const std::string& topic,
+                                const std::function<std::string(std::uint64_t seq)>& build_payload, EpochMs now_ms);
+  /// Stores a message that needs no sequence number (telemetry, evidence).
+  AppendResult append(Priority priority, const std::string& topic, const std::string& payload, EpochMs now_ms);
+
+  /// Up to `limit` rows of `priority` with id > `after_id`, oldest first.
+  std::vector<OutboxRow> next_rows(Priority priority, std::int64_t after_id, std::size_t limit);
+  /// Deletes delivered rows in one transaction. Unknown ids are ignored.
+  void remove(const std::vector<std::int64_t>& ids);
+  /// Drops rows older than max_age; returns how many.
+  std::size_t expire(EpochMs now_ms);
+
+  OutboxStats stats() const;
+
+ private:
+  void open_or_quarantine(EpochMs now_ms);
+  void prepare_schema();
+  void load_state();
+  AppendResult append_impl(Priority priority, const std::string& topic,
+                           const std::function<std::string(std::uint64_t)>* build_payload,
+                           const std::string* payload, EpochMs now_ms);
+  bool make_room(Priority priority, std::int64_t incoming_bytes, PerPriority& evicted);
+  void add_drops(const PerPriority& drops);
+  void note_store_error(const sqlite::SqliteError& error);
+
+  std::string path_;
+  OutboxLimits limits_;
+  std::unique_ptr<sqlite::Database> db_;
+  std::string epoch_;
+  std::optional<std::string> quarantined_to_;
+  std::uint64_t last_seq_ = 0;
+  OutboxStats stats_;
+  std::int64_t store_error_log_budget_ = 0;
+};
+
+}  // namespace gridwatch::edge

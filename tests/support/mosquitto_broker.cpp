@@ -1,0 +1,68 @@
+#include "tests/support/mosquitto_broker.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <stdexcept>
+
+namespace gridwatch::test {
+
+std::string mosquitto_binary() {
+  for (const char* candidate : {"/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"}) {
+    if (access(candidate, X_OK) == 0) return candidate;
+  }
+  return "mosquitto";
+}
+
+MosquittoBroker::MosquittoBroker(std::string extra_config)
+    : port_(free_tcp_port()), extra_config_(std::move(extra_config)) {
+  start();
+}
+
+MosquittoBroker::~MosquittoBroker() { stop(); }
+
+void MosquittoBroker::start() {
+  if (process_) return;
+  // Persistence on, in our temp dir: a restart keeps persistent sessions
+  // and their queued QoS1 messages, as a production broker would.
+  write_file(dir_.file("mosquitto.conf"), "listener " + std::to_string(port_) +
+                                              " 127.0.0.1\n"
+                                              "allow_anonymous true\n"
+                                              "persistence true\n"
+                                              "persistence_location " +
+                                              dir_.path() +
+                                              "/\n"
+                                              "autosave_interval 1\n"
+                                              "max_queued_messages 0\n"
+                                              "max_inflight_messages 0\n"
+                                              "log_dest stdout\n" +
+                                              extra_config_ + "\n");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{mosquitto_binary(), "-c", dir_.file("mosquitto.conf")}, dir_.file("mosquitto.log"));
+    if (wait_until([this] { return port_accepts(port_) || !process_->running(); }, std::chrono::seconds(10)) &&
+        process_->running()) {
+      return;
+    }
+    process_.reset();
+  }
+  throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_) + ": " + log());
+}
+
+void MosquittoBroker::stop() {
+  if (!process_) return;
+  process_->stop();
+  process_.reset();
+}
+
+void MosquittoBroker::freeze() {
+  if (process_) process_->signal(SIGSTOP);
+}
+
+void MosquittoBroker::thaw() {
+  if (process_) process_->signal(SIGCONT);
+}
+
+std::string MosquittoBroker::log() const { return read_file(dir_.file("mosquitto.log")); }
+
+}  // namespace gridwatch::test

@@ -1,0 +1,76 @@
+#include <catch2/catch.hpp>
+
+#include "common/config_reader.hpp"
+
+using namespace gridwatch;
+
+namespace {
+
+struct Sample {
+  std::string name = "default";
+  int count = 3;
+  double ratio = 0.5;
+  bool enabled = false;
+};
+
+Sample read_sample(const std::string& text, ConfigErrors& errors) {
+  Sample sample;
+  auto root = load_yaml_text(text, "sample.yaml", errors);
+  if (!root) return sample;
+  YamlSection top(*root, "", "sample.yaml", errors);
+  top.get_id("name", sample.name);
+  top.get("count", sample.count, 1, 10);
+  if (auto nested = top.section("nested")) {
+    nested->get("ratio", sample.ratio, 0, 1, Need::required);
+    nested->get("enabled", sample.enabled);
+    nested->finish();
+  }
+  top.finish();
+  return sample;
+}
+
+}  // namespace
+
+TEST_CASE("valid YAML fills the struct and keeps defaults for absent keys", "[config]") {
+  ConfigErrors errors;
+  const auto sample = read_sample("name: gw-1\nnested:\n  ratio: 0.25\n", errors);
+  CHECK(errors.empty());
+  CHECK(sample.name == "gw-1");
+  CHECK(sample.count == 3);
+  CHECK(sample.ratio == Approx(0.25));
+}
+
+TEST_CASE("every problem is reported with file:line:column and the key", "[config]") {
+  ConfigErrors errors;
+  read_sample("name: bad/id\ncount: 99\nnested:\n  enabled: perhaps\n  extra: 1\ntypo: x\n", errors);
+  REQUIRE(errors.size() == 6);
+  const auto text = errors.to_string();
+  CHECK(text.find("sample.yaml:1:1: name:") != std::string::npos);
+  CHECK(text.find("sample.yaml:2:8: count: must be between 1 and 10, got 99") != std::string::npos);
+  CHECK(text.find("nested.enabled: expected true or false") != std::string::npos);
+  CHECK(text.find("sample.yaml:5:3: nested.extra: unknown key") != std::string::npos);
+  CHECK(text.find("sample.yaml:6:1: typo: unknown key") != std::string::npos);
+  CHECK(text.find("nested.ratio: missing required key") != std::string::npos);
+}
+
+TEST_CASE("YAML syntax errors carry their position", "[config]") {
+  ConfigErrors errors;
+  read_sample("name: [unclosed\n", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors.list().front().line >= 1);
+  CHECK(errors.to_string().find("YAML syntax error") != std::string::npos);
+}
+
+TEST_CASE("a missing file is one clear error", "[config]") {
+  ConfigErrors errors;
+  CHECK_FALSE(load_yaml_file("/nonexistent/edge.yaml", errors));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors.to_string().find("/nonexistent/edge.yaml: cannot open") != std::string::npos);
+}
+
+TEST_CASE("wrong node kinds are described", "[config]") {
+  ConfigErrors errors;
+  read_sample("nested: 5\n", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors.to_string().find("nested: expected a mapping of keys, got \"5\"") != std::string::npos);
+}
