@@ -189,7 +189,8 @@ bool YamlSection::get_id(std::string_view key, std::string& out, Need need) {
   std::string text;
   if (!get(key, text, need)) return false;
   if (!is_valid_id(text)) {
-    error(key, fmt::format("\"{}\" is not a valid id (1-64 characters of A-Z a-z 0-9 _ -)", text));
+    error_at(node_[std::string(key)], key_path(key),
+             fmt::format("\"{}\" is not a valid id (1-64 characters of A-Z a-z 0-9 _ -)", text));
     return false;
   }
   out = text;
@@ -201,7 +202,7 @@ bool YamlSection::get_choice(std::string_view key, std::string& out, const std::
   std::string text;
   if (!get(key, text, need)) return false;
   if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
-    error(key, fmt::format("\"{}\" is not one of: {}", text, fmt::join(allowed, ", ")));
+    error_at(node_[std::string(key)], key_path(key), fmt::format("\"{}\" is not one of: {}", text, fmt::join(allowed, ", ")));
     return false;
   }
   out = text;

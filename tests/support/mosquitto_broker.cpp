@@ -1,5 +1,6 @@
 #include "tests/support/mosquitto_broker.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -25,7 +26,11 @@ void MosquittoBroker::start() {
   if (process_) return;
   // Persistence on, in our temp dir: a restart keeps persistent sessions
   // and their queued QoS1 messages, as a production broker would.
-  write_file(dir_.file("mosquitto.conf"), "listener " + std::to_string(port_) +
+  // Run as ourselves: started by root, Mosquitto would otherwise switch to
+  // the mosquitto user and could not write its persistence into our dir.
+  const passwd* self = getpwuid(geteuid());
+  const std::string user = self != nullptr ? self->pw_name : "root";
+  write_file(dir_.file("mosquitto.conf"), "user " + user + "\nlistener " + std::to_string(port_) +
                                               " 127.0.0.1\n"
                                               "allow_anonymous true\n"
                                               "persistence true\n"

@@ -1,0 +1,35 @@
+#include <catch2/catch.hpp>
+
+#include "central/central_config.hpp"
+#include "central/central_service.hpp"
+
+using namespace gridwatch;
+using namespace gridwatch::central;
+
+TEST_CASE("the shipped central example config is valid", "[central-config]") {
+  const auto config = load_central_config(std::string(GRIDWATCH_SOURCE_DIR) + "/config/central.example.yaml");
+  CHECK(config.instance_id == "central-1");
+  CHECK(config.mqtt.client_id == "gridwatch-central-1");
+  CHECK(config.shared_group == "gridwatch-central");
+}
+
+TEST_CASE("central config errors list every problem", "[central-config]") {
+  try {
+    parse_central_config("store: {backend: oracle}\nmqtt: {shared_group: a/b}\nbogus: 1\n", "central.yaml");
+    FAIL("expected ConfigInvalid");
+  } catch (const ConfigInvalid& invalid) {
+    const auto text = invalid.errors().to_string();
+    CHECK(invalid.errors().size() == 3);
+    CHECK(text.find("central.yaml:1:18: store.backend: \"oracle\" is not one of: sqlite") != std::string::npos);
+    CHECK(text.find("mqtt.shared_group") != std::string::npos);
+    CHECK(text.find("central.yaml:3:1: bogus: unknown key") != std::string::npos);
+  }
+}
+
+TEST_CASE("central subscribes through an MQTT v5 shared subscription", "[central-config]") {
+  const auto filters = central_subscriptions("g1");
+  REQUIRE(filters.size() == 3);
+  CHECK(filters[0] == "$share/g1/gridwatch/v1/+/alert");
+  CHECK(filters[1] == "$share/g1/gridwatch/v1/+/status");
+  CHECK(filters[2] == "$share/g1/gridwatch/v1/+/telemetry");
+}
