@@ -26,6 +26,13 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     store->get("sqlite_path", config.store.sqlite_path);
     store->finish();
   }
+  if (auto http = top.section("http")) {
+    http->get("enabled", config.http.enabled);
+    http->get("listen_address", config.http.listen_address);
+    http->get("port", config.http.port, 0, 65535);
+    http->get("max_connections", config.http.max_connections, 1, 100'000);
+    http->finish();
+  }
   top.get("stats_log_interval_s", config.stats_log_interval_s, 1, 86'400);
   top.finish();
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = "gridwatch-" + config.instance_id;

@@ -13,6 +13,13 @@ struct StoreSettings {
   std::string sqlite_path = "/var/lib/gridwatch/central.db";
 };
 
+struct HttpConfig {
+  bool enabled = true;
+  std::string listen_address = "127.0.0.1";
+  int port = 8080;
+  int max_connections = 256;
+};
+
 struct CentralConfig {
   std::string source_file;
   std::string instance_id = "central-1";
@@ -22,6 +29,7 @@ struct CentralConfig {
   /// through an MQTT v5 shared subscription ($share/{group}/...).
   std::string shared_group = "gridwatch-central";
   StoreSettings store;
+  HttpConfig http;
   int stats_log_interval_s = 60;
 };
 

@@ -21,6 +21,7 @@ class CentralService {
 
   void start();
   void stop();
+  const IngestCounters& counters() const { return ingest_.counters(); }
 
  private:
   void schedule_stats();
@@ -32,7 +33,7 @@ class CentralService {
   bool stopped_ = false;
 };
 
-/// The subscriptions central needs: alerts, status and telemetry of every
+/// The subscriptions central needs: alerts, status, telemetry and evidence of every
 /// gateway, through the shared group.
 std::vector<std::string> central_subscriptions(const std::string& shared_group);
 

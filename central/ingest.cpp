@@ -43,9 +43,11 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
             store_.record_status(body, received_ms);
             counters_.statuses += 1;
             spdlog::info("gateway {} is {} (boot {})", body.gateway_id, to_string(body.state), body.boot_id);
-          } else {
+          } else if constexpr (std::is_same_v<Body, Telemetry>) {
             store_.record_telemetry(body, message.payload, received_ms);
             counters_.telemetry += 1;
+          } else {
+            if (store_.record_evidence(body, received_ms)) counters_.evidence += 1;
           }
         },
         decoded.value->body);

@@ -18,6 +18,7 @@ struct IngestCounters {
   std::uint64_t duplicates = 0;
   std::uint64_t statuses = 0;
   std::uint64_t telemetry = 0;
+  std::uint64_t evidence = 0;
   std::uint64_t rejected = 0;       ///< invalid topic or payload
   std::uint64_t store_failures = 0; ///< valid but not stored
 };

@@ -11,11 +11,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "central/central_config.hpp"
 #include "central/central_service.hpp"
+#include "central/http/http_server.hpp"
+#include "central/http/records_json.hpp"
 #include "central/sqlite_store.hpp"
 #include "common/logging.hpp"
 #include "common/time.hpp"
@@ -29,10 +32,22 @@ int run_service(const gridwatch::central::CentralConfig& config) {
   gridwatch::central::SqliteStore store(config.store.sqlite_path);
   boost::asio::io_context io;
   gridwatch::central::CentralService service(io, config, store);
+  std::unique_ptr<gridwatch::central::HttpServer> http;
+  if (config.http.enabled) {
+    gridwatch::central::HttpSettings settings;
+    settings.listen_address = config.http.listen_address;
+    settings.port = config.http.port;
+    settings.max_connections = config.http.max_connections;
+    http = std::make_unique<gridwatch::central::HttpServer>(io, settings, store,
+                                                            [&service] { return service.counters(); });
+    http->start();
+    spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
+  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     spdlog::info("received signal {}, shutting down", signal_number);
+    if (http) http->stop();
     service.stop();
     io.stop();
   });
@@ -41,37 +56,12 @@ int run_service(const gridwatch::central::CentralConfig& config) {
   return 0;
 }
 
-nlohmann::json to_json(const gridwatch::central::IncidentRecord& incident) {
-  nlohmann::json out{{"id", incident.id},
-                     {"episode_id", incident.episode_id},
-                     {"gateway_id", incident.gateway_id},
-                     {"kind", incident.kind},
-                     {"severity", incident.severity},
-                     {"urgency", incident.urgency},
-                     {"certainty", incident.certainty},
-                     {"confidence", incident.confidence},
-                     {"state", incident.state},
-                     {"detected_at_ms", incident.detected_at_ms},
-                     {"created_ms", incident.created_ms},
-                     {"updated_ms", incident.updated_ms},
-                     {"episode_ended_ms", nullptr},
-                     {"lat", incident.lat},
-                     {"lon", incident.lon},
-                     {"camera", incident.camera},
-                     {"zone", incident.zone},
-                     {"sensor", incident.sensor},
-                     {"summary", incident.summary},
-                     {"alert_count", incident.alert_count}};
-  if (incident.episode_ended_ms) out["episode_ended_ms"] = *incident.episode_ended_ms;
-  return out;
-}
-
 int list_events(const gridwatch::central::CentralConfig& config, bool as_json, std::size_t limit) {
   gridwatch::central::SqliteStore store(config.store.sqlite_path, gridwatch::central::SqliteStore::Access::read_only);
   const auto incidents = store.incidents({limit, std::nullopt});
   if (as_json) {
     auto list = nlohmann::json::array();
-    for (const auto& incident : incidents) list.push_back(to_json(incident));
+    for (const auto& incident : incidents) list.push_back(gridwatch::central::to_json(incident));
     std::cout << list.dump(2) << '\n';
     return 0;
   }

@@ -11,7 +11,7 @@ namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1.
 // Never edit an entry once released; append a new one.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -56,6 +56,17 @@ CREATE TABLE gateways(
   version TEXT NOT NULL DEFAULT '',
   last_seen_ms INTEGER NOT NULL DEFAULT 0,
   telemetry TEXT NOT NULL DEFAULT '');
+)sql",
+    R"sql(
+CREATE TABLE evidence(
+  evidence_id TEXT PRIMARY KEY,
+  alert_id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  captured_at_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE INDEX evidence_by_alert ON evidence(alert_id);
 )sql",
 };
 
@@ -223,6 +234,30 @@ void SqliteStore::record_telemetry(const Telemetry& telemetry, std::string_view 
       .bind(3, received_ms)
       .bind(4, payload)
       .run();
+}
+
+bool SqliteStore::record_evidence(const Evidence& evidence, EpochMs received_ms) {
+  db_.prepare(
+         "INSERT OR IGNORE INTO evidence(evidence_id, alert_id, gateway_id, content_type, captured_at_ms, "
+         "received_ms, data) VALUES(?,?,?,?,?,?,?)")
+      .bind(1, evidence.evidence_id)
+      .bind(2, evidence.alert_id)
+      .bind(3, evidence.gateway_id)
+      .bind(4, evidence.content_type)
+      .bind(5, evidence.captured_at_ms)
+      .bind(6, received_ms)
+      .bind_blob(7, evidence.data)
+      .run();
+  return db_.changes() > 0;
+}
+
+std::optional<Evidence> SqliteStore::evidence(const std::string& evidence_id) {
+  auto select = db_.prepare(
+      "SELECT evidence_id, alert_id, gateway_id, captured_at_ms, content_type, data FROM evidence WHERE evidence_id = ?");
+  select.bind(1, evidence_id);
+  if (!select.step()) return std::nullopt;
+  return Evidence{select.column_text(0), select.column_text(1),  select.column_text(2),
+                  select.column_int64(3), select.column_text(4), select.column_blob(5)};
 }
 
 std::vector<IncidentRecord> SqliteStore::incidents(const IncidentQuery& query) {

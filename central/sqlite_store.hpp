@@ -17,6 +17,8 @@ class SqliteStore final : public Store {
   AlertOutcome record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) override;
   void record_status(const Status& status, EpochMs received_ms) override;
   void record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) override;
+  bool record_evidence(const Evidence& evidence, EpochMs received_ms) override;
+  std::optional<Evidence> evidence(const std::string& evidence_id) override;
   std::vector<IncidentRecord> incidents(const IncidentQuery& query) override;
   std::vector<GatewayRecord> gateways() override;
 

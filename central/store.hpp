@@ -64,6 +64,10 @@ class Store {
   virtual AlertOutcome record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) = 0;
   virtual void record_status(const Status& status, EpochMs received_ms) = 0;
   virtual void record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) = 0;
+  /// Stores a JPEG; idempotent by evidence id. Returns false for a duplicate.
+  virtual bool record_evidence(const Evidence& evidence, EpochMs received_ms) = 0;
+  /// The stored evidence, or nullopt.
+  virtual std::optional<Evidence> evidence(const std::string& evidence_id) = 0;
   /// Newest first.
   virtual std::vector<IncidentRecord> incidents(const IncidentQuery& query) = 0;
   virtual std::vector<GatewayRecord> gateways() = 0;

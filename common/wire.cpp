@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "common/base64.hpp"
 #include "common/ids.hpp"
 
 namespace gridwatch {
@@ -364,6 +365,56 @@ std::string encode(const Telemetry& telemetry) {
       .dump();
 }
 
+std::string encode(const Evidence& evidence) {
+  return json{{"schema", kSchemaVersion},
+              {"type", "evidence"},
+              {"evidence_id", evidence.evidence_id},
+              {"alert_id", evidence.alert_id},
+              {"gateway_id", evidence.gateway_id},
+              {"captured_at_ms", evidence.captured_at_ms},
+              {"content_type", evidence.content_type},
+              {"data_base64", base64_encode(evidence.data)}}
+      .dump();
+}
+
+Decoded<Evidence> decode_evidence(std::string_view payload) {
+  FieldErrors errors;
+  auto document = parse_envelope(payload, "evidence", kMaxEvidencePayloadBytes, errors);
+  if (!document) return finish_decode(Evidence{}, std::move(errors));
+  Evidence evidence;
+  ObjectReader reader(*document, "", errors);
+  reader.find("schema", true);
+  reader.find("type", true);
+  evidence.gateway_id = reader.id("gateway_id", true).value_or("");
+  evidence.evidence_id = reader.string("evidence_id", true, 128).value_or("");
+  if (!evidence.evidence_id.empty() && !is_valid_message_id(evidence.evidence_id)) {
+    reader.error("evidence_id", "must be 1-128 characters of A-Z a-z 0-9 _ . : -");
+  }
+  evidence.alert_id = reader.string("alert_id", true, 128).value_or("");
+  if (!evidence.alert_id.empty() && !evidence.gateway_id.empty() &&
+      evidence.alert_id.rfind(evidence.gateway_id + ":", 0) != 0) {
+    reader.error("alert_id", "must start with \"{gateway_id}:\"");
+  }
+  evidence.captured_at_ms = reader.integer("captured_at_ms", true, 1, kLatestPlausibleMs).value_or(0);
+  evidence.content_type = reader.string("content_type", true, 32).value_or("");
+  if (!evidence.content_type.empty() && evidence.content_type != "image/jpeg") {
+    reader.error("content_type", "only image/jpeg is accepted");
+  }
+  if (auto data = reader.string("data_base64", true, kMaxEvidencePayloadBytes)) {
+    auto bytes = base64_decode(*data);
+    if (!bytes || bytes->empty()) {
+      reader.error("data_base64", "not valid base64");
+    } else if (bytes->size() < 3 || static_cast<unsigned char>((*bytes)[0]) != 0xFF ||
+               static_cast<unsigned char>((*bytes)[1]) != 0xD8) {
+      reader.error("data_base64", "not a JPEG (missing the FF D8 start-of-image marker)");
+    } else {
+      evidence.data = std::move(*bytes);
+    }
+  }
+  reader.finish();
+  return finish_decode(std::move(evidence), std::move(errors));
+}
+
 Decoded<Alert> decode_alert(std::string_view payload) {
   FieldErrors errors;
   auto document = parse_envelope(payload, "alert", kMaxPayloadBytes, errors);
@@ -499,6 +550,8 @@ Decoded<InboundMessage> decode_message(std::string_view topic, std::string_view 
       accept(decode_telemetry(payload));
       break;
     case Channel::evidence:
+      accept(decode_evidence(payload));
+      break;
     case Channel::cmd:
     case Channel::cmd_result:
       result.errors.push_back({"topic", fmt::format("channel \"{}\" is not consumed here", to_string(parsed->channel))});

@@ -102,7 +102,18 @@ struct Telemetry {
   std::vector<DeviceHealth> sensors;
 };
 
+/// A JPEG snapshot for an alert, sent on the evidence channel after it.
+struct Evidence {
+  std::string evidence_id;  ///< "{alert_id}:jpg"
+  std::string alert_id;
+  std::string gateway_id;
+  EpochMs captured_at_ms = 0;
+  std::string content_type = "image/jpeg";
+  std::string data;  ///< raw bytes (base64 on the wire)
+};
+
 std::string encode(const Alert& alert);
+std::string encode(const Evidence& evidence);
 std::string encode(const Status& status);
 std::string encode(const Telemetry& telemetry);
 
@@ -116,11 +127,12 @@ struct Decoded {
 Decoded<Alert> decode_alert(std::string_view payload);
 Decoded<Status> decode_status(std::string_view payload);
 Decoded<Telemetry> decode_telemetry(std::string_view payload);
+Decoded<Evidence> decode_evidence(std::string_view payload);
 
 /// A message received from the broker, decoded according to its topic.
 struct InboundMessage {
   ParsedTopic topic;
-  std::variant<Alert, Status, Telemetry> body;
+  std::variant<Alert, Status, Telemetry, Evidence> body;
 };
 
 /// Parses the topic, decodes the payload for its channel, and checks that

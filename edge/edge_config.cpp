@@ -67,6 +67,12 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
     mqtt->finish();
   }
   if (auto outbox = top.section("outbox")) read_outbox(*outbox, config.outbox);
+  if (auto evidence = top.section("evidence")) {
+    evidence->get("directory", config.evidence.directory);
+    evidence->get("max_files", config.evidence.max_files, 1, 1'000'000);
+    evidence->get("max_mib", config.evidence.max_mib, 1, 1'000'000);
+    evidence->finish();
+  }
   top.get("heartbeat_s", config.heartbeat_s, 1, 3600);
   std::set<std::string> sensor_ids;
   for (auto& section : top.sections("sensors")) {
@@ -83,6 +89,10 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
 }
 
 }  // namespace
+
+std::string EdgeConfig::evidence_directory() const {
+  return evidence.directory.empty() ? state_dir + "/evidence" : evidence.directory;
+}
 
 std::string EdgeConfig::outbox_path() const { return outbox.path.empty() ? state_dir + "/outbox.db" : outbox.path; }
 

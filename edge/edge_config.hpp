@@ -24,6 +24,12 @@ struct OutboxSettings {
   std::int64_t max_age_h = 24 * 14;
 };
 
+struct EvidenceSettings {
+  std::string directory;  ///< empty = {state_dir}/evidence
+  int max_files = 500;
+  std::int64_t max_mib = 64;
+};
+
 struct AlarmSettings {
   double raise = 0;
   double clear = 0;
@@ -52,10 +58,12 @@ struct EdgeConfig {
   std::string log_level = "info";
   MqttSettings mqtt;  ///< client_id defaults to the gateway id
   OutboxSettings outbox;
+  EvidenceSettings evidence;
   int heartbeat_s = 30;
   std::vector<SensorSettings> sensors;
 
   std::string outbox_path() const;
+  std::string evidence_directory() const;
 };
 
 /// Parses and validates; throws ConfigInvalid listing every problem.

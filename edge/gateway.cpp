@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "common/ids.hpp"
 #include "common/topics.hpp"
@@ -24,6 +25,9 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
       boot_id_(random_hex(8)),
       started_ms_(wall_clock_ms()),
       outbox_(config_.outbox_path(), limits_from(config_.outbox), started_ms_),
+      evidence_(config_.evidence_directory(),
+                {static_cast<std::size_t>(config_.evidence.max_files),
+                 static_cast<std::uint64_t>(config_.evidence.max_mib) << 20}),
       heartbeat_timer_(io) {
   for (const auto& sensor : config_.sensors) {
     ThresholdAlarmSettings alarm{sensor.alarm.raise, sensor.alarm.clear,
@@ -41,7 +45,8 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
     uplink_->pump();
   };
   client_ = mqtt::make_paho_client(io_, std::move(options), std::move(handlers));
-  uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window);
+  uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window,
+                                     [this](const OutboxRow& row) { return resolve_evidence(row); });
 }
 
 Gateway::~Gateway() { stop(); }
@@ -124,13 +129,15 @@ void Gateway::on_reading(const SensorReading& reading) {
                  sensor.settings.unit);
   }
   const bool starts_episode = alert.phase == Phase::start;
-  const auto alert_id = store_alert(std::move(alert));
+  const auto alert_id = raise(std::move(alert));
   // The start message's id names the episode for its update and end.
   sensor.open_episode = starts_episode ? alert_id : std::string();
 }
 
-std::string Gateway::store_alert(Alert alert) {
+std::string Gateway::raise(Alert alert, std::optional<std::string> jpeg) {
   const auto topic = make_topic(config_.gateway.id, Channel::alert);
+  const auto now = wall_clock_ms();
+  alert.gateway_id = config_.gateway.id;
   std::string stored_payload;
   const auto result = outbox_.append_sequenced(
       priority_for(alert.kind), topic,
@@ -138,10 +145,12 @@ std::string Gateway::store_alert(Alert alert) {
         alert.seq = seq;
         alert.alert_id = fmt::format("{}:{}:{}", config_.gateway.id, outbox_.epoch(), seq);
         if (alert.episode_id.empty()) alert.episode_id = alert.alert_id;
+        alert.evidence.clear();
+        if (jpeg) alert.evidence.push_back(alert.alert_id + ":jpg");
         stored_payload = encode(alert);
         return stored_payload;
       },
-      wall_clock_ms());
+      now);
   if (result.status == AppendStatus::store_failed) {
     // The store is unusable (disk full, read-only). Better a best-effort
     // publish than silence; it is lost only if the uplink is down too.
@@ -150,8 +159,34 @@ std::string Gateway::store_alert(Alert alert) {
                   sent ? "published directly without a durable copy" : "uplink down too: alert LOST");
     return alert.alert_id;
   }
+  if (result.status == AppendStatus::stored && jpeg) {
+    const auto evidence_id = alert.evidence.front();
+    if (evidence_.put(evidence_id, *jpeg)) {
+      // Only a reference goes into the outbox; resolve_evidence() reads the
+      // file when the row's turn comes, after its alert (lower priority).
+      const nlohmann::json reference{{"evidence_id", evidence_id}, {"alert_id", alert.alert_id}, {"captured_at_ms", now}};
+      outbox_.append(Priority::evidence, make_topic(config_.gateway.id, Channel::evidence), reference.dump(), now);
+    }
+  }
   uplink_->pump();
   return alert.alert_id;
+}
+
+std::optional<std::string> Gateway::resolve_evidence(const OutboxRow& row) const {
+  const auto reference = nlohmann::json::parse(row.payload, nullptr, false);
+  if (reference.is_discarded() || !reference.contains("evidence_id")) return std::nullopt;
+  Evidence evidence;
+  evidence.evidence_id = reference.value("evidence_id", "");
+  evidence.alert_id = reference.value("alert_id", "");
+  evidence.gateway_id = config_.gateway.id;
+  evidence.captured_at_ms = reference.value("captured_at_ms", EpochMs{0});
+  auto data = evidence_.get(evidence.evidence_id);
+  if (!data) {
+    spdlog::warn("evidence {} was evicted from the ring before delivery; dropping it", evidence.evidence_id);
+    return std::nullopt;
+  }
+  evidence.data = std::move(*data);
+  return encode(evidence);
 }
 
 Status Gateway::make_status(PresenceState state) const {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "common/wire.hpp"
 #include "edge/core/threshold_alarm.hpp"
 #include "edge/edge_config.hpp"
+#include "edge/evidence_ring.hpp"
 #include "edge/modbus_poller.hpp"
 #include "edge/outbox.hpp"
 #include "edge/uplink.hpp"
@@ -35,6 +37,15 @@ class Gateway {
   /// Entry point for readings, on the io_context thread.
   void on_reading(const SensorReading& reading);
 
+  /// Stores an alert (giving it its id and sequence number, and its episode
+  /// id if empty) and uplinks it; a JPEG, if given, goes to the evidence
+  /// ring and follows the alert. Returns the alert id. Detectors call this
+  /// on the io_context thread.
+  std::string raise(Alert alert, std::optional<std::string> jpeg = std::nullopt);
+
+  const Outbox& outbox() const { return outbox_; }
+  const Uplink& uplink() const { return *uplink_; }
+
  private:
   struct SensorState {
     SensorSettings settings;
@@ -45,8 +56,7 @@ class Gateway {
     std::uint64_t read_errors = 0;
   };
 
-  /// Stores (then uplinks) the alert; returns the alert id it was given.
-  std::string store_alert(Alert alert);
+  std::optional<std::string> resolve_evidence(const OutboxRow& row) const;
   Status make_status(PresenceState state) const;
   void send_heartbeat();
   void schedule_heartbeat();
@@ -56,6 +66,7 @@ class Gateway {
   std::string boot_id_;
   EpochMs started_ms_;
   Outbox outbox_;
+  EvidenceRing evidence_;
   std::map<std::string, SensorState> sensors_;
   std::unique_ptr<mqtt::Client> client_;
   std::unique_ptr<Uplink> uplink_;

@@ -264,9 +264,36 @@ std::vector<OutboxRow> Outbox::next_rows(Priority priority, std::int64_t after_i
   return rows;
 }
 
+std::vector<OutboxRow> Outbox::rows_by_ids(const std::vector<std::int64_t>& ids) {
+  std::vector<OutboxRow> rows;
+  auto query = db_->prepare("SELECT id, priority, topic, payload, created_ms FROM outbox WHERE id = ?");
+  for (auto id : ids) {
+    query.reset();
+    query.bind(1, id);
+    if (!query.step()) continue;  // delivered meanwhile, or evicted
+    const auto priority = priority_from_int(static_cast<int>(query.column_int64(1))).value_or(Priority::telemetry);
+    rows.push_back({query.column_int64(0), priority, query.column_text(2), query.column_blob(3), query.column_int64(4)});
+  }
+  return rows;
+}
+
 void Outbox::remove(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   try {
+    // A delete need not reach the disk before we go on: if power fails
+    // first, the row is sent again and central drops the duplicate by id.
+    // Skipping this fsync keeps PUBACK handling off the disk's latency.
+    // The next append's FULL commit syncs these WAL frames anyway.
+    db_->exec("PRAGMA synchronous=NORMAL");
+    struct RestoreFull {
+      sqlite::Database& db;
+      ~RestoreFull() {
+        try {
+          db.exec("PRAGMA synchronous=FULL");
+        } catch (const sqlite::SqliteError&) {
+        }
+      }
+    } restore{*db_};
     sqlite::Transaction transaction(*db_);
     auto statement = db_->prepare("DELETE FROM outbox WHERE id = ? RETURNING priority, bytes");
     PerPriority removed{};

@@ -79,6 +79,10 @@ class Outbox {
 
   /// Up to `limit` rows of `priority` with id > `after_id`, oldest first.
   std::vector<OutboxRow> next_rows(Priority priority, std::int64_t after_id, std::size_t limit);
+  /// The rows with these ids that still exist, oldest first (re-sends).
+  std::vector<OutboxRow> rows_by_ids(const std::vector<std::int64_t>& ids);
+  /// Rows waiting at one priority (in flight ones included).
+  std::uint64_t depth(Priority priority) const { return stats_.depth[static_cast<std::size_t>(priority)]; }
   /// Deletes delivered rows in one transaction. Unknown ids are ignored.
   void remove(const std::vector<std::int64_t>& ids);
   /// Drops rows older than max_age; returns how many.

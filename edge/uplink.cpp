@@ -14,50 +14,83 @@ constexpr auto kFlushDelay = std::chrono::milliseconds(50);
 constexpr std::size_t kFlushBatch = 512;
 }  // namespace
 
-Uplink::Uplink(boost::asio::io_context& io, Outbox& outbox, mqtt::Client& client, int window)
-    : outbox_(outbox), client_(client), window_(static_cast<std::size_t>(std::max(1, window))), flush_timer_(io) {}
+Uplink::Uplink(boost::asio::io_context& io, Outbox& outbox, mqtt::Client& client, int window, PayloadResolver resolver)
+    : outbox_(outbox),
+      client_(client),
+      window_(static_cast<std::size_t>(std::max(1, window))),
+      flush_timer_(io),
+      resolver_(std::move(resolver)) {}
 
 void Uplink::pump() {
   if (!client_.connected()) return;
   try {
     for (auto priority : kAllPriorities) {
       const auto p = static_cast<std::size_t>(priority);
-      while (in_flight_.size() < window_) {
-        // Rows in flight or delivered-but-not-deleted may sit above the
-        // cursor after a failed delivery moved it back; ask for enough rows
-        // to skip them all.
-        const auto limit = window_ + delivered_.size();
-        auto rows = outbox_.next_rows(priority, cursor_[p], limit);
-        for (auto& row : rows) {
-          if (in_flight_.size() >= window_) break;
-          cursor_[p] = std::max(cursor_[p], row.id);
-          if (in_flight_.count(row.id) || delivered_.count(row.id)) continue;
-          const auto id = row.id;
-          mqtt::Message message{std::move(row.topic), std::move(row.payload), 1, false};
-          if (!client_.publish(message, [this, id, priority](bool ok) { on_delivery(id, priority, ok); })) {
-            // Not connected after all: resend from this row next time.
-            cursor_[p] = std::min(cursor_[p], id - 1);
-            return;
-          }
-          in_flight_.insert(id);
-          counters_.published += 1;
+      if (in_flight_.size() >= window_) break;  // lower priorities get only what is left
+      // Failed deliveries first: they are the oldest rows of this priority.
+      while (!retry_[p].empty() && in_flight_.size() < window_) {
+        std::vector<std::int64_t> ids;
+        for (auto it = retry_[p].begin(); it != retry_[p].end() && ids.size() < window_ - in_flight_.size(); ++it) {
+          ids.push_back(*it);
         }
-        if (rows.size() < limit) break;  // this priority is exhausted
+        for (auto id : ids) retry_[p].erase(id);
+        auto rows = outbox_.rows_by_ids(ids);
+        if (!send(rows)) return;
       }
-      // Lower priorities only get slots this one left free.
-      if (in_flight_.size() >= window_) break;
+      // Then rows above the cursor, which nobody has sent yet. The depth
+      // count says whether there are any, saving a query per PUBACK.
+      while (in_flight_.size() < window_) {
+        const auto accounted = in_flight_per_priority_[p] + awaiting_delete_per_priority_[p] + retry_[p].size();
+        if (outbox_.depth(priority) <= accounted) break;
+        auto rows = outbox_.next_rows(priority, cursor_[p], window_ - in_flight_.size());
+        if (rows.empty()) break;
+        cursor_[p] = rows.back().id;
+        if (!send(rows)) return;
+      }
     }
   } catch (const sqlite::SqliteError& error) {
     spdlog::error("uplink: cannot read the outbox: {}", error.what());
   }
 }
 
+bool Uplink::send(std::vector<OutboxRow>& rows) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto& row = rows[i];
+    const auto p = static_cast<std::size_t>(row.priority);
+    const auto id = row.id;
+    if (resolver_ && row.priority == Priority::evidence) {
+      auto resolved = resolver_(row);
+      if (!resolved) {
+        counters_.unresolvable += 1;
+        to_delete_.push_back(id);
+        awaiting_delete_per_priority_[p] += 1;
+        schedule_flush();
+        continue;
+      }
+      row.payload = std::move(*resolved);
+    }
+    const auto priority = row.priority;
+    mqtt::Message message{std::move(row.topic), std::move(row.payload), 1, false};
+    if (!client_.publish(message, [this, id, priority](bool ok) { on_delivery(id, priority, ok); })) {
+      // Not connected after all: these rows go out after the reconnect.
+      for (std::size_t j = i; j < rows.size(); ++j) retry_[static_cast<std::size_t>(rows[j].priority)].insert(rows[j].id);
+      return false;
+    }
+    in_flight_.insert(id);
+    in_flight_per_priority_[p] += 1;
+    counters_.published += 1;
+  }
+  return true;
+}
+
 void Uplink::on_delivery(std::int64_t id, Priority priority, bool delivered) {
-  in_flight_.erase(id);
+  const auto p = static_cast<std::size_t>(priority);
+  if (in_flight_.erase(id) == 0) return;
+  in_flight_per_priority_[p] -= 1;
   if (delivered) {
     counters_.delivered += 1;
-    delivered_.insert(id);
     to_delete_.push_back(id);
+    awaiting_delete_per_priority_[p] += 1;
     if (to_delete_.size() >= kFlushBatch) {
       flush_delivered();
     } else {
@@ -65,11 +98,11 @@ void Uplink::on_delivery(std::int64_t id, Priority priority, bool delivered) {
     }
   } else {
     counters_.failed += 1;
-    auto& cursor = cursor_[static_cast<std::size_t>(priority)];
-    cursor = std::min(cursor, id - 1);
+    retry_[p].insert(id);
   }
-  // Refill in batches rather than one row per PUBACK: fewer queries.
-  if (in_flight_.size() <= window_ / 2) pump();
+  // Refill at once: waiting for half the window to drain stalls small
+  // windows behind TCP delayed ACKs.
+  pump();
 }
 
 void Uplink::schedule_flush() {
@@ -85,8 +118,8 @@ void Uplink::schedule_flush() {
 void Uplink::flush_delivered() {
   if (to_delete_.empty()) return;
   outbox_.remove(to_delete_);
-  for (auto id : to_delete_) delivered_.erase(id);
   to_delete_.clear();
+  awaiting_delete_per_priority_.fill(0);
 }
 
 }  // namespace gridwatch::edge

@@ -7,6 +7,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <set>
 #include <unordered_set>
 #include <vector>
 
@@ -17,13 +21,20 @@ namespace gridwatch::edge {
 
 struct UplinkCounters {
   std::uint64_t published = 0;  ///< publishes handed to the client
+  std::uint64_t unresolvable = 0;  ///< rows whose payload could not be built (evidence file evicted)
   std::uint64_t delivered = 0;  ///< PUBACKs received
   std::uint64_t failed = 0;     ///< publishes that ended without PUBACK (to be re-sent)
 };
 
+/// Builds the payload to publish for a row whose stored payload is only a
+/// reference (evidence: the JPEG lives in the EvidenceRing). nullopt means
+/// the referenced data is gone: the row is dropped and counted.
+using PayloadResolver = std::function<std::optional<std::string>(const OutboxRow& row)>;
+
 class Uplink {
  public:
-  Uplink(boost::asio::io_context& io, Outbox& outbox, mqtt::Client& client, int window);
+  Uplink(boost::asio::io_context& io, Outbox& outbox, mqtt::Client& client, int window,
+         PayloadResolver resolver = nullptr);
 
   /// Call when the client (re)connects, and whenever rows were appended.
   void pump();
@@ -34,21 +45,29 @@ class Uplink {
   std::size_t in_flight() const { return in_flight_.size(); }
 
  private:
+  static constexpr std::size_t kPriorities = kAllPriorities.size();
+
   void on_delivery(std::int64_t id, Priority priority, bool delivered);
   void schedule_flush();
+  /// Publishes `rows` while the window has room; false when the client
+  /// refused (disconnected), leaving the rest for later.
+  bool send(std::vector<OutboxRow>& rows);
 
   Outbox& outbox_;
   mqtt::Client& client_;
   std::size_t window_;
   boost::asio::steady_timer flush_timer_;
   bool flush_scheduled_ = false;
-  // Per priority, the highest row id already handed out; rows above it are
-  // new. A failed delivery moves the cursor back so the row is re-sent.
-  std::array<std::int64_t, kAllPriorities.size()> cursor_{};
+  // Per priority: the highest row id handed out (rows above it are new and
+  // never in flight), and the rows whose delivery failed, re-sent first.
+  std::array<std::int64_t, kPriorities> cursor_{};
+  std::array<std::set<std::int64_t>, kPriorities> retry_;
+  std::array<std::uint64_t, kPriorities> in_flight_per_priority_{};
+  std::array<std::uint64_t, kPriorities> awaiting_delete_per_priority_{};
   std::unordered_set<std::int64_t> in_flight_;
-  std::unordered_set<std::int64_t> delivered_;  // acknowledged, not yet deleted
-  std::vector<std::int64_t> to_delete_;
+  std::vector<std::int64_t> to_delete_;  // acknowledged, not yet deleted
   UplinkCounters counters_;
+  PayloadResolver resolver_;
 };
 
 }  // namespace gridwatch::edge

@@ -140,8 +140,7 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
         .keep_alive_interval(std::chrono::seconds(options_.keepalive_s))
         .connect_timeout(std::chrono::seconds(10))
         .automatic_reconnect(false)
-        .max_inflight(options_.max_inflight)
-        .properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_property()}});
+        .max_inflight(options_.max_inflight);
     if (options_.will) {
       builder.will(::mqtt::message(options_.will->topic, options_.will->payload, options_.will->qos,
                                    options_.will->retain));
@@ -155,7 +154,14 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
       ssl.error_handler([](const std::string& message) { spdlog::warn("mqtt: TLS: {}", message); });
       builder.ssl(ssl.finalize());
     }
-    return builder.finalize();
+    auto options = builder.finalize();
+    // Paho C++ 1.2.0 drops connect properties set through the builder
+    // (finalize() copies the options and the copy loses the pointer;
+    // upstream issues #362 and #444). Without this the session expiry is 0
+    // and the broker forgets our session, and its queued QoS 1 messages,
+    // at every disconnect. Set them on the final object instead.
+    options.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_property()}});
+    return options;
   }
 
   // Paho takes the expiry as int32_t; 0xFFFFFFFF ("never") does not fit.

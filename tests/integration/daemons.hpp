@@ -3,6 +3,7 @@
 // config in the test's temp dir.
 #include <memory>
 #include <string>
+#include <set>
 #include <vector>
 
 #include "central/store.hpp"
@@ -16,7 +17,22 @@ struct EdgeOptions {
   std::string gateway_id = "gw-test-1";
   int sensor_port = 0;  ///< 0: no sensor configured
   int heartbeat_s = 30;
+  int keepalive_s = 30;
   std::string extra_yaml;  ///< appended at top level
+};
+
+struct BurstOptions {
+  int count = 100;
+  double rate = 200;
+  std::string kinds = "smoke";
+  bool evidence = false;
+};
+
+/// An alert as central received it, in arrival order.
+struct ArrivedAlert {
+  std::string alert_id;
+  std::uint64_t seq = 0;
+  std::string kind;
 };
 
 class Daemons {
@@ -26,7 +42,11 @@ class Daemons {
   std::unique_ptr<ChildProcess> start_central(const std::string& name = "central");
   std::unique_ptr<ChildProcess> start_edge(const EdgeOptions& options, const std::string& name = "edge");
   std::unique_ptr<ChildProcess> start_sensor(int port, const std::string& scenario, double onset_s);
+  /// The burst driver (real Gateway code raising `burst.count` alerts).
+  std::unique_ptr<ChildProcess> start_driver(const EdgeOptions& options, const BurstOptions& burst,
+                                             const std::string& name);
 
+  int http_port() const { return http_port_; }
   std::string central_db() const { return dir_.file("central.db"); }
   std::string central_config() const { return dir_.file("central.yaml"); }
   std::string edge_state_dir(const std::string& gateway_id) const { return dir_.file("state-" + gateway_id); }
@@ -34,10 +54,21 @@ class Daemons {
 
   /// Incidents in central's database (read-only, safe while central runs).
   std::vector<central::IncidentRecord> incidents();
+  /// Every distinct alert central stored, in the order it stored them.
+  std::vector<ArrivedAlert> arrivals();
+  /// The last telemetry JSON central holds for a gateway ("" if none).
+  std::string last_telemetry(const std::string& gateway_id);
+  std::size_t evidence_count();
 
  private:
+  std::string write_edge_config(const EdgeOptions& options, const std::string& name);
+
   MosquittoBroker& broker_;
   TempDir dir_;
+  int http_port_ = free_tcp_port();
 };
+
+/// Alert ids a burst driver printed as stored (parsed from its log).
+std::set<std::string> stored_ids(const std::string& log);
 
 }  // namespace gridwatch::test

@@ -40,6 +40,7 @@ void MosquittoBroker::start() {
                                               "autosave_interval 1\n"
                                               "max_queued_messages 0\n"
                                               "max_inflight_messages 0\n"
+                                              "set_tcp_nodelay true\n"
                                               "log_dest stdout\n" +
                                               extra_config_ + "\n");
   for (int attempt = 0; attempt < 3; ++attempt) {

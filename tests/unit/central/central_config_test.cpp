@@ -28,8 +28,9 @@ TEST_CASE("central config errors list every problem", "[central-config]") {
 
 TEST_CASE("central subscribes through an MQTT v5 shared subscription", "[central-config]") {
   const auto filters = central_subscriptions("g1");
-  REQUIRE(filters.size() == 3);
+  REQUIRE(filters.size() == 4);
   CHECK(filters[0] == "$share/g1/gridwatch/v1/+/alert");
   CHECK(filters[1] == "$share/g1/gridwatch/v1/+/status");
   CHECK(filters[2] == "$share/g1/gridwatch/v1/+/telemetry");
+  CHECK(filters[3] == "$share/g1/gridwatch/v1/+/evidence");
 }

@@ -45,7 +45,7 @@ TEST_CASE("every problem is reported with file:line:column and the key", "[confi
   read_sample("name: bad/id\ncount: 99\nnested:\n  enabled: perhaps\n  extra: 1\ntypo: x\n", errors);
   REQUIRE(errors.size() == 6);
   const auto text = errors.to_string();
-  CHECK(text.find("sample.yaml:1:1: name:") != std::string::npos);
+  CHECK(text.find("sample.yaml:1:7: name: \"bad/id\" is not a valid id") != std::string::npos);
   CHECK(text.find("sample.yaml:2:8: count: must be between 1 and 10, got 99") != std::string::npos);
   CHECK(text.find("nested.enabled: expected true or false") != std::string::npos);
   CHECK(text.find("sample.yaml:5:3: nested.extra: unknown key") != std::string::npos);

@@ -1,0 +1,234 @@
+#include "central/http/api_router.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "central/http/records_json.hpp"
+#include "common/ids.hpp"
+
+namespace gridwatch::central {
+namespace {
+
+/// A client mistake in the query; handle() turns it into a 400.
+struct BadRequest {
+  std::string message;
+};
+
+enum class Endpoint { healthz, incidents, gateways, evidence, metrics };
+
+constexpr std::string_view kEvidencePrefix = "/api/v1/evidence/";
+
+std::optional<Endpoint> endpoint_for(std::string_view path) {
+  if (path == "/healthz") return Endpoint::healthz;
+  if (path == "/api/v1/incidents") return Endpoint::incidents;
+  if (path == "/api/v1/gateways") return Endpoint::gateways;
+  if (path == "/metrics") return Endpoint::metrics;
+  if (path.substr(0, kEvidencePrefix.size()) == kEvidencePrefix) return Endpoint::evidence;
+  return std::nullopt;
+}
+
+const char* name_of(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::healthz: return "/healthz";
+    case Endpoint::incidents: return "/api/v1/incidents";
+    case Endpoint::gateways: return "/api/v1/gateways";
+    case Endpoint::evidence: return "/api/v1/evidence/{id}";
+    case Endpoint::metrics: return "/metrics";
+  }
+  return "?";
+}
+
+ApiReply json_reply(unsigned status, const nlohmann::json& body) {
+  ApiReply reply;
+  reply.status = status;
+  // Stored text (summaries, ids) and echoed paths may hold invalid UTF-8;
+  // replacing it keeps every body valid JSON instead of throwing mid-reply.
+  reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return reply;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// application/x-www-form-urlencoded decoding: %XX escapes and '+' as space.
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c != '%') {
+      out.push_back(c);
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;  // "%" or "%4" at the end
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+/// The API endpoints reject unknown and repeated parameters, as the config
+/// loader rejects unknown keys: a typo ("limt=5") must not silently return
+/// the default page.
+void check_known(const std::vector<std::pair<std::string, std::string>>& params,
+                 std::initializer_list<std::string_view> known) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& name = params[i].first;
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      throw BadRequest{fmt::format("{}: unknown parameter", name)};
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (params[j].first == name) throw BadRequest{fmt::format("{}: given more than once", name)};
+    }
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> query_params(std::string_view query) {
+  try {
+    return parse_query(query);
+  } catch (const std::invalid_argument& error) {
+    throw BadRequest{error.what()};
+  }
+}
+
+std::size_t parse_limit(std::string_view text) {
+  std::size_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stopped_at, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc{} || stopped_at != end || value < 1 || value > kMaxIncidentLimit) {
+    throw BadRequest{fmt::format("limit: must be an integer between 1 and {}", kMaxIncidentLimit)};
+  }
+  return value;
+}
+
+}  // namespace
+
+ApiReply error_reply(unsigned status, std::string_view message) {
+  return json_reply(status, nlohmann::json{{"error", message}});
+}
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;  // "a=1&&b=2"
+    const auto eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq));
+    if (!name) throw std::invalid_argument("query: malformed percent-encoding in a parameter name");
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!value) throw std::invalid_argument(fmt::format("{}: malformed percent-encoding", *name));
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+ApiRouter::ApiRouter(Store& store, std::function<IngestCounters()> counters)
+    : store_(store), counters_(std::move(counters)) {}
+
+ApiReply ApiRouter::handle(std::string_view method, std::string_view target, const HttpStats& http) {
+  try {
+    return route(method, target, http);
+  } catch (const BadRequest& bad) {
+    return error_reply(400, bad.message);
+  } catch (const std::exception& error) {
+    // Only reached after routing, so the path is one of ours and safe to log.
+    const auto path = target.substr(0, target.find('?'));
+    spdlog::error("HTTP {} failed: {}", endpoint_for(path) ? name_of(*endpoint_for(path)) : "request", error.what());
+    return error_reply(500, "internal error; the gridwatch-central log has the details");
+  }
+}
+
+ApiReply ApiRouter::route(std::string_view method, std::string_view target, const HttpStats& http) {
+  if (target.empty() || target.front() != '/') return error_reply(400, "request target must be a path such as /healthz");
+  const auto question = target.find('?');
+  const auto path = target.substr(0, question);
+  const auto query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+
+  const auto endpoint = endpoint_for(path);
+  if (!endpoint) return json_reply(404, nlohmann::json{{"error", "no such endpoint"}, {"path", path}});
+  if (method != "GET" && method != "HEAD") {
+    auto reply = json_reply(405, nlohmann::json{{"error", fmt::format("method not allowed; {} accepts GET and HEAD",
+                                                                      name_of(*endpoint))}});
+    reply.headers.emplace_back("Allow", "GET, HEAD");
+    return reply;
+  }
+  switch (*endpoint) {
+    // /healthz and /metrics ignore their query: probes and scrapers may add
+    // their own parameters, and there is nothing to filter.
+    case Endpoint::healthz:
+      return json_reply(200, nlohmann::json{{"status", "ok"}});
+    case Endpoint::metrics: {
+      ApiReply reply;
+      reply.content_type = kPrometheusContentType;
+      reply.body = prometheus_text(counters_ ? counters_() : IngestCounters{}, http);
+      return reply;
+    }
+    case Endpoint::incidents:
+      return incidents(query);
+    case Endpoint::gateways:
+      return gateways(query);
+    case Endpoint::evidence:
+      return evidence(path.substr(kEvidencePrefix.size()), query);
+  }
+  return error_reply(500, "unrouted endpoint");
+}
+
+ApiReply ApiRouter::incidents(std::string_view query) {
+  const auto params = query_params(query);
+  check_known(params, {"limit", "gateway"});
+  IncidentQuery selection;
+  selection.limit = kDefaultIncidentLimit;
+  for (const auto& [name, value] : params) {
+    if (name == "limit") {
+      selection.limit = parse_limit(value);
+    } else if (name == "gateway") {
+      if (!is_valid_id(value)) {
+        throw BadRequest{"gateway: must be a gateway id, 1-64 characters of A-Z a-z 0-9 _ -"};
+      }
+      selection.gateway_id = value;
+    }
+  }
+  auto list = nlohmann::json::array();
+  for (const auto& incident : store_.incidents(selection)) list.push_back(to_json(incident));
+  return json_reply(200, nlohmann::json{{"incidents", std::move(list)}});
+}
+
+ApiReply ApiRouter::evidence(std::string_view evidence_id, std::string_view query) {
+  check_known(query_params(query), {});
+  if (!is_valid_message_id(evidence_id)) {
+    throw BadRequest{"evidence id: must be 1-128 characters of A-Z a-z 0-9 _ . : -"};
+  }
+  auto found = store_.evidence(std::string(evidence_id));
+  if (!found) return json_reply(404, nlohmann::json{{"error", "no such evidence"}, {"evidence_id", evidence_id}});
+  ApiReply reply;
+  reply.content_type = found->content_type;
+  reply.body = std::move(found->data);
+  // Evidence never changes once stored: let the dashboard cache it.
+  reply.headers.emplace_back("Cache-Control", "private, max-age=86400, immutable");
+  return reply;
+}
+
+ApiReply ApiRouter::gateways(std::string_view query) {
+  check_known(query_params(query), {});
+  auto list = nlohmann::json::array();
+  for (const auto& gateway : store_.gateways()) list.push_back(to_json(gateway));
+  return json_reply(200, nlohmann::json{{"gateways", std::move(list)}});
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,54 @@
+#pragma once
+// Request -> reply for every endpoint in docs/api.md, with no socket code:
+// http_server.cpp does the HTTP transport and calls handle() once per request.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "central/http/metrics_text.hpp"
+#include "central/ingest.hpp"
+#include "central/store.hpp"
+
+namespace gridwatch::central {
+
+inline constexpr std::size_t kDefaultIncidentLimit = 100;
+inline constexpr std::size_t kMaxIncidentLimit = 1000;
+
+struct ApiReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers, e.g. Allow on 405
+};
+
+/// `{"error": message}` as a JSON reply; the one place error bodies are built.
+ApiReply error_reply(unsigned status, std::string_view message);
+
+/// The decoded `name=value` pairs of a query string, in order. Throws
+/// std::invalid_argument when a percent escape is malformed.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+
+class ApiRouter {
+ public:
+  /// `counters` is called for each /metrics request, on the caller's thread.
+  ApiRouter(Store& store, std::function<IngestCounters()> counters);
+
+  /// Never throws for any method or target: bad input becomes a 4xx reply and
+  /// a failing store a logged 500. HEAD is routed like GET; the transport
+  /// drops the body.
+  ApiReply handle(std::string_view method, std::string_view target, const HttpStats& http);
+
+ private:
+  ApiReply route(std::string_view method, std::string_view target, const HttpStats& http);
+  ApiReply incidents(std::string_view query);
+  ApiReply gateways(std::string_view query);
+  ApiReply evidence(std::string_view evidence_id, std::string_view query);
+
+  Store& store_;
+  std::function<IngestCounters()> counters_;
+};
+
+}  // namespace gridwatch::central

@@ -1,0 +1,339 @@
+#include "central/http/http_server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_set>
+
+#include "central/http/api_router.hpp"
+
+namespace gridwatch::central {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+/// One whole request (headers and body) must arrive within this, counted from
+/// the end of the previous response, so it also bounds keep-alive idling and
+/// stops slow-drip clients from holding a connection slot.
+constexpr std::chrono::seconds kReadTimeout{30};
+constexpr std::chrono::seconds kWriteTimeout{30};
+/// After our last response: how long to wait for the client to close, reading
+/// and discarding what it still sends. Closing with unread data would make the
+/// kernel send RST, and the client could lose the 413/503 it was just sent.
+constexpr std::chrono::seconds kDrainTimeout{2};
+constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
+constexpr std::uint32_t kHeaderLimitBytes = 8 * 1024;
+/// After accept() fails for lack of descriptors or memory, retrying at once
+/// would spin; the connections wait in the listen backlog meanwhile.
+constexpr std::chrono::seconds kAcceptRetryDelay{1};
+constexpr const char* kServerHeader = "gridwatch-central";
+
+std::string host_port(const std::string& address, unsigned port) {
+  if (address.find(':') != std::string::npos) return fmt::format("[{}]:{}", address, port);
+  return fmt::format("{}:{}", address, port);
+}
+
+std::string_view to_std(boost::beast::string_view text) { return {text.data(), text.size()}; }
+
+}  // namespace
+
+class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
+ public:
+  class Session;
+
+  Impl(asio::io_context& io, HttpSettings settings, Store& store, std::function<IngestCounters()> counters)
+      : io_(io),
+        settings_(std::move(settings)),
+        router_(store, std::move(counters)),
+        acceptor_(io),
+        accept_retry_(io) {}
+
+  void start();
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+  // For sessions.
+  bool stopped() const { return stopped_; }
+  const HttpSettings& settings() const { return settings_; }
+  ApiReply handle(std::string_view method, std::string_view target) {
+    return router_.handle(method, target, HttpStats{open_connections_, rejected_connections_});
+  }
+  void add(Session* session, bool counted) {
+    sessions_.insert(session);
+    if (counted) ++open_connections_;
+  }
+  void remove(Session* session, bool counted) {
+    sessions_.erase(session);
+    if (counted) --open_connections_;
+  }
+
+ private:
+  void do_accept();
+  void on_accept(const boost::system::error_code& error, tcp::socket socket);
+  [[noreturn]] void fail_start(const std::string& where, const std::string& why);
+
+  asio::io_context& io_;
+  HttpSettings settings_;
+  ApiRouter router_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_;
+  std::unordered_set<Session*> sessions_;  ///< every live connection, so stop() can close them
+  std::uint64_t open_connections_ = 0;     ///< those counted against max_connections
+  std::uint64_t rejected_connections_ = 0;
+  bool capacity_warned_ = false;  ///< one warning per saturation episode, not one per connection
+  bool stopped_ = true;
+  std::uint16_t port_ = 0;
+};
+
+/// One TCP connection: read a request, answer it, repeat while keep-alive.
+/// Owned by the handlers pending on it (shared_from_this); every handler
+/// body runs under guarded() so nothing escapes into io_context::run().
+class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer::Impl::Session> {
+ public:
+  Session(std::shared_ptr<Impl> server, tcp::socket socket, bool over_capacity)
+      : server_(std::move(server)), stream_(std::move(socket)), over_capacity_(over_capacity) {
+    server_->add(this, !over_capacity_);
+  }
+  ~Session() { server_->remove(this, !over_capacity_); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void run() {
+    if (over_capacity_) {
+      send(error_reply(503, "too many connections; try again later"), 11, false, false);
+    } else {
+      do_read();
+    }
+  }
+
+  /// Aborts whatever is pending; the handlers then run and release the session.
+  void close() { stream_.close(); }
+
+ private:
+  template <typename Fn>
+  void guarded(Fn&& fn) noexcept {
+    try {
+      fn();
+    } catch (const std::exception& error) {
+      spdlog::error("HTTP connection dropped after an internal error: {}", error.what());
+      stream_.close();
+    } catch (...) {
+      spdlog::error("HTTP connection dropped after an unknown internal error");
+      stream_.close();
+    }
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(server_->settings().max_body_bytes);
+    parser_->header_limit(kHeaderLimitBytes);
+    stream_.expires_after(kReadTimeout);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code error, std::size_t) {
+      self->guarded([&] { self->on_read(error); });
+    });
+  }
+
+  void on_read(const beast::error_code& error) {
+    if (server_->stopped()) return stream_.close();
+    if (error == http::error::end_of_stream) return close_gracefully();  // the client is done
+    if (error == http::error::body_limit) {
+      // The header was parsed, so the client can be told why.
+      const auto limit = server_->settings().max_body_bytes;
+      return send(error_reply(413, fmt::format("request body larger than {} bytes", limit)),
+                  parser_->get().version(), false, false);
+    }
+    if (error) {
+      // Malformed HTTP, oversized headers, timeout or reset: nothing sensible
+      // to answer, so drop just this connection.
+      spdlog::debug("HTTP connection closed: {}", error.message());
+      return stream_.close();
+    }
+    const auto& request = parser_->get();
+    if (request.version() != 10 && request.version() != 11) {
+      // Beast accepts any "HTTP/d.d"; nothing but 1.x speaks this framing.
+      spdlog::debug("HTTP connection closed: unsupported version {}", request.version());
+      return stream_.close();
+    }
+    auto reply = server_->handle(to_std(request.method_string()), to_std(request.target()));
+    send(std::move(reply), request.version(), request.keep_alive(), request.method() == http::verb::head);
+  }
+
+  void send(ApiReply reply, unsigned version, bool keep_alive, bool head_only) {
+    response_ = {};
+    response_.version(version == 10 ? 10 : 11);  // 413 may come before the version was checked
+    response_.result(reply.status);
+    response_.set(http::field::server, kServerHeader);
+    response_.set(http::field::content_type, reply.content_type);
+    response_.set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : reply.headers) response_.set(name, value);
+    response_.keep_alive(keep_alive);
+    response_.body() = std::move(reply.body);
+    response_.prepare_payload();
+    // HEAD: Content-Length stays that of the GET body, but no body is sent.
+    if (head_only) response_.body().clear();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code error, std::size_t) {
+      self->guarded([&] { self->on_write(error); });
+    });
+  }
+
+  void on_write(const beast::error_code& error) {
+    if (error || server_->stopped()) {
+      if (error) spdlog::debug("HTTP write failed: {}", error.message());
+      return stream_.close();
+    }
+    if (response_.need_eof() || over_capacity_) return close_gracefully();
+    do_read();
+  }
+
+  void close_gracefully() {
+    beast::error_code error;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, error);
+    if (error) return stream_.close();
+    stream_.expires_after(kDrainTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+                              self->guarded([&] {
+                                self->drained_bytes_ += bytes;
+                                if (error || self->drained_bytes_ > kMaxDrainBytes || self->server_->stopped()) {
+                                  self->stream_.close();
+                                } else {
+                                  self->drain();
+                                }
+                              });
+                            });
+  }
+
+  std::shared_ptr<Impl> server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::array<char, 4096> drain_buffer_{};
+  std::size_t drained_bytes_ = 0;
+  bool over_capacity_;
+};
+
+void HttpServer::Impl::fail_start(const std::string& where, const std::string& why) {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  throw std::runtime_error(fmt::format("HTTP API cannot listen on {}: {}", where, why));
+}
+
+void HttpServer::Impl::start() {
+  if (!stopped_) throw std::logic_error("HttpServer::start: already started");
+  const auto where = host_port(settings_.listen_address, static_cast<unsigned>(settings_.port));
+  if (settings_.port < 0 || settings_.port > 65535) fail_start(where, "port must be 0-65535");
+  if (settings_.max_connections < 1) fail_start(where, "max_connections must be at least 1");
+  if (settings_.max_body_bytes < 1) fail_start(where, "max_body_bytes must be at least 1");
+
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(settings_.listen_address, error);
+  if (error) fail_start(where, "listen_address must be a numeric IPv4 or IPv6 address");
+  const tcp::endpoint endpoint(address, static_cast<std::uint16_t>(settings_.port));
+  acceptor_.open(endpoint.protocol(), error);
+  if (error) fail_start(where, error.message());
+  // Lets a restarted central bind while the old connections sit in TIME_WAIT;
+  // on Linux it does not allow two listeners on one port.
+  acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+  if (error) fail_start(where, error.message());
+  acceptor_.bind(endpoint, error);
+  if (error) fail_start(where, error.message());
+  acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) fail_start(where, error.message());
+  const auto bound = acceptor_.local_endpoint(error);
+  if (error) fail_start(where, error.message());
+
+  port_ = bound.port();
+  stopped_ = false;
+  capacity_warned_ = false;
+  spdlog::info("HTTP API listening on {}", host_port(settings_.listen_address, port_));
+  do_accept();
+}
+
+void HttpServer::Impl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  port_ = 0;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  // close() only cancels: no session is destroyed while this loop runs.
+  for (auto* session : sessions_) session->close();
+}
+
+void HttpServer::Impl::do_accept() {
+  acceptor_.async_accept(io_, [self = shared_from_this()](const boost::system::error_code& error, tcp::socket socket) {
+    try {
+      self->on_accept(error, std::move(socket));
+    } catch (const std::exception& failure) {
+      // Only allocation can fail here; keep accepting rather than go deaf.
+      spdlog::error("HTTP accept handler failed: {}", failure.what());
+      if (!self->stopped_) self->do_accept();
+    }
+  });
+}
+
+void HttpServer::Impl::on_accept(const boost::system::error_code& error, tcp::socket socket) {
+  if (stopped_) return;  // `socket` closes in its destructor
+  if (error) {
+    if (error == asio::error::operation_aborted) return;
+    if (error == asio::error::connection_aborted) return do_accept();  // the client gave up first
+    spdlog::warn("HTTP accept failed: {}; retrying in {} s", error.message(), kAcceptRetryDelay.count());
+    accept_retry_.expires_after(kAcceptRetryDelay);
+    accept_retry_.async_wait([self = shared_from_this()](const boost::system::error_code& wait_error) {
+      if (!wait_error && !self->stopped_) self->do_accept();
+    });
+    return;
+  }
+  const bool over_capacity = open_connections_ >= static_cast<std::uint64_t>(settings_.max_connections);
+  if (over_capacity) {
+    ++rejected_connections_;
+    if (!capacity_warned_) {
+      spdlog::warn("HTTP API at max_connections ({}): further connections get 503 until one closes; "
+                   "gridwatch_central_http_rejected_connections_total counts them",
+                   settings_.max_connections);
+      capacity_warned_ = true;
+    }
+  } else if (open_connections_ + 1 < static_cast<std::uint64_t>(settings_.max_connections)) {
+    capacity_warned_ = false;
+  }
+  std::make_shared<Session>(shared_from_this(), std::move(socket), over_capacity)->run();
+  do_accept();
+}
+
+HttpServer::HttpServer(boost::asio::io_context& io, HttpSettings settings, Store& store,
+                       std::function<IngestCounters()> counters)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), store, std::move(counters))) {}
+
+HttpServer::~HttpServer() { impl_->stop(); }
+
+void HttpServer::start() { impl_->start(); }
+
+void HttpServer::stop() { impl_->stop(); }
+
+std::uint16_t HttpServer::port() const { return impl_->port(); }
+
+}  // namespace gridwatch::central

@@ -1,0 +1,41 @@
+#include "central/http/metrics_text.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace gridwatch::central {
+namespace {
+
+void append(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value) {
+  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+}
+
+}  // namespace
+
+std::string prometheus_text(const IngestCounters& counters, const HttpStats& http) {
+  std::string out;
+  append(out, "gridwatch_central_messages_received_total", "counter",
+         "Broker messages handed to ingest (alerts, status, telemetry, and rejected ones).", counters.received);
+  append(out, "gridwatch_central_incidents_opened_total", "counter", "Alerts that opened a new incident.",
+         counters.incidents_opened);
+  append(out, "gridwatch_central_incidents_updated_total", "counter", "Alerts applied to an existing incident.",
+         counters.incidents_updated);
+  append(out, "gridwatch_central_alerts_duplicate_total", "counter",
+         "Alerts whose alert id was stored before (redeliveries); nothing changed.", counters.duplicates);
+  append(out, "gridwatch_central_status_messages_total", "counter", "Gateway status messages stored.",
+         counters.statuses);
+  append(out, "gridwatch_central_telemetry_messages_total", "counter", "Gateway telemetry messages stored.",
+         counters.telemetry);
+  append(out, "gridwatch_central_messages_rejected_total", "counter",
+         "Messages rejected for an invalid topic or payload.", counters.rejected);
+  append(out, "gridwatch_central_store_failures_total", "counter", "Valid messages that could not be stored.",
+         counters.store_failures);
+  append(out, "gridwatch_central_http_open_connections", "gauge", "HTTP connections currently open.",
+         http.open_connections);
+  append(out, "gridwatch_central_http_rejected_connections_total", "counter",
+         "HTTP connections turned away because max_connections were open.", http.rejected_connections);
+  return out;
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,46 @@
+#include "central/http/records_json.hpp"
+
+namespace gridwatch::central {
+
+nlohmann::json to_json(const IncidentRecord& incident) {
+  nlohmann::json out{{"id", incident.id},
+                     {"episode_id", incident.episode_id},
+                     {"gateway_id", incident.gateway_id},
+                     {"kind", incident.kind},
+                     {"severity", incident.severity},
+                     {"urgency", incident.urgency},
+                     {"certainty", incident.certainty},
+                     {"confidence", incident.confidence},
+                     {"state", incident.state},
+                     {"detected_at_ms", incident.detected_at_ms},
+                     {"created_ms", incident.created_ms},
+                     {"updated_ms", incident.updated_ms},
+                     {"episode_ended_ms", nullptr},
+                     {"lat", incident.lat},
+                     {"lon", incident.lon},
+                     {"camera", incident.camera},
+                     {"zone", incident.zone},
+                     {"sensor", incident.sensor},
+                     {"summary", incident.summary},
+                     {"alert_count", incident.alert_count}};
+  if (incident.episode_ended_ms) out["episode_ended_ms"] = *incident.episode_ended_ms;
+  return out;
+}
+
+nlohmann::json to_json(const GatewayRecord& gateway) {
+  nlohmann::json out{{"gateway_id", gateway.gateway_id},
+                     {"presence", gateway.presence},
+                     {"boot_id", gateway.boot_id},
+                     {"version", gateway.version},
+                     {"last_seen_ms", gateway.last_seen_ms},
+                     {"telemetry", nullptr}};
+  if (!gateway.telemetry_json.empty()) {
+    // Stored as received (ingest validated it), but a row written by an older
+    // build or edited by hand must not turn the whole fleet listing into a 500.
+    auto telemetry = nlohmann::json::parse(gateway.telemetry_json, nullptr, /*allow_exceptions=*/false);
+    if (telemetry.is_object()) out["telemetry"] = std::move(telemetry);
+  }
+  return out;
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,17 @@
+#pragma once
+// The one JSON mapping of central's records, shared by the HTTP API and
+// `gridwatch-central events --json`, so both always show the same fields.
+#include <nlohmann/json.hpp>
+
+#include "central/store.hpp"
+
+namespace gridwatch::central {
+
+/// All IncidentRecord fields; `episode_ended_ms` is null while the episode is open.
+nlohmann::json to_json(const IncidentRecord& incident);
+
+/// All GatewayRecord fields; `telemetry` is the last telemetry payload parsed
+/// back into an object, or null when none was stored or it is not a JSON object.
+nlohmann::json to_json(const GatewayRecord& gateway);
+
+}  // namespace gridwatch::central
