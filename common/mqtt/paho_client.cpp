@@ -78,6 +78,17 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
 
   void start() {
     stopping_ = false;
+    // Built once and always passed as an lvalue: connect() takes the
+    // options by value, and only Paho's copy constructor keeps the v5
+    // connect properties intact.
+    connect_options_ = build_connect_options();
+    // Paho C++ 1.2.0 loses connect properties set through the builder or
+    // carried across a move (the options keep a raw pointer to their own
+    // property list; upstream issues #362 and #444). Without them the
+    // session expiry is 0 and the broker forgets our session, and the QoS 1
+    // messages queued for it, at every disconnect. So they are set here, on
+    // the object that lives as long as the client.
+    connect_options_.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_property()}});
     attempt_connect();
   }
 
@@ -154,14 +165,7 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
       ssl.error_handler([](const std::string& message) { spdlog::warn("mqtt: TLS: {}", message); });
       builder.ssl(ssl.finalize());
     }
-    auto options = builder.finalize();
-    // Paho C++ 1.2.0 drops connect properties set through the builder
-    // (finalize() copies the options and the copy loses the pointer;
-    // upstream issues #362 and #444). Without this the session expiry is 0
-    // and the broker forgets our session, and its queued QoS 1 messages,
-    // at every disconnect. Set them on the final object instead.
-    options.set_properties({{::mqtt::property::SESSION_EXPIRY_INTERVAL, session_expiry_property()}});
-    return options;
+    return builder.finalize();
   }
 
   // Paho takes the expiry as int32_t; 0xFFFFFFFF ("never") does not fit.
@@ -172,7 +176,7 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
   void attempt_connect() {
     if (stopping_) return;
     try {
-      client_.connect(build_connect_options(), nullptr, connect_listener_);
+      client_.connect(connect_options_, nullptr, connect_listener_);
     } catch (const ::mqtt::exception& error) {
       handle_lost(std::string("connect refused: ") + error.what());
     }
@@ -280,6 +284,7 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
   std::uint64_t next_delivery_id_ = 1;
   std::unordered_map<std::uint64_t, DeliveryHandler> pending_;
   std::vector<std::pair<std::string, int>> subscriptions_;
+  ::mqtt::connect_options connect_options_;
   ActionListener connect_listener_;
   ActionListener publish_listener_;
   ::mqtt::async_client client_;  // last: destroyed first, before the listeners it calls
