@@ -18,7 +18,7 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
   top.get_choice("log_level", config.log_level, levels);
   if (auto mqtt = top.section("mqtt")) {
     read_mqtt_settings(*mqtt, config.mqtt);
-    mqtt->get_id("shared_group", config.shared_group);
+    if (mqtt->has("shared_group")) mqtt->get_id("shared_group", config.shared_group);
     mqtt->finish();
   }
   if (auto store = top.section("store")) {

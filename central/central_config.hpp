@@ -25,9 +25,12 @@ struct CentralConfig {
   std::string instance_id = "central-1";
   std::string log_level = "info";
   MqttSettings mqtt;  ///< client_id defaults to "gridwatch-{instance_id}"
-  /// Several central instances with the same group split the stream
-  /// through an MQTT v5 shared subscription ($share/{group}/...).
-  std::string shared_group = "gridwatch-central";
+  /// Empty (the default, one central): plain subscriptions. Set when
+  /// several central instances split the stream through an MQTT v5 shared
+  /// subscription ($share/{group}/...). Mosquitto 2.0.11 loses about half
+  /// the messages queued for a shared subscriber across a broker restart
+  /// (docs/outbox.md), so a single instance must not use one.
+  std::string shared_group;
   StoreSettings store;
   HttpConfig http;
   int stats_log_interval_s = 60;

@@ -12,7 +12,8 @@ namespace gridwatch::central {
 std::vector<std::string> central_subscriptions(const std::string& shared_group) {
   std::vector<std::string> filters;
   for (auto channel : {Channel::alert, Channel::status, Channel::telemetry, Channel::evidence}) {
-    filters.push_back(fmt::format("$share/{}/{}", shared_group, all_gateways_filter(channel)));
+    filters.push_back(shared_group.empty() ? all_gateways_filter(channel)
+                                           : fmt::format("$share/{}/{}", shared_group, all_gateways_filter(channel)));
   }
   return filters;
 }

@@ -33,8 +33,8 @@ class CentralService {
   bool stopped_ = false;
 };
 
-/// The subscriptions central needs: alerts, status, telemetry and evidence of every
-/// gateway, through the shared group.
+/// The subscriptions central needs: alerts, status, telemetry and evidence
+/// of every gateway; through the shared group when one is configured.
 std::vector<std::string> central_subscriptions(const std::string& shared_group);
 
 }  // namespace gridwatch::central

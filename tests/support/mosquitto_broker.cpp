@@ -38,8 +38,8 @@ void MosquittoBroker::start() {
                                               dir_.path() +
                                               "/\n"
                                               "autosave_interval 1\n"
-                                              "max_queued_messages 0\n"
-                                              "max_inflight_messages 0\n"
+                                              "max_queued_messages 1000000\n"
+                                              "max_inflight_messages 100\n"
                                               "set_tcp_nodelay true\n"
                                               "log_dest stdout\n" +
                                               extra_config_ + "\n");

@@ -8,9 +8,11 @@
 namespace gridwatch::test {
 
 /// A private Mosquitto broker on a free loopback port, with its own config
-/// in a temp dir: never the system service. Queue limits are lifted
-/// (max_queued_messages 0) so a slow test subscriber never loses QoS1
-/// messages to the broker's default cap of 1000.
+/// in a temp dir: never the system service. The per-client queue is set
+/// far above the default 1000, so a slow or briefly absent test subscriber
+/// never loses QoS 1 messages. Not 0 ("unlimited"): in Mosquitto 2.0.x that
+/// value is buggy and stops queued messages reaching the client (see
+/// docs/outbox.md, "Broker settings").
 class MosquittoBroker {
  public:
   /// `extra_config` is appended to the generated mosquitto.conf.

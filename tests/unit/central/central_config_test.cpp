@@ -10,7 +10,7 @@ TEST_CASE("the shipped central example config is valid", "[central-config]") {
   const auto config = load_central_config(std::string(GRIDWATCH_SOURCE_DIR) + "/config/central.example.yaml");
   CHECK(config.instance_id == "central-1");
   CHECK(config.mqtt.client_id == "gridwatch-central-1");
-  CHECK(config.shared_group == "gridwatch-central");
+  CHECK(config.shared_group.empty());  // one instance: plain subscriptions
 }
 
 TEST_CASE("central config errors list every problem", "[central-config]") {
@@ -26,7 +26,14 @@ TEST_CASE("central config errors list every problem", "[central-config]") {
   }
 }
 
-TEST_CASE("central subscribes through an MQTT v5 shared subscription", "[central-config]") {
+TEST_CASE("a single central subscribes plainly", "[central-config]") {
+  const auto filters = central_subscriptions("");
+  REQUIRE(filters.size() == 4);
+  CHECK(filters[0] == "gridwatch/v1/+/alert");
+  CHECK(filters[3] == "gridwatch/v1/+/evidence");
+}
+
+TEST_CASE("several centrals split the stream through an MQTT v5 shared subscription", "[central-config]") {
   const auto filters = central_subscriptions("g1");
   REQUIRE(filters.size() == 4);
   CHECK(filters[0] == "$share/g1/gridwatch/v1/+/alert");
