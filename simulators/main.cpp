@@ -6,6 +6,7 @@
 
 #include "simulators/sensor_command.hpp"
 // camera subcommand registration
+#include "simulators/camera/camera_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"GridWatch simulators: smoke sensors, camera scenes with ground truth, and gateway fleets."};
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   gridwatch::sim::add_sensor_command(app);
   // camera subcommand registration
+  gridwatch::sim::add_camera_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& failure) {
