@@ -71,7 +71,9 @@ class Outbox {
   const std::optional<std::string>& quarantined_to() const { return quarantined_to_; }
 
   /// Stores a message whose payload needs the next per-gateway sequence
-  /// number (an alert id). The number is consumed only if the row commits.
+  /// number (an alert id). The sequence number is the row id: increasing,
+  /// never reused (telemetry rows leave gaps), consumed only if the row
+  /// commits.
   AppendResult append_sequenced(Priority priority, const std::string& topic,
                                 const std::function<std::string(std::uint64_t seq)>& build_payload, EpochMs now_ms);
   /// Stores a message that needs no sequence number (telemetry, evidence).
@@ -106,7 +108,8 @@ class Outbox {
   std::unique_ptr<sqlite::Database> db_;
   std::string epoch_;
   std::optional<std::string> quarantined_to_;
-  std::uint64_t last_seq_ = 0;
+  std::int64_t last_row_id_ = 0;
+  std::unique_ptr<sqlite::Statement> insert_;  // prepared once per connection
   OutboxStats stats_;
   std::int64_t store_error_log_budget_ = 0;
 };

@@ -26,7 +26,7 @@ TEST_CASE("topic parsing refuses what a per-gateway ACL could not pin down", "[t
   CHECK_FALSE(parse_topic("gridwatch/v1//alert"));
 }
 
-TEST_CASE("only status is retained; everything is QoS 1", "[topics]") {
+TEST_CASE("only status is retained, and everything is QoS 1", "[topics]") {
   CHECK(policy_for(Channel::status).retain);
   CHECK_FALSE(policy_for(Channel::alert).retain);
   CHECK(policy_for(Channel::alert).qos == 1);

@@ -66,7 +66,7 @@ TEST_CASE("sequence numbers are persisted and never reused", "[outbox]") {
   CHECK(reopened.next_rows(Priority::alarm, 0, 10).at(0).payload == "3");
 }
 
-TEST_CASE("removing delivered rows updates depth; unknown ids are ignored", "[outbox]") {
+TEST_CASE("removing delivered rows updates depth, unknown ids are ignored", "[outbox]") {
   TempDir dir;
   Outbox outbox(dir.file("outbox.db"), {}, kNow);
   const auto a = outbox.append(Priority::alarm, "a", "1", kNow).row_id;
@@ -78,7 +78,7 @@ TEST_CASE("removing delivered rows updates depth; unknown ids are ignored", "[ou
   CHECK(stats.oldest_created_ms == kNow + 5);
 }
 
-TEST_CASE("capacity: telemetry is dropped first, then lower priorities; drops are counted and persisted",
+TEST_CASE("capacity: telemetry is dropped first, then lower priorities, drops are counted and persisted",
           "[outbox]") {
   TempDir dir;
   OutboxLimits limits;
@@ -167,7 +167,7 @@ TEST_CASE("an outbox from a newer build is refused, not quarantined", "[outbox]"
   CHECK(std::filesystem::exists(dir.file("outbox.db")));
 }
 
-TEST_CASE("a full disk is a counted store error; what was stored stays", "[outbox][disk]") {
+TEST_CASE("a full disk is a counted store error, what was stored stays", "[outbox][disk]") {
   gridwatch::test::ScratchMount disk(256 * 1024);
   if (!disk.mounted()) {
     WARN("SKIPPED: cannot mount a tmpfs here (" << disk.why_not() << "); disk-full path not exercised");

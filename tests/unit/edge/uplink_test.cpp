@@ -80,7 +80,7 @@ TEST_CASE("uplink sends by priority, oldest first, within the window", "[uplink]
   CHECK(uplink.counters().delivered == 6);
 }
 
-TEST_CASE("a row is deleted only after its PUBACK; failures are re-sent first, in order", "[uplink]") {
+TEST_CASE("a row is deleted only after its PUBACK, failures are re-sent first, in order", "[uplink]") {
   test::TempDir dir;
   boost::asio::io_context io;
   Outbox outbox(dir.file("outbox.db"), {}, kNow);

@@ -13,7 +13,7 @@ std::vector<double> trace(SensorScenario scenario, std::uint64_t seed, double se
 }
 }  // namespace
 
-TEST_CASE("the same seed gives the same readings; another seed differs", "[sensor-sim]") {
+TEST_CASE("the same seed gives the same readings, another seed differs", "[sensor-sim]") {
   CHECK(trace(SensorScenario::smoulder, 3, 120) == trace(SensorScenario::smoulder, 3, 120));
   CHECK(trace(SensorScenario::smoulder, 3, 120) != trace(SensorScenario::smoulder, 4, 120));
 }

@@ -86,7 +86,7 @@ TEST_CASE("a parked vehicle's pixels lie where the ground truth puts it", "[trut
   CHECK(share_inside(changed, box) > 0.6);
 }
 
-TEST_CASE("a vehicle that drives through a zone makes no episode; a brief stop is no violation", "[truth]") {
+TEST_CASE("a vehicle that drives through a zone makes no episode, a brief stop is no violation", "[truth]") {
   const Scenario scenario = parse_scenario_text(kQuietStreet + R"(vehicles:
   - {id: through, lane: outgoing, enter_s: 0}
   - {id: brief, lane: kerb, enter_s: 5, stop: {at_m: 26, for_s: 10}}
