@@ -29,6 +29,7 @@
 
 #include "central/http/http_server.hpp"
 #include "central/sqlite_store.hpp"
+#include "tests/support/test_env.hpp"
 #include "common/sqlite/sqlite.hpp"
 #include "common/wire.hpp"
 
@@ -46,24 +47,7 @@ using Response = http::response<http::string_body>;
 
 constexpr std::chrono::seconds kClientTimeout{5};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gridwatch-http-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using gridwatch::test::TempDir;
 
 gridwatch::Alert make_alert(const std::string& gateway, int seq, const std::string& episode,
                             gridwatch::Phase phase = gridwatch::Phase::start) {
@@ -89,7 +73,7 @@ gridwatch::Alert make_alert(const std::string& gateway, int seq, const std::stri
 class RunningServer {
  public:
   explicit RunningServer(HttpSettings settings = {}, IngestCounters counters = {})
-      : store_((dir_.path() / "central.db").string()), counters_(counters) {
+      : store_(dir_.file("central.db")), counters_(counters) {
     settings.listen_address = "127.0.0.1";
     settings.port = 0;
     server_.emplace(io_, settings, store_, [this] { return counters_; });
@@ -105,7 +89,7 @@ class RunningServer {
   RunningServer& operator=(const RunningServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::filesystem::path dir() const { return dir_.path(); }
   /// The server's own store; use it only inside on_io().
   SqliteStore& store() { return store_; }
 
@@ -610,7 +594,7 @@ TEST_CASE("stop() closes open connections and leaves no work on the io_context",
 
 TEST_CASE("start() names address:port when it cannot listen", "[http]") {
   TempDir dir;
-  SqliteStore store((dir.path() / "central.db").string());
+  SqliteStore store(dir.file("central.db"));
   asio::io_context io;
   HttpSettings settings;
   settings.port = 0;
