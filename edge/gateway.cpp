@@ -32,7 +32,7 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
   for (const auto& sensor : config_.sensors) {
     ThresholdAlarmSettings alarm{sensor.alarm.raise, sensor.alarm.clear,
                                  static_cast<std::int64_t>(sensor.alarm.min_duration_s * 1000)};
-    sensors_.emplace(sensor.id, SensorState{sensor, ThresholdAlarm(alarm), {}, "offline", "no reading yet", 0});
+    sensors_.emplace(sensor.id, SensorState{sensor, ThresholdAlarm(alarm), {}, "unknown", "no reading yet", 0});
   }
 
   auto options = to_client_options(config_.mqtt);
@@ -90,11 +90,13 @@ void Gateway::on_reading(const SensorReading& reading) {
   auto& sensor = found->second;
   if (!reading.value) {
     sensor.read_errors += 1;
+    // Once per outage (and at start for a sensor that never answered), not
+    // once per poll: the heartbeat carries the running count.
     if (sensor.health != "offline") {
-      spdlog::warn("sensor {}: {}", reading.sensor_id, reading.error);
+      spdlog::warn("sensor {}: {}; retrying every {} ms", reading.sensor_id, reading.error, sensor.settings.poll_ms);
     }
     sensor.health = "offline";
-    sensor.detail = reading.error;
+    sensor.detail = fmt::format("{} ({} failed reads)", reading.error, sensor.read_errors);
     return;
   }
   if (sensor.health != "ok") spdlog::info("sensor {}: reading again ({:.2f} {})", reading.sensor_id, *reading.value, sensor.settings.unit);

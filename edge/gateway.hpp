@@ -51,9 +51,9 @@ class Gateway {
     SensorSettings settings;
     ThresholdAlarm alarm;
     std::string open_episode;   ///< episode id while the alarm is active
-    std::string health = "offline";
+    std::string health = "unknown";  ///< "unknown" until the first read, then "ok" or "offline"
     std::string detail = "no reading yet";
-    std::uint64_t read_errors = 0;
+    std::uint64_t read_errors = 0;  ///< since start; shown in the heartbeat's health detail
   };
 
   std::optional<std::string> resolve_evidence(const OutboxRow& row) const;

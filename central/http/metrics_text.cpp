@@ -27,6 +27,8 @@ std::string prometheus_text(const IngestCounters& counters, const HttpStats& htt
          counters.statuses);
   append(out, "gridwatch_central_telemetry_messages_total", "counter", "Gateway telemetry messages stored.",
          counters.telemetry);
+  append(out, "gridwatch_central_evidence_stored_total", "counter", "Evidence snapshots stored (duplicates excluded).",
+         counters.evidence);
   append(out, "gridwatch_central_messages_rejected_total", "counter",
          "Messages rejected for an invalid topic or payload.", counters.rejected);
   append(out, "gridwatch_central_store_failures_total", "counter", "Valid messages that could not be stored.",

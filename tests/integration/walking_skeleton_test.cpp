@@ -3,6 +3,7 @@
 // -> gridwatch-central -> SQLite, ending as one dispatch event.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/time.hpp"
@@ -82,4 +83,34 @@ TEST_CASE("invalid configs are refused with exit code 2 and file:line errors", "
     CHECK(help.exit_code == 0);
     CHECK(help.output.find("Usage") != std::string::npos);
   }
+}
+
+TEST_CASE("a sensor that does not answer is reported offline and the gateway keeps serving",
+          "[integration][sensor]") {
+  test::MosquittoBroker broker;
+  test::Daemons daemons(broker);
+  auto central = daemons.start_central();
+  test::EdgeOptions options;
+  options.gateway_id = "gw-deaf";
+  options.sensor_port = test::free_tcp_port();  // nothing listens there
+  options.heartbeat_s = 1;
+  auto edge = daemons.start_edge(options);
+
+  nlohmann::json telemetry;
+  const bool reported = test::wait_until(
+      [&] {
+        const auto text = daemons.last_telemetry("gw-deaf");
+        if (text.empty()) return false;
+        telemetry = nlohmann::json::parse(text);
+        return !telemetry["sensors"].empty() && telemetry["sensors"][0]["detail"].get<std::string>().find("failed reads") !=
+                                                    std::string::npos;
+      },
+      20s);
+  INFO("edge log:\n" << edge->log());
+  REQUIRE(reported);
+  CHECK(telemetry["sensors"][0]["id"] == "smoke-1");
+  CHECK(telemetry["sensors"][0]["state"] == "offline");
+  CHECK(telemetry["sensors"][0]["detail"].get<std::string>().find("connect") != std::string::npos);
+  CHECK(edge->log().find("sensor smoke-1") != std::string::npos);  // logged once, clearly
+  CHECK(edge->stop() == 0);
 }

@@ -438,6 +438,7 @@ TEST_CASE("GET /metrics is Prometheus text with the ingest counters", "[http]") 
   counters.telemetry = 1;
   counters.rejected = 2;
   counters.store_failures = 0;
+  counters.evidence = 3;
   RunningServer server({}, counters);
   Client client(server.port());
   const auto response = client.get("/metrics");
@@ -452,9 +453,10 @@ TEST_CASE("GET /metrics is Prometheus text with the ingest counters", "[http]") 
   CHECK(samples.at("gridwatch_central_telemetry_messages_total") == 1);
   CHECK(samples.at("gridwatch_central_messages_rejected_total") == 2);
   CHECK(samples.at("gridwatch_central_store_failures_total") == 0);
+  CHECK(samples.at("gridwatch_central_evidence_stored_total") == 3);
   CHECK(samples.at("gridwatch_central_http_open_connections") == 1);  // this client
   CHECK(samples.at("gridwatch_central_http_rejected_connections_total") == 0);
-  CHECK(samples.size() == 10);
+  CHECK(samples.size() == 11);
   CHECK(server.shut_down());
 }
 
