@@ -23,7 +23,7 @@ struct MappingDeleter {
 
 }  // namespace
 
-int serve_modbus(const ModbusServerSettings& settings, SensorModel& model, const std::atomic<bool>& stop,
+int serve_modbus(const ModbusServerSettings& settings, SampleSource& source, const std::atomic<bool>& stop,
                  const std::function<void(double, const SensorSample&)>& on_sample) {
   std::unique_ptr<modbus_t, ContextDeleter> context(modbus_new_tcp(settings.bind_address.c_str(), settings.port));
   std::unique_ptr<modbus_mapping_t, MappingDeleter> mapping(modbus_mapping_new(0, 0, 16, 0));
@@ -50,7 +50,8 @@ int serve_modbus(const ModbusServerSettings& settings, SensorModel& model, const
     if (now >= next_tick) {
       const double t_s = std::chrono::duration<double>(now - started).count() * settings.speed;
       if (settings.duration_s > 0 && t_s > settings.duration_s) break;
-      const auto sample = model.sample(t_s);
+      if (source.end_s() > 0 && t_s > source.end_s()) break;
+      const auto sample = source.sample(t_s);
       const auto image = to_registers(sample, ++counter);
       mapping->tab_registers[0] = image.smoke_centi_percent_per_m;
       mapping->tab_registers[1] = image.temperature_deci_c;

@@ -20,10 +20,10 @@ struct ModbusServerSettings {
   double duration_s = 0;  ///< simulated seconds to run; 0 = until stopped
 };
 
-/// Serves until `stop` becomes true or the duration elapses. `on_sample`
+/// Serves until `stop` becomes true, the duration elapses or the source ends. `on_sample`
 /// (may be empty) sees each refreshed sample with its simulated time.
 /// Returns 0, or 1 after printing why the port could not be opened.
-int serve_modbus(const ModbusServerSettings& settings, SensorModel& model, const std::atomic<bool>& stop,
+int serve_modbus(const ModbusServerSettings& settings, SampleSource& source, const std::atomic<bool>& stop,
                  const std::function<void(double t_s, const SensorSample&)>& on_sample);
 
 }  // namespace gridwatch::sim

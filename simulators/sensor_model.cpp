@@ -1,97 +1,106 @@
 #include "simulators/sensor_model.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <numbers>
 #include <utility>
 
 namespace gridwatch::sim {
 namespace {
 
-constexpr std::array<std::pair<SensorScenario, const char*>, 9> kNames{{
-    {SensorScenario::clean, "clean"},
-    {SensorScenario::smoulder, "smoulder"},
-    {SensorScenario::flaming, "flaming"},
-    {SensorScenario::nuisance, "nuisance"},
-    {SensorScenario::dust, "dust"},
-    {SensorScenario::stuck, "stuck"},
-    {SensorScenario::out_of_range, "out_of_range"},
-    {SensorScenario::disconnect, "disconnect"},
-    {SensorScenario::contamination, "contamination"},
-}};
+constexpr double kStepS = 0.1;  // noise and dust are drawn per 0.1 s step
 
-constexpr double kBaseline = 0.3;
+// SplitMix64: a well-mixed 64-bit hash, so each (seed, step, stream) gives
+// an independent-looking uniform number without any stored state.
+std::uint64_t mix(std::uint64_t value) {
+  value += 0x9E3779B97F4A7C15ULL;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
+  return value ^ (value >> 31);
+}
+
+std::uint64_t step_of(double t_s) { return t_s <= 0 ? 0 : static_cast<std::uint64_t>(std::floor(t_s / kStepS)); }
+
+bool active(const SensorEvent& event, double t_s) { return t_s >= event.at_s && t_s < event.end_s(); }
 
 }  // namespace
 
-std::optional<SensorScenario> sensor_scenario_from_string(const std::string& name) {
-  for (const auto& [value, text] : kNames) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
+SensorModel::SensorModel(SensorScenarioSpec spec) : spec_(std::move(spec)) {}
+
+double SensorModel::uniform(std::uint64_t step, std::uint64_t stream) const {
+  const std::uint64_t bits = mix(mix(spec_.seed ^ (stream * 0xD1B54A32D192ED03ULL)) ^ step);
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
 }
 
-std::vector<std::string> sensor_scenario_names() {
-  std::vector<std::string> out;
-  for (const auto& entry : kNames) out.emplace_back(entry.second);
+double SensorModel::normal(std::uint64_t step) const {
+  // Box-Muller from two independent uniforms of the same step.
+  const double u1 = std::max(uniform(step, 1), 1e-300);
+  const double u2 = uniform(step, 2);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+SensorSample SensorModel::physical(double t_s) const {
+  SensorSample out;
+  const std::uint64_t step = step_of(t_s);
+  // Slow drift of clean air: a few hundredths over an hour.
+  const double drift = 0.05 * std::sin(t_s / 1800.0);
+  out.smoke = spec_.baseline_smoke + drift + spec_.noise * normal(step);
+  out.temperature = spec_.baseline_temperature_c + 0.5 * std::sin(t_s / 600.0);
+  for (const auto& event : spec_.events) {
+    if (!active(event, t_s)) continue;
+    const double since = t_s - event.at_s;
+    switch (event.kind) {
+      case SensorEventKind::smoulder:
+        out.smoke += std::min(event.peak, event.rise_per_s * since);
+        out.temperature += std::min(8.0, 0.02 * since);
+        break;
+      case SensorEventKind::flaming:
+        out.smoke += std::min(event.peak, event.rise_per_s * since);
+        out.temperature += std::min(60.0, 0.75 * event.rise_per_s * since);
+        break;
+      case SensorEventKind::nuisance: {
+        const double length = event.for_s.value_or(6.0);
+        out.smoke += event.peak * std::sin(since / length * std::numbers::pi);
+        break;
+      }
+      case SensorEventKind::dust:
+        if (uniform(step, 3) < 0.05) out.smoke += 2.0 + 3.0 * uniform(step, 4);
+        break;
+      case SensorEventKind::contamination:
+        out.smoke += event.drift_per_h * since / 3600.0;
+        out.fault = out.fault || since > event.fault_after_h * 3600.0;
+        break;
+      case SensorEventKind::stuck:
+      case SensorEventKind::out_of_range:
+      case SensorEventKind::disconnect:
+        break;  // applied on top, in at()
+    }
+  }
+  out.smoke = std::max(0.0, out.smoke);
   return out;
 }
 
-SensorModel::SensorModel(SensorScenario scenario, std::uint64_t seed, double onset_s)
-    : scenario_(scenario), onset_s_(onset_s), random_(seed) {}
-
-SensorSample SensorModel::sample(double t_s) {
-  SensorSample out;
-  const double since = t_s - onset_s_;
-  // Slow drift of clean air: a few hundredths over an hour.
-  const double drift = 0.05 * std::sin(t_s / 1800.0);
-  out.smoke = kBaseline + drift + noise_(random_);
-  out.temperature = 20.0 + 0.5 * std::sin(t_s / 600.0);
-  switch (scenario_) {
-    case SensorScenario::clean:
-      break;
-    case SensorScenario::smoulder:
-      if (since > 0) {
-        out.smoke += std::min(25.0, 0.15 * since);
-        out.temperature += std::min(8.0, 0.02 * since);
+SensorSample SensorModel::at(double t_s) const {
+  SensorSample out = physical(t_s);
+  for (const auto& event : spec_.events) {
+    if (!active(event, t_s)) continue;
+    switch (event.kind) {
+      case SensorEventKind::stuck: {
+        const SensorSample frozen = physical(event.at_s);
+        out.smoke = frozen.smoke;
+        out.temperature = frozen.temperature;
+        break;
       }
-      break;
-    case SensorScenario::flaming:
-      if (since > 0) {
-        out.smoke += std::min(40.0, 2.0 * since);
-        out.temperature += std::min(60.0, 1.5 * since);
-      }
-      break;
-    case SensorScenario::nuisance:
-      // Six seconds of cooking fumes well above the alarm level.
-      if (since > 0 && since < 6) out.smoke += 12.0 * std::sin(since / 6.0 * 3.14159265);
-      break;
-    case SensorScenario::dust: {
-      std::uniform_real_distribution<double> chance(0, 1);
-      if (since > 0 && chance(random_) < 0.05) out.smoke += 2.0 + 3.0 * chance(random_);
-      break;
+      case SensorEventKind::out_of_range:
+        out.raw_out_of_range = true;
+        break;
+      case SensorEventKind::disconnect:
+        out.answering = false;
+        break;
+      default:
+        break;
     }
-    case SensorScenario::stuck:
-      if (since > 0) {
-        if (!frozen_) frozen_ = out.smoke;
-        out.smoke = *frozen_;
-      }
-      break;
-    case SensorScenario::out_of_range:
-      if (since > 0) out.raw_out_of_range = true;
-      break;
-    case SensorScenario::disconnect:
-      if (since > 0) out.answering = false;
-      break;
-    case SensorScenario::contamination:
-      // Dirt on the optics: +1 %/m per hour, until the device flags a fault.
-      if (since > 0) {
-        out.smoke += since / 3600.0;
-        out.fault = since > 4 * 3600.0;
-      }
-      break;
   }
-  out.smoke = std::max(0.0, out.smoke);
   return out;
 }
 

@@ -1,53 +1,55 @@
 #pragma once
-// Deterministic smoke-sensor behaviour for testers: given a scenario, a
-// seed and a time, the reading is always the same. Units: smoke
-// obscuration in %/m (what photoelectric detectors report), temperature
-// in degrees C. docs/simulators.md lists the scenarios and register map.
+// Deterministic smoke-sensor behaviour for testers. The reading at a
+// simulated time is a pure function of the scenario, its seed and that
+// time (noise is hashed from the seed and the 0.1 s step), so the Modbus
+// server, the MQTT publisher and the ground truth see the same values
+// however often they sample. Units: smoke obscuration in %/m (what
+// photoelectric detectors report), temperature in degrees C.
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
-#include <vector>
+
+#include "simulators/sensor_scenario.hpp"
 
 namespace gridwatch::sim {
-
-enum class SensorScenario {
-  clean,          ///< clean air, slow baseline drift
-  smoulder,       ///< slow rise from onset
-  flaming,        ///< fast rise from onset
-  nuisance,       ///< cooking: a short spike above the alarm level, then back
-  dust,           ///< brief random spikes below the alarm level
-  stuck,          ///< value freezes at onset (fault)
-  out_of_range,   ///< raw register reads 0xFFFF from onset (fault)
-  disconnect,     ///< stops answering from onset (fault)
-  contamination,  ///< baseline creeps up over hours (drift compensation test)
-};
-
-std::optional<SensorScenario> sensor_scenario_from_string(const std::string& name);
-std::vector<std::string> sensor_scenario_names();
 
 struct SensorSample {
   double smoke = 0;        ///< %/m obscuration
   double temperature = 20; ///< degrees C
   bool fault = false;      ///< the sensor's own fault bit
   bool answering = true;   ///< false: the device does not respond at all
-  bool raw_out_of_range = false;  ///< the smoke register reads 0xFFFF
+  bool raw_out_of_range = false;  ///< the device reports an out-of-range reading
 };
 
-class SensorModel {
+/// Where a simulated sensor's readings come from: a scenario model or a
+/// replayed log.
+class SampleSource {
  public:
-  SensorModel(SensorScenario scenario, std::uint64_t seed, double onset_s);
+  virtual ~SampleSource() = default;
+  /// The reading at `t_s` simulated seconds after the start.
+  virtual SensorSample sample(double t_s) = 0;
+  /// Simulated seconds after which the source has nothing more; 0 = endless.
+  virtual double end_s() const = 0;
+};
 
-  /// The reading at `t_s` seconds after the simulation started. Call with
-  /// non-decreasing times; noise is drawn per call from the seeded stream.
-  SensorSample sample(double t_s);
+class SensorModel final : public SampleSource {
+ public:
+  explicit SensorModel(SensorScenarioSpec spec);
+
+  SensorSample sample(double t_s) override { return at(t_s); }
+  double end_s() const override { return spec_.duration_s; }
+  /// The same, const: the model has no state.
+  SensorSample at(double t_s) const;
+  const SensorScenarioSpec& spec() const { return spec_; }
 
  private:
-  SensorScenario scenario_;
-  double onset_s_;
-  std::mt19937_64 random_;
-  std::normal_distribution<double> noise_{0.0, 0.05};
-  std::optional<double> frozen_;
+  /// The reading without the faults that replace it (stuck, out of range,
+  /// disconnect).
+  SensorSample physical(double t_s) const;
+  double uniform(std::uint64_t step, std::uint64_t stream) const;
+  double normal(std::uint64_t step) const;
+
+  SensorScenarioSpec spec_;
 };
 
 /// Register values of the simulated device (holding registers 0-3).

@@ -15,7 +15,7 @@ namespace {
 // simulated seconds per wall second; `last_t` follows the simulated time.
 class RunningSensor {
  public:
-  RunningSensor(SensorScenario scenario, double onset_s) : model_(scenario, 1, onset_s) {
+  RunningSensor(const std::string& scenario, double onset_s) : model_(*builtin_sensor_scenario(scenario, 1, onset_s)) {
     settings_.port = gridwatch::test::free_tcp_port();
     settings_.speed = 100.0;
     thread_ = std::thread([this] { serve_modbus(settings_, model_, stop_, [this](double t, const SensorSample&) { last_t = t; }); });
@@ -44,7 +44,7 @@ class RunningSensor {
 }  // namespace
 
 TEST_CASE("the Modbus simulator answers a real libmodbus client", "[sensor-sim][modbus]") {
-  RunningSensor sensor(SensorScenario::flaming, 5.0);
+  RunningSensor sensor("flaming", 5.0);
   modbus_t* client = modbus_new_tcp("127.0.0.1", sensor.port());
   REQUIRE(client != nullptr);
   REQUIRE(modbus_connect(client) == 0);
@@ -63,7 +63,7 @@ TEST_CASE("the Modbus simulator answers a real libmodbus client", "[sensor-sim][
 }
 
 TEST_CASE("the disconnect scenario stops answering", "[sensor-sim][modbus]") {
-  RunningSensor sensor(SensorScenario::disconnect, 20.0);
+  RunningSensor sensor("disconnect", 20.0);
   modbus_t* client = modbus_new_tcp("127.0.0.1", sensor.port());
   modbus_set_response_timeout(client, 0, 300'000);
   REQUIRE(modbus_connect(client) == 0);
