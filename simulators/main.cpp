@@ -7,6 +7,7 @@
 #include "simulators/sensor_command.hpp"
 // camera subcommand registration
 #include "simulators/camera/camera_command.hpp"
+#include "simulators/fleet/fleet_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"GridWatch simulators: smoke sensors, camera scenes with ground truth, and gateway fleets."};
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   gridwatch::sim::add_sensor_command(app);
   // camera subcommand registration
   gridwatch::sim::add_camera_command(app);
+  gridwatch::sim::add_fleet_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& failure) {

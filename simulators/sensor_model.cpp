@@ -1,5 +1,7 @@
 #include "simulators/sensor_model.hpp"
 
+#include "simulators/splitmix.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -10,15 +12,6 @@ namespace {
 
 constexpr double kStepS = 0.1;  // noise and dust are drawn per 0.1 s step
 
-// SplitMix64: a well-mixed 64-bit hash, so each (seed, step, stream) gives
-// an independent-looking uniform number without any stored state.
-std::uint64_t mix(std::uint64_t value) {
-  value += 0x9E3779B97F4A7C15ULL;
-  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
-  return value ^ (value >> 31);
-}
-
 std::uint64_t step_of(double t_s) { return t_s <= 0 ? 0 : static_cast<std::uint64_t>(std::floor(t_s / kStepS)); }
 
 bool active(const SensorEvent& event, double t_s) { return t_s >= event.at_s && t_s < event.end_s(); }
@@ -28,8 +21,8 @@ bool active(const SensorEvent& event, double t_s) { return t_s >= event.at_s && 
 SensorModel::SensorModel(SensorScenarioSpec spec) : spec_(std::move(spec)) {}
 
 double SensorModel::uniform(std::uint64_t step, std::uint64_t stream) const {
-  const std::uint64_t bits = mix(mix(spec_.seed ^ (stream * 0xD1B54A32D192ED03ULL)) ^ step);
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
+  const std::uint64_t bits = splitmix64(splitmix64(spec_.seed ^ (stream * 0xD1B54A32D192ED03ULL)) ^ step);
+  return unit_interval(bits);  // [0, 1)
 }
 
 double SensorModel::normal(std::uint64_t step) const {

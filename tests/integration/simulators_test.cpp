@@ -116,3 +116,64 @@ TEST_CASE("the real sensor log replays over Modbus with its label onset in the t
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.output, Catch::Contains(":1: no column \"Smoke\""));
 }
+
+TEST_CASE("a short fleet run against a real Mosquitto: every planned alert is sent, acked and delivered once",
+          "[sim][fleet]") {
+  MosquittoBroker broker;
+  broker.start();
+  MqttRecorder statuses(broker.port(), "gridwatch/v1/+/status");
+  TempDir dir;
+  const std::string scenario = GRIDWATCH_SOURCE_DIR "/simulators/fleet_scenarios/smoke_test_small.yaml";
+  const auto result = sim({"fleet", "--scenario", scenario, "--duration-s", "12", "--broker-port",
+                           std::to_string(broker.port()), "--verify", "--require-all", "--plan", dir.file("plan.json"),
+                           "--report", dir.file("report.json")},
+                          120s);
+  INFO(result.output);
+  REQUIRE(result.exit_code == 0);
+  const auto report = nlohmann::json::parse(read_file(dir.file("report.json")));
+  const auto plan = nlohmann::json::parse(read_file(dir.file("plan.json")));
+  CHECK(report["connected"] == 200);
+  CHECK(report["disconnects"] == 0);
+  const auto planned = plan["alert_count"].get<std::uint64_t>();
+  CHECK(planned > 200);                  // the storm alone is ~300
+  CHECK(plan["storm_alert_count"].get<std::uint64_t>() > 200);
+  CHECK(report["alerts_planned"] == planned);
+  CHECK(report["alerts_sent"] == planned);
+  CHECK(report["alerts_acked"] == planned);
+  CHECK(report["delivery"]["unique"] == planned);
+  CHECK(report["delivery"]["duplicates"] == 0);
+  CHECK(report["ack_latency"]["count"] == planned);
+  CHECK(report["heartbeats_sent"].get<int>() >= 200 * 2);
+  // Birth and clean goodbye of every gateway.
+  REQUIRE(wait_until([&] { return statuses.messages().size() >= 400; }, 10s));
+  CHECK(statuses.count([](const auto& m) { return m.payload.find("\"offline\"") != std::string::npos; }) == 200);
+
+  // The plan is the ground truth: the same seed plans it byte for byte.
+  REQUIRE(sim({"fleet", "--scenario", scenario, "--duration-s", "12", "--plan", dir.file("again.json"),
+               "--plan-only"})
+              .exit_code == 0);
+  CHECK(read_file(dir.file("plan.json")) == read_file(dir.file("again.json")));
+}
+
+TEST_CASE("a fleet that drops its sockets makes the broker publish every gateway's Last Will", "[sim][fleet]") {
+  MosquittoBroker broker;
+  broker.start();
+  MqttRecorder statuses(broker.port(), "gridwatch/v1/+/status");
+  const auto result = sim({"fleet", "--gateways", "50", "--duration-s", "2", "--rate-per-gateway-h", "0",
+                           "--broker-port", std::to_string(broker.port()), "--end", "abrupt"});
+  INFO(result.output);
+  REQUIRE(result.exit_code == 0);
+  auto offline = [&] {
+    return statuses.count([](const auto& m) { return m.payload.find("\"offline\"") != std::string::npos; });
+  };
+  CHECK(wait_until([&] { return offline() == 50; }, 10s));
+  CHECK(statuses.count([](const auto& m) { return m.payload.find("\"online\"") != std::string::npos; }) == 50);
+}
+
+TEST_CASE("a bad fleet scenario exits 2 with file:line", "[sim][fleet]") {
+  TempDir dir;
+  write_file(dir.file("bad.yaml"), "name: x\npurpose: y\ngateways: 10\nduration_s: 5\narrival:\n  mode: tsunami\n");
+  const auto result = sim({"fleet", "--scenario", dir.file("bad.yaml"), "--plan-only", "--plan", dir.file("p.json")});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.output, Catch::Contains(dir.file("bad.yaml") + ":6:9: arrival.mode"));
+}
