@@ -7,6 +7,48 @@
 namespace gridwatch::central {
 namespace {
 
+void read_level(YamlSection& section, const char* key, AdminLevel& out) {
+  std::string text = to_string(out);
+  if (section.get_choice(key, text, {"grid", "village", "town", "county"})) {
+    out = admin_level_from_string(text).value_or(out);
+  }
+}
+
+void read_dispatch(YamlSection& section, DispatchConfig& dispatch) {
+  section.get("cells_file", dispatch.cells_file);
+  section.get("sweep_interval_ms", dispatch.sweep_interval_ms, 100, 60'000);
+  if (auto sla = section.section("sla")) {
+    sla->get("dispatch_s", dispatch.sla.dispatch_s, 1, 86'400);
+    sla->get("on_scene_s", dispatch.sla.on_scene_s, 1, 86'400);
+    sla->get("feedback_s", dispatch.sla.feedback_s, 1, 86'400);
+    sla->get("green_days", dispatch.sla.green_days, 0.001, 365);
+    sla->get("yellow_days", dispatch.sla.yellow_days, 0.001, 365);
+    sla->get("red_days", dispatch.sla.red_days, 0.001, 365);
+    if (!(dispatch.sla.green_days < dispatch.sla.yellow_days && dispatch.sla.yellow_days < dispatch.sla.red_days)) {
+      sla->error("red_days", "green_days < yellow_days < red_days is required");
+    }
+    if (auto levels = sla->section("starting_level")) {
+      read_level(*levels, "minor", dispatch.sla.minor_level);
+      read_level(*levels, "moderate", dispatch.sla.moderate_level);
+      read_level(*levels, "severe", dispatch.sla.severe_level);
+      read_level(*levels, "extreme", dispatch.sla.extreme_level);
+      levels->finish();
+    }
+    sla->finish();
+  }
+  if (section.has("auto_dispatch")) {
+    dispatch.auto_dispatch.clear();
+    for (auto& rule : section.sections("auto_dispatch")) {
+      AutoDispatchRule entry;
+      rule.get_choice("kind", entry.kind, {"smoke", "fire", "parking", "tamper", "sensor_fault", "camera_fault"},
+                      Need::required);
+      rule.get_id("unit", entry.unit);
+      rule.finish();
+      dispatch.auto_dispatch.push_back(entry);
+    }
+  }
+}
+
 CentralConfig read_root(YAML::Node root, const std::string& name) {
   ConfigErrors errors;
   CentralConfig config;
@@ -32,6 +74,10 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     http->get("port", config.http.port, 0, 65535);
     http->get("max_connections", config.http.max_connections, 1, 100'000);
     http->finish();
+  }
+  if (auto dispatch = top.section("dispatch")) {
+    read_dispatch(*dispatch, config.dispatch);
+    dispatch->finish();
   }
   top.get("stats_log_interval_s", config.stats_log_interval_s, 1, 86'400);
   top.finish();

@@ -2,7 +2,9 @@
 // gridwatch-central configuration (YAML). docs/configuration.md documents
 // every key; config/central.example.yaml is a complete sample.
 #include <string>
+#include <vector>
 
+#include "central/core/dispatch.hpp"
 #include "common/config_reader.hpp"
 #include "common/mqtt_settings.hpp"
 
@@ -20,6 +22,20 @@ struct HttpConfig {
   int max_connections = 256;
 };
 
+/// Send an incident of this kind to its routed duty unit as soon as it is
+/// opened (actor "auto"), optionally to a fixed unit instead.
+struct AutoDispatchRule {
+  std::string kind;  ///< wire alert kind
+  std::string unit;  ///< empty = the unit the grid cell routes the kind to
+};
+
+struct DispatchConfig {
+  std::string cells_file;  ///< GeoJSON grid cells (docs/routing.md); empty = no routing
+  SlaSettings sla;
+  std::vector<AutoDispatchRule> auto_dispatch{{"smoke", ""}, {"fire", ""}, {"parking", ""}};
+  int sweep_interval_ms = 1000;  ///< how often SLA clocks are checked
+};
+
 struct CentralConfig {
   std::string source_file;
   std::string instance_id = "central-1";
@@ -33,6 +49,7 @@ struct CentralConfig {
   std::string shared_group;
   StoreSettings store;
   HttpConfig http;
+  DispatchConfig dispatch;
   int stats_log_interval_s = 60;
 };
 

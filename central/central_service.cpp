@@ -18,8 +18,25 @@ std::vector<std::string> central_subscriptions(const std::string& shared_group) 
   return filters;
 }
 
+namespace {
+std::optional<GridMap> load_cells(const DispatchConfig& dispatch) {
+  if (dispatch.cells_file.empty()) {
+    spdlog::warn("dispatch.cells_file is not set: incidents will not be routed to grid cells and departments");
+    return std::nullopt;
+  }
+  auto map = GridMap::load(dispatch.cells_file);
+  spdlog::info("routing: {} grid cells from {}", map.cells().size(), dispatch.cells_file);
+  return map;
+}
+}  // namespace
+
 CentralService::CentralService(boost::asio::io_context& io, CentralConfig config, Store& store)
-    : config_(std::move(config)), ingest_(store), stats_timer_(io) {
+    : config_(std::move(config)),
+      grid_map_(load_cells(config_.dispatch)),
+      dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, notifier_),
+      ingest_(store, [this](const std::string& episode_id, EpochMs now) { dispatcher_.on_incident_opened(episode_id, now); }),
+      stats_timer_(io),
+      sweep_timer_(io) {
   mqtt::Handlers handlers;
   handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
@@ -33,16 +50,34 @@ void CentralService::start() {
                config_.store.backend, config_.store.sqlite_path);
   client_->start();
   schedule_stats();
+  schedule_sweep();
 }
 
 void CentralService::stop() {
   if (stopped_) return;
   stopped_ = true;
   stats_timer_.cancel();
+  sweep_timer_.cancel();
   client_->stop(std::nullopt, 2000);
   const auto& c = ingest_.counters();
   spdlog::info("central stopped: {} received, {} incidents opened, {} duplicates, {} rejected", c.received,
                c.incidents_opened, c.duplicates, c.rejected);
+}
+
+// The SLA clocks: every sweep_interval_ms, look at the incidents whose
+// next deadline has passed. A failing store is logged, never thrown into
+// the io_context.
+void CentralService::schedule_sweep() {
+  sweep_timer_.expires_after(std::chrono::milliseconds(config_.dispatch.sweep_interval_ms));
+  sweep_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    try {
+      dispatcher_.sweep(wall_clock_ms());
+    } catch (const std::exception& failure) {
+      spdlog::error("sla sweep failed: {}", failure.what());
+    }
+    schedule_sweep();
+  });
 }
 
 void CentralService::schedule_stats() {
@@ -52,6 +87,9 @@ void CentralService::schedule_stats() {
     const auto& c = ingest_.counters();
     spdlog::info("ingest: {} received, {} incidents opened, {} updated, {} duplicates, {} rejected, {} store failures",
                  c.received, c.incidents_opened, c.incidents_updated, c.duplicates, c.rejected, c.store_failures);
+    const auto& d = dispatcher_.counters();
+    spdlog::info("dispatch: {} routed, {} unrouted, {} auto-dispatched, {} transitions, {} SLA breaches, {} escalations",
+                 d.routed, d.unrouted, d.auto_dispatched, d.transitions, d.sla_breaches, d.escalations);
     const auto rejections = ingest_.take_rejection_summary();
     if (!rejections.empty()) {
       spdlog::warn("rejected in the last {} s: {}", config_.stats_log_interval_s, rejections);

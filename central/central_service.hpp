@@ -1,11 +1,16 @@
 #pragma once
 // The running aggregator: MQTT (persistent session, shared subscription)
-// -> Ingest -> Store, on one io_context, plus periodic counter logging.
+// -> Ingest -> Store -> Dispatcher (routing, auto-dispatch, SLA clocks and
+// escalation), on one io_context, plus periodic counter logging.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
 
 #include "central/central_config.hpp"
+#include "central/core/grid_map.hpp"
+#include "central/dispatcher.hpp"
+#include "central/notifier.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
@@ -22,14 +27,20 @@ class CentralService {
   void start();
   void stop();
   const IngestCounters& counters() const { return ingest_.counters(); }
+  Dispatcher& dispatcher() { return dispatcher_; }
 
  private:
   void schedule_stats();
+  void schedule_sweep();
 
   CentralConfig config_;
+  std::optional<GridMap> grid_map_;
+  LogNotifier notifier_;
+  Dispatcher dispatcher_;
   Ingest ingest_;
   std::unique_ptr<mqtt::Client> client_;
   boost::asio::steady_timer stats_timer_;
+  boost::asio::steady_timer sweep_timer_;
   bool stopped_ = false;
 };
 

@@ -10,7 +10,8 @@
 
 namespace gridwatch::central {
 
-Ingest::Ingest(Store& store) : store_(store) {}
+Ingest::Ingest(Store& store, std::function<void(const std::string&, EpochMs)> on_opened)
+    : store_(store), on_opened_(std::move(on_opened)) {}
 
 void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
   counters_.received += 1;
@@ -31,6 +32,7 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
                 counters_.incidents_opened += 1;
                 spdlog::info("incident opened: {} {} from {} ({})", to_string(body.kind), to_string(body.severity),
                              body.gateway_id, body.alert_id);
+                if (on_opened_) on_opened_(body.episode_id, received_ms);
                 break;
               case AlertOutcome::updated_incident:
                 counters_.incidents_updated += 1;

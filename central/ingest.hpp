@@ -3,6 +3,7 @@
 // a failed write is counted, summarised in the periodic log line, and the
 // next message is handled as usual.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,7 +26,9 @@ struct IngestCounters {
 
 class Ingest {
  public:
-  explicit Ingest(Store& store);
+  /// `on_opened` (may be empty) is called after an alert opened a new
+  /// incident, with the alert's episode id.
+  explicit Ingest(Store& store, std::function<void(const std::string& episode_id, EpochMs now)> on_opened = {});
 
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
@@ -38,6 +41,7 @@ class Ingest {
   void reject(const std::string& reason, const std::string& example);
 
   Store& store_;
+  std::function<void(const std::string&, EpochMs)> on_opened_;
   IngestCounters counters_;
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;

@@ -40,6 +40,9 @@ int run_service(const gridwatch::central::CentralConfig& config) {
     settings.max_connections = config.http.max_connections;
     http = std::make_unique<gridwatch::central::HttpServer>(io, settings, store,
                                                             [&service] { return service.counters(); });
+    http->set_transition_handler([&service](std::int64_t id, const gridwatch::central::TransitionRequest& request) {
+      return service.dispatcher().transition(id, request, gridwatch::wall_clock_ms());
+    });
     http->start();
     spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
   }

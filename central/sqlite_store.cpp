@@ -11,7 +11,7 @@ namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1.
 // Never edit an entry once released; append a new one.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -68,7 +68,40 @@ CREATE TABLE evidence(
   data BLOB NOT NULL);
 CREATE INDEX evidence_by_alert ON evidence(alert_id);
 )sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN cell_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN level TEXT NOT NULL DEFAULT 'grid';
+ALTER TABLE incidents ADD COLUMN starting_level TEXT NOT NULL DEFAULT 'grid';
+ALTER TABLE incidents ADD COLUMN department TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN dispatched_ms INTEGER;
+ALTER TABLE incidents ADD COLUMN on_scene_ms INTEGER;
+ALTER TABLE incidents ADD COLUMN feedback_ms INTEGER;
+ALTER TABLE incidents ADD COLUMN resolved_ms INTEGER;
+ALTER TABLE incidents ADD COLUMN closed_ms INTEGER;
+ALTER TABLE incidents ADD COLUMN satisfaction INTEGER;
+ALTER TABLE incidents ADD COLUMN light TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE incidents ADD COLUMN breaches TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN sla_next_ms INTEGER;
+CREATE INDEX incidents_sla_due ON incidents(sla_next_ms) WHERE sla_next_ms IS NOT NULL;
+CREATE TABLE incident_events(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_state TEXT NOT NULL DEFAULT '',
+  to_state TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX incident_events_by_incident ON incident_events(incident_id, id);
+)sql",
 };
+
+std::optional<EpochMs> optional_int64(const sqlite::Statement& row, int column) {
+  if (row.column_is_null(column)) return std::nullopt;
+  return row.column_int64(column);
+}
 
 IncidentRecord read_incident(const sqlite::Statement& row) {
   IncidentRecord out;
@@ -92,12 +125,37 @@ IncidentRecord read_incident(const sqlite::Statement& row) {
   out.sensor = row.column_text(17);
   out.summary = row.column_text(18);
   out.alert_count = row.column_int64(19);
+  out.cell_id = row.column_text(20);
+  out.level = row.column_text(21);
+  out.starting_level = row.column_text(22);
+  out.department = row.column_text(23);
+  out.unit = row.column_text(24);
+  out.dispatched_ms = optional_int64(row, 25);
+  out.on_scene_ms = optional_int64(row, 26);
+  out.feedback_ms = optional_int64(row, 27);
+  out.resolved_ms = optional_int64(row, 28);
+  out.closed_ms = optional_int64(row, 29);
+  if (!row.column_is_null(30)) out.satisfaction = static_cast<int>(row.column_int64(30));
+  out.light = row.column_text(31);
+  out.breaches = row.column_text(32);
+  out.sla_next_ms = optional_int64(row, 33);
   return out;
 }
 
 constexpr const char* kIncidentColumns =
     "id, episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, detected_at_ms, "
-    "created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, alert_count";
+    "created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, alert_count, "
+    "cell_id, level, starting_level, department, unit, dispatched_ms, on_scene_ms, feedback_ms, resolved_ms, "
+    "closed_ms, satisfaction, light, breaches, sla_next_ms";
+
+template <typename Value>
+void bind_optional(sqlite::Statement& statement, int index, const std::optional<Value>& value) {
+  if (value) {
+    statement.bind(index, static_cast<std::int64_t>(*value));
+  } else {
+    statement.bind_null(index);
+  }
+}
 
 }  // namespace
 
@@ -267,6 +325,91 @@ std::vector<IncidentRecord> SqliteStore::incidents(const IncidentQuery& query) {
   int index = 1;
   if (query.gateway_id) select.bind(index++, *query.gateway_id);
   select.bind(index, static_cast<std::int64_t>(query.limit));
+  while (select.step()) out.push_back(read_incident(select));
+  return out;
+}
+
+std::optional<IncidentRecord> SqliteStore::one_incident(const std::string& where, const std::string& key) {
+  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents WHERE {}", kIncidentColumns, where));
+  select.bind(1, key);
+  if (!select.step()) return std::nullopt;
+  return read_incident(select);
+}
+
+std::optional<IncidentRecord> SqliteStore::incident(std::int64_t id) {
+  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns));
+  select.bind(1, id);
+  if (!select.step()) return std::nullopt;
+  return read_incident(select);
+}
+
+std::optional<IncidentRecord> SqliteStore::incident_by_episode(const std::string& episode_id) {
+  return one_incident("episode_id = ?", episode_id);
+}
+
+std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id) {
+  std::vector<IncidentEvent> out;
+  auto select = db_.prepare(
+      "SELECT id, incident_id, at_ms, actor, action, from_state, to_state, note, details FROM incident_events "
+      "WHERE incident_id = ? ORDER BY id");
+  select.bind(1, incident_id);
+  while (select.step()) {
+    out.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2), select.column_text(3),
+                   select.column_text(4), select.column_text(5), select.column_text(6), select.column_text(7),
+                   select.column_text(8)});
+  }
+  return out;
+}
+
+bool SqliteStore::update_workflow(const IncidentRecord& updated, const std::string& expected_state,
+                                  const std::optional<IncidentEvent>& event) {
+  sqlite::Transaction transaction(db_);
+  auto update = db_.prepare(
+      "UPDATE incidents SET state = ?, cell_id = ?, level = ?, starting_level = ?, department = ?, unit = ?, "
+      "dispatched_ms = ?, on_scene_ms = ?, feedback_ms = ?, resolved_ms = ?, closed_ms = ?, satisfaction = ?, "
+      "light = ?, breaches = ?, sla_next_ms = ?, updated_ms = max(updated_ms, ?) WHERE id = ? AND state = ?");
+  update.bind(1, updated.state)
+      .bind(2, updated.cell_id)
+      .bind(3, updated.level)
+      .bind(4, updated.starting_level)
+      .bind(5, updated.department)
+      .bind(6, updated.unit);
+  bind_optional(update, 7, updated.dispatched_ms);
+  bind_optional(update, 8, updated.on_scene_ms);
+  bind_optional(update, 9, updated.feedback_ms);
+  bind_optional(update, 10, updated.resolved_ms);
+  bind_optional(update, 11, updated.closed_ms);
+  bind_optional(update, 12, updated.satisfaction);
+  update.bind(13, updated.light).bind(14, updated.breaches);
+  bind_optional(update, 15, updated.sla_next_ms);
+  update.bind(16, event ? event->at_ms : updated.updated_ms).bind(17, updated.id).bind(18, expected_state).run();
+  if (db_.changes() == 0) return false;  // rollback: nothing written
+  if (!event) {
+    transaction.commit();
+    return true;
+  }
+  db_.prepare(
+         "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
+         "VALUES(?,?,?,?,?,?,?,?)")
+      .bind(1, updated.id)
+      .bind(2, event->at_ms)
+      .bind(3, event->actor)
+      .bind(4, event->action)
+      .bind(5, event->from_state)
+      .bind(6, event->to_state)
+      .bind(7, event->note)
+      .bind(8, event->details.empty() ? std::string("{}") : event->details)
+      .run();
+  transaction.commit();
+  return true;
+}
+
+std::vector<IncidentRecord> SqliteStore::incidents_due(EpochMs now, std::size_t limit) {
+  std::vector<IncidentRecord> out;
+  auto select = db_.prepare(fmt::format(
+      "SELECT {} FROM incidents WHERE sla_next_ms IS NOT NULL AND sla_next_ms <= ? ORDER BY sla_next_ms LIMIT ?",
+      kIncidentColumns));
+  select.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
   while (select.step()) out.push_back(read_incident(select));
   return out;
 }

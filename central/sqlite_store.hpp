@@ -21,11 +21,18 @@ class SqliteStore final : public Store {
   std::optional<Evidence> evidence(const std::string& evidence_id) override;
   std::vector<IncidentRecord> incidents(const IncidentQuery& query) override;
   std::vector<GatewayRecord> gateways() override;
+  std::optional<IncidentRecord> incident(std::int64_t id) override;
+  std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) override;
+  std::vector<IncidentEvent> incident_events(std::int64_t incident_id) override;
+  bool update_workflow(const IncidentRecord& updated, const std::string& expected_state,
+                       const std::optional<IncidentEvent>& event) override;
+  std::vector<IncidentRecord> incidents_due(EpochMs now, std::size_t limit) override;
 
   int schema_version();
 
  private:
   void migrate();
+  std::optional<IncidentRecord> one_incident(const std::string& where, const std::string& key);
   sqlite::Database db_;
 };
 

@@ -34,6 +34,34 @@ struct IncidentRecord {
   std::string sensor;
   std::string summary;
   std::int64_t alert_count = 0;
+  // Routing and the dispatch workflow (central/dispatcher.hpp).
+  std::string cell_id;          ///< grid cell the incident lies in; empty when unrouted
+  std::string level = "grid";   ///< where the case sits now: grid, village, town, county
+  std::string starting_level = "grid";
+  std::string department;
+  std::string unit;             ///< duty unit responsible now
+  std::optional<EpochMs> dispatched_ms;
+  std::optional<EpochMs> on_scene_ms;
+  std::optional<EpochMs> feedback_ms;
+  std::optional<EpochMs> resolved_ms;
+  std::optional<EpochMs> closed_ms;
+  std::optional<int> satisfaction;  ///< 1-5, given when closed
+  std::string light = "none";       ///< open-case light: none, green, yellow, red
+  std::string breaches;             ///< SLA clocks breached, comma-separated
+  std::optional<EpochMs> sla_next_ms;  ///< when the SLA status next needs a look; nullopt = never
+};
+
+/// One line of an incident's timeline and audit trail: who did what, when.
+struct IncidentEvent {
+  std::int64_t id = 0;
+  std::int64_t incident_id = 0;
+  EpochMs at_ms = 0;
+  std::string actor;       ///< staff login, "auto" (rules), "sla" (clocks)
+  std::string action;      ///< a dispatch action, or routed, escalated, sla_breach, light
+  std::string from_state;
+  std::string to_state;
+  std::string note;
+  std::string details;     ///< JSON object with the facts of the event
 };
 
 struct GatewayRecord {
@@ -71,6 +99,19 @@ class Store {
   /// Newest first.
   virtual std::vector<IncidentRecord> incidents(const IncidentQuery& query) = 0;
   virtual std::vector<GatewayRecord> gateways() = 0;
+
+  virtual std::optional<IncidentRecord> incident(std::int64_t id) = 0;
+  virtual std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) = 0;
+  /// Oldest first.
+  virtual std::vector<IncidentEvent> incident_events(std::int64_t incident_id) = 0;
+  /// Writes the routing and workflow fields of `updated` and appends
+  /// `event` (if any), atomically, only if the incident is still in
+  /// `expected_state` (another staff member or central instance may have
+  /// moved it). False when it was not.
+  virtual bool update_workflow(const IncidentRecord& updated, const std::string& expected_state,
+                               const std::optional<IncidentEvent>& event) = 0;
+  /// Incidents whose SLA status needs a look at `now` (sla_next_ms <= now).
+  virtual std::vector<IncidentRecord> incidents_due(EpochMs now, std::size_t limit) = 0;
 };
 
 }  // namespace gridwatch::central

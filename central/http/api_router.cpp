@@ -19,9 +19,21 @@ struct BadRequest {
   std::string message;
 };
 
-enum class Endpoint { healthz, incidents, gateways, evidence, metrics };
+enum class Endpoint { healthz, incidents, incident, transitions, gateways, evidence, metrics };
 
 constexpr std::string_view kEvidencePrefix = "/api/v1/evidence/";
+constexpr std::string_view kIncidentPrefix = "/api/v1/incidents/";
+constexpr std::string_view kTransitionsSuffix = "/transitions";
+
+/// The {id} of /api/v1/incidents/{id}[/transitions]; nullopt when not a number.
+std::optional<std::int64_t> incident_id_of(std::string_view path) {
+  auto rest = path.substr(kIncidentPrefix.size());
+  if (rest.ends_with(kTransitionsSuffix)) rest.remove_suffix(kTransitionsSuffix.size());
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
+  if (error != std::errc{} || end != rest.data() + rest.size() || id < 1) return std::nullopt;
+  return id;
+}
 
 std::optional<Endpoint> endpoint_for(std::string_view path) {
   if (path == "/healthz") return Endpoint::healthz;
@@ -29,6 +41,9 @@ std::optional<Endpoint> endpoint_for(std::string_view path) {
   if (path == "/api/v1/gateways") return Endpoint::gateways;
   if (path == "/metrics") return Endpoint::metrics;
   if (path.substr(0, kEvidencePrefix.size()) == kEvidencePrefix) return Endpoint::evidence;
+  if (path.substr(0, kIncidentPrefix.size()) == kIncidentPrefix) {
+    return path.ends_with(kTransitionsSuffix) ? Endpoint::transitions : Endpoint::incident;
+  }
   return std::nullopt;
 }
 
@@ -38,6 +53,8 @@ const char* name_of(Endpoint endpoint) {
     case Endpoint::incidents: return "/api/v1/incidents";
     case Endpoint::gateways: return "/api/v1/gateways";
     case Endpoint::evidence: return "/api/v1/evidence/{id}";
+    case Endpoint::incident: return "/api/v1/incidents/{id}";
+    case Endpoint::transitions: return "/api/v1/incidents/{id}/transitions";
     case Endpoint::metrics: return "/metrics";
   }
   return "?";
@@ -141,9 +158,10 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
 ApiRouter::ApiRouter(Store& store, std::function<IngestCounters()> counters)
     : store_(store), counters_(std::move(counters)) {}
 
-ApiReply ApiRouter::handle(std::string_view method, std::string_view target, const HttpStats& http) {
+ApiReply ApiRouter::handle(std::string_view method, std::string_view target, std::string_view body,
+                           const HttpStats& http) {
   try {
-    return route(method, target, http);
+    return route(method, target, body, http);
   } catch (const BadRequest& bad) {
     return error_reply(400, bad.message);
   } catch (const std::exception& error) {
@@ -154,7 +172,8 @@ ApiReply ApiRouter::handle(std::string_view method, std::string_view target, con
   }
 }
 
-ApiReply ApiRouter::route(std::string_view method, std::string_view target, const HttpStats& http) {
+ApiReply ApiRouter::route(std::string_view method, std::string_view target, std::string_view body,
+                          const HttpStats& http) {
   if (target.empty() || target.front() != '/') return error_reply(400, "request target must be a path such as /healthz");
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
@@ -162,6 +181,12 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, cons
 
   const auto endpoint = endpoint_for(path);
   if (!endpoint) return json_reply(404, nlohmann::json{{"error", "no such endpoint"}, {"path", path}});
+  if (*endpoint == Endpoint::transitions && method == "POST") {
+    const auto id = incident_id_of(path);
+    if (!id) throw BadRequest{"incident id: must be a positive integer"};
+    check_known(query_params(query), {});
+    return transition(*id, body);
+  }
   if (method != "GET" && method != "HEAD") {
     auto reply = json_reply(405, nlohmann::json{{"error", fmt::format("method not allowed; {} accepts GET and HEAD",
                                                                       name_of(*endpoint))}});
@@ -185,6 +210,12 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, cons
       return gateways(query);
     case Endpoint::evidence:
       return evidence(path.substr(kEvidencePrefix.size()), query);
+    case Endpoint::incident:
+    case Endpoint::transitions: {
+      const auto id = incident_id_of(path);
+      if (!id) throw BadRequest{"incident id: must be a positive integer"};
+      return incident(*id, query);
+    }
   }
   return error_reply(500, "unrouted endpoint");
 }
@@ -207,6 +238,79 @@ ApiReply ApiRouter::incidents(std::string_view query) {
   auto list = nlohmann::json::array();
   for (const auto& incident : store_.incidents(selection)) list.push_back(to_json(incident));
   return json_reply(200, nlohmann::json{{"incidents", std::move(list)}});
+}
+
+// One incident with its timeline: every routing, transition, SLA breach
+// and escalation, oldest first.
+ApiReply ApiRouter::incident(std::int64_t id, std::string_view query) {
+  check_known(query_params(query), {});
+  const auto found = store_.incident(id);
+  if (!found) return json_reply(404, nlohmann::json{{"error", "no such incident"}, {"id", id}});
+  auto timeline = nlohmann::json::array();
+  for (const auto& event : store_.incident_events(id)) timeline.push_back(to_json(event));
+  return json_reply(200, nlohmann::json{{"incident", to_json(*found)}, {"timeline", std::move(timeline)}});
+}
+
+ApiReply ApiRouter::transition(std::int64_t id, std::string_view body) {
+  if (!transitions_) return error_reply(503, "the dispatch workflow is not running in this process");
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object()) {
+    throw BadRequest{R"(body: must be a JSON object such as {"action": "acknowledge", "actor": "operator-7"})"};
+  }
+  FieldErrors errors;
+  TransitionRequest request;
+  auto text = [&](const char* key, std::string& out, bool required) {
+    const auto found = json.find(key);
+    if (found == json.end()) {
+      if (required) errors.push_back({key, "required"});
+    } else if (!found->is_string()) {
+      errors.push_back({key, "must be a string"});
+    } else {
+      out = found->get<std::string>();
+    }
+  };
+  std::string action;
+  text("action", action, true);
+  text("actor", request.actor, true);
+  text("note", request.note, false);
+  text("unit", request.unit, false);
+  if (const auto found = json.find("satisfaction"); found != json.end()) {
+    if (found->is_number_integer()) {
+      request.satisfaction = found->get<int>();
+    } else {
+      errors.push_back({"satisfaction", "must be an integer 1-5"});
+    }
+  }
+  for (const auto& [key, value] : json.items()) {
+    if (key != "action" && key != "actor" && key != "note" && key != "unit" && key != "satisfaction") {
+      errors.push_back({key, "unknown field"});
+    }
+  }
+  if (!action.empty()) {
+    if (const auto parsed = dispatch_action_from_string(action)) {
+      request.action = *parsed;
+    } else {
+      errors.push_back({"action", "must be one of dispatch, acknowledge, arrive, feedback, resolve, close, cancel, "
+                                  "false_alarm"});
+    }
+  }
+  if (request.note.size() > 2000) errors.push_back({"note", "at most 2000 characters"});
+  if (!errors.empty()) throw BadRequest{join_errors(errors)};
+  const auto outcome = transitions_(id, request);
+  switch (outcome.result) {
+    case TransitionOutcome::Result::applied:
+      return json_reply(200, nlohmann::json{{"incident", to_json(*outcome.incident)}});
+    case TransitionOutcome::Result::not_found:
+      return json_reply(404, nlohmann::json{{"error", "no such incident"}, {"id", id}});
+    case TransitionOutcome::Result::conflict:
+      return json_reply(409, nlohmann::json{{"error", join_errors(outcome.errors)}});
+    case TransitionOutcome::Result::refused: {
+      auto list = nlohmann::json::array();
+      for (const auto& error : outcome.errors) list.push_back({{"field", error.field}, {"message", error.message}});
+      return json_reply(422, nlohmann::json{{"error", join_errors(outcome.errors)}, {"errors", std::move(list)}});
+    }
+  }
+  return error_reply(500, "unknown transition outcome");
 }
 
 ApiReply ApiRouter::evidence(std::string_view evidence_id, std::string_view query) {

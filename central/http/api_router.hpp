@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "central/dispatcher.hpp"
 #include "central/http/metrics_text.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
@@ -31,6 +32,11 @@ ApiReply error_reply(unsigned status, std::string_view message);
 /// std::invalid_argument when a percent escape is malformed.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 
+/// Applies a staff request to an incident (Dispatcher::transition, on the
+/// io_context thread).
+using TransitionHandler =
+    std::function<TransitionOutcome(std::int64_t incident_id, const TransitionRequest& request)>;
+
 class ApiRouter {
  public:
   /// `counters` is called for each /metrics request, on the caller's thread.
@@ -39,16 +45,25 @@ class ApiRouter {
   /// Never throws for any method or target: bad input becomes a 4xx reply and
   /// a failing store a logged 500. HEAD is routed like GET; the transport
   /// drops the body.
-  ApiReply handle(std::string_view method, std::string_view target, const HttpStats& http);
+  ApiReply handle(std::string_view method, std::string_view target, const HttpStats& http) {
+    return handle(method, target, {}, http);
+  }
+  ApiReply handle(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http);
+
+  /// Enables POST /api/v1/incidents/{id}/transitions (the dispatch workflow).
+  void set_transition_handler(TransitionHandler handler) { transitions_ = std::move(handler); }
 
  private:
-  ApiReply route(std::string_view method, std::string_view target, const HttpStats& http);
+  ApiReply route(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http);
+  ApiReply incident(std::int64_t id, std::string_view query);
+  ApiReply transition(std::int64_t id, std::string_view body);
   ApiReply incidents(std::string_view query);
   ApiReply gateways(std::string_view query);
   ApiReply evidence(std::string_view evidence_id, std::string_view query);
 
   Store& store_;
   std::function<IngestCounters()> counters_;
+  TransitionHandler transitions_;
 };
 
 }  // namespace gridwatch::central

@@ -73,9 +73,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   // For sessions.
   bool stopped() const { return stopped_; }
   const HttpSettings& settings() const { return settings_; }
-  ApiReply handle(std::string_view method, std::string_view target) {
-    return router_.handle(method, target, HttpStats{open_connections_, rejected_connections_});
+  ApiReply handle(std::string_view method, std::string_view target, std::string_view body) {
+    return router_.handle(method, target, body, HttpStats{open_connections_, rejected_connections_});
   }
+  ApiRouter& router() { return router_; }
   void add(Session* session, bool counted) {
     sessions_.insert(session);
     if (counted) ++open_connections_;
@@ -172,7 +173,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       spdlog::debug("HTTP connection closed: unsupported version {}", request.version());
       return stream_.close();
     }
-    auto reply = server_->handle(to_std(request.method_string()), to_std(request.target()));
+    auto reply = server_->handle(to_std(request.method_string()), to_std(request.target()), request.body());
     send(std::move(reply), request.version(), request.keep_alive(), request.method() == http::verb::head);
   }
 
@@ -335,5 +336,9 @@ void HttpServer::start() { impl_->start(); }
 void HttpServer::stop() { impl_->stop(); }
 
 std::uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::set_transition_handler(TransitionHandler handler) {
+  impl_->router().set_transition_handler(std::move(handler));
+}
 
 }  // namespace gridwatch::central

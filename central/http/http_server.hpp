@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "central/http/api_router.hpp"
 #include "central/http/records_json.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
@@ -47,6 +48,8 @@ class HttpServer {
   void stop();
   /// The bound port (settings.port may be 0); 0 when not listening.
   std::uint16_t port() const;
+  /// Enables the dispatch workflow's transition endpoint (see ApiRouter).
+  void set_transition_handler(TransitionHandler handler);
 
  private:
   class Impl;

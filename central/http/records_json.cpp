@@ -24,7 +24,32 @@ nlohmann::json to_json(const IncidentRecord& incident) {
                      {"summary", incident.summary},
                      {"alert_count", incident.alert_count}};
   if (incident.episode_ended_ms) out["episode_ended_ms"] = *incident.episode_ended_ms;
+  auto optional_ms = [](const std::optional<EpochMs>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
+  out["dispatch"] = {
+      {"cell_id", incident.cell_id},
+      {"level", incident.level},
+      {"starting_level", incident.starting_level},
+      {"department", incident.department},
+      {"unit", incident.unit},
+      {"dispatched_ms", optional_ms(incident.dispatched_ms)},
+      {"on_scene_ms", optional_ms(incident.on_scene_ms)},
+      {"feedback_ms", optional_ms(incident.feedback_ms)},
+      {"resolved_ms", optional_ms(incident.resolved_ms)},
+      {"closed_ms", optional_ms(incident.closed_ms)},
+      {"satisfaction", incident.satisfaction ? nlohmann::json(*incident.satisfaction) : nlohmann::json(nullptr)},
+      {"light", incident.light},
+      {"breaches", incident.breaches}};
   return out;
+}
+
+nlohmann::json to_json(const IncidentEvent& event) {
+  auto details = nlohmann::json::parse(event.details, nullptr, false);
+  if (!details.is_object()) details = nlohmann::json::object();
+  return {{"id", event.id},         {"at_ms", event.at_ms},           {"actor", event.actor},
+          {"action", event.action}, {"from_state", event.from_state}, {"to_state", event.to_state},
+          {"note", event.note},     {"details", std::move(details)}};
 }
 
 nlohmann::json to_json(const GatewayRecord& gateway) {

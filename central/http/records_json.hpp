@@ -14,4 +14,7 @@ nlohmann::json to_json(const IncidentRecord& incident);
 /// back into an object, or null when none was stored or it is not a JSON object.
 nlohmann::json to_json(const GatewayRecord& gateway);
 
+/// One timeline entry; `details` parsed back into an object.
+nlohmann::json to_json(const IncidentEvent& event);
+
 }  // namespace gridwatch::central

@@ -8,7 +8,7 @@
 
 namespace gridwatch::test {
 
-std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name) {
+std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, const std::string& extra_yaml) {
   write_file(central_config(), "instance_id: " + name +
                                    "\n"
                                    "log_level: debug\n"
@@ -25,7 +25,7 @@ std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name) {
                                    "\n"
                                    "http:\n"
                                    "  port: " +
-                                   std::to_string(http_port_) + "\n");
+                                   std::to_string(http_port_) + "\n" + extra_yaml);
   return std::make_unique<ChildProcess>(
       std::vector<std::string>{binary_path("gridwatch-central"), "--config", central_config()},
       dir_.file(name + ".log"));

@@ -39,7 +39,8 @@ class Daemons {
  public:
   explicit Daemons(MosquittoBroker& broker) : broker_(broker) {}
 
-  std::unique_ptr<ChildProcess> start_central(const std::string& name = "central");
+  /// `extra_yaml` is appended at the top level of central's config.
+  std::unique_ptr<ChildProcess> start_central(const std::string& name = "central", const std::string& extra_yaml = "");
   std::unique_ptr<ChildProcess> start_edge(const EdgeOptions& options, const std::string& name = "edge");
   std::unique_ptr<ChildProcess> start_sensor(int port, const std::string& scenario, double onset_s);
   /// The burst driver (real Gateway code raising `burst.count` alerts).

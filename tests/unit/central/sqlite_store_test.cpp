@@ -84,7 +84,7 @@ TEST_CASE("presence and telemetry update the gateway record", "[store]") {
 
 TEST_CASE("migrations are versioned and a newer schema is refused", "[store]") {
   test::TempDir dir;
-  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 2); }  // alerts+incidents, then evidence
+  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 3); }  // alerts+incidents, evidence, dispatch workflow
   { sqlite::Database(dir.file("central.db")).exec("PRAGMA user_version=42"); }
   CHECK_THROWS_WITH(SqliteStore(dir.file("central.db")), Catch::Contains("newer than this build"));
 }

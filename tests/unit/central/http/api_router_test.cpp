@@ -60,7 +60,10 @@ TEST_CASE("to_json(IncidentRecord) maps every field, episode_ended_ms null while
   incident.alert_count = 3;
 
   auto json = gridwatch::central::to_json(incident);
-  CHECK(json.size() == 20);
+  CHECK(json.size() == 21);
+  CHECK(json["dispatch"]["level"] == "grid");
+  CHECK(json["dispatch"]["dispatched_ms"].is_null());
+  CHECK(json["dispatch"]["light"] == "none");
   CHECK(json["id"] == 7);
   CHECK(json["episode_id"] == "gw-1:ep");
   CHECK(json["kind"] == "smoke");

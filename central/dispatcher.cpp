@@ -1,0 +1,243 @@
+#include "central/dispatcher.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace gridwatch::central {
+namespace {
+
+AdminLevel level_of(const std::string& text) { return admin_level_from_string(text).value_or(AdminLevel::grid); }
+
+std::string join_clocks(const std::vector<SlaClock>& clocks) {
+  std::string out;
+  for (const auto clock : clocks) out += (out.empty() ? "" : ",") + to_string(clock);
+  return out;
+}
+
+bool contains_clock(const std::string& list, SlaClock clock) {
+  const std::string name = to_string(clock);
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto end = std::min(list.find(',', start), list.size());
+    if (list.compare(start, end - start, name) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+WorkflowFacts facts_of(const IncidentRecord& incident) {
+  WorkflowFacts facts;
+  facts.state = dispatch_state_from_string(incident.state).value_or(DispatchState::new_);
+  facts.detected_at_ms = incident.detected_at_ms;
+  facts.created_ms = incident.created_ms;
+  facts.dispatched_ms = incident.dispatched_ms;
+  facts.on_scene_ms = incident.on_scene_ms;
+  facts.feedback_ms = incident.feedback_ms;
+  facts.level = level_of(incident.level);
+  return facts;
+}
+
+Dispatcher::Dispatcher(Store& store, const GridMap* map, DispatchConfig config, Notifier& notifier)
+    : store_(store), map_(map), config_(std::move(config)), notifier_(notifier) {}
+
+SlaStatus Dispatcher::refresh_sla(IncidentRecord& incident, EpochMs now) const {
+  const auto status = evaluate_sla(facts_of(incident), level_of(incident.starting_level), config_.sla, now);
+  incident.light = to_string(status.light);
+  incident.breaches = join_clocks(status.breached);
+  incident.sla_next_ms = status.next_deadline_ms;
+  return status;
+}
+
+// Gives the incident to whoever handles its kind at `level` (or the
+// nearest level above that has a cell), keeping the old assignment when
+// no cell covers it.
+void Dispatcher::assign(IncidentRecord& incident, AdminLevel level) const {
+  incident.level = to_string(level);
+  if (map_ == nullptr || incident.cell_id.empty()) return;
+  const auto* cell = map_->find(incident.cell_id);
+  if (cell == nullptr) return;
+  const auto* handler_cell = map_->at_level(*cell, level);
+  if (handler_cell == nullptr) return;
+  if (const auto route = map_->route_from(*handler_cell, incident.kind)) {
+    incident.department = route->assignment.department;
+    incident.unit = route->assignment.unit;
+  }
+}
+
+bool Dispatcher::write(IncidentRecord& incident, const std::string& expected_state, IncidentEvent event) {
+  event.incident_id = incident.id;
+  if (event.from_state.empty()) event.from_state = expected_state;
+  if (event.to_state.empty()) event.to_state = incident.state;
+  return store_.update_workflow(incident, expected_state, event);
+}
+
+void Dispatcher::notify(const IncidentRecord& incident, const std::string& event, const std::string& text) {
+  notifier_.notify({incident.id, event, incident.kind, incident.level, incident.department, incident.unit, text});
+}
+
+void Dispatcher::on_incident_opened(const std::string& episode_id, EpochMs now) {
+  auto incident = store_.incident_by_episode(episode_id);
+  // Routed before (a replay after a restart): nothing to do.
+  if (!incident || incident->state != "new" || incident->sla_next_ms || !incident->cell_id.empty()) return;
+  const auto starting = starting_level(severity_from_string(incident->severity).value_or(Severity::unknown),
+                                       config_.sla);
+  incident->starting_level = to_string(starting);
+  const GridCell* cell = map_ != nullptr ? map_->locate(incident->lat, incident->lon) : nullptr;
+  nlohmann::json details{{"starting_level", to_string(starting)}};
+  if (cell != nullptr) {
+    incident->cell_id = cell->id;
+    assign(*incident, std::max(starting, cell->level));
+    details["cell"] = cell->id;
+  } else {
+    incident->level = to_string(starting);
+  }
+  const bool routed = !incident->unit.empty();
+  ++(routed ? counters_.routed : counters_.unrouted);
+  details["department"] = incident->department;
+  details["unit"] = incident->unit;
+  refresh_sla(*incident, now);
+  IncidentEvent event;
+  event.at_ms = now;
+  event.actor = "auto";
+  event.action = routed ? "routed" : "unrouted";
+  event.note = routed ? fmt::format("{} -> {}/{} ({})", cell->id, incident->department, incident->unit, incident->level)
+                      : (cell == nullptr ? "outside every grid cell" : "no cell routes this kind");
+  event.details = details.dump();
+  if (!write(*incident, "new", event)) return;
+  if (!routed) {
+    spdlog::warn("incident {}: {} at {:.5f},{:.5f}: {}", incident->id, incident->kind, incident->lat, incident->lon,
+                 event.note);
+    return;
+  }
+  const auto rule = std::find_if(config_.auto_dispatch.begin(), config_.auto_dispatch.end(),
+                                 [&](const AutoDispatchRule& candidate) { return candidate.kind == incident->kind; });
+  if (rule == config_.auto_dispatch.end()) return;
+  TransitionRequest request;
+  request.action = DispatchAction::dispatch;
+  request.actor = "auto";
+  request.unit = rule->unit.empty() ? incident->unit : rule->unit;
+  request.note = "auto-dispatch rule for " + incident->kind;
+  if (transition(incident->id, request, now).result == TransitionOutcome::Result::applied) ++counters_.auto_dispatched;
+}
+
+TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const TransitionRequest& request, EpochMs now) {
+  TransitionOutcome outcome;
+  auto incident = store_.incident(incident_id);
+  if (!incident) {
+    outcome.result = TransitionOutcome::Result::not_found;
+    return outcome;
+  }
+  auto facts = facts_of(*incident);
+  const auto checked = check_transition(facts, request);
+  if (!checked.ok()) {
+    outcome.result = TransitionOutcome::Result::refused;
+    outcome.errors = checked.errors;
+    return outcome;
+  }
+  const std::string from = incident->state;
+  apply_transition(facts, checked.to, now);
+  incident->state = to_string(checked.to);
+  incident->dispatched_ms = facts.dispatched_ms;
+  incident->on_scene_ms = facts.on_scene_ms;
+  incident->feedback_ms = facts.feedback_ms;
+  if (checked.to == DispatchState::resolved && !incident->resolved_ms) incident->resolved_ms = now;
+  if (checked.to == DispatchState::closed) {
+    incident->closed_ms = now;
+    incident->satisfaction = request.satisfaction;
+  }
+  if (request.action == DispatchAction::dispatch) incident->unit = request.unit;
+  refresh_sla(*incident, now);
+  nlohmann::json details = nlohmann::json::object();
+  if (!request.unit.empty()) details["unit"] = request.unit;
+  if (request.satisfaction) details["satisfaction"] = *request.satisfaction;
+  IncidentEvent event;
+  event.at_ms = now;
+  event.actor = request.actor;
+  event.action = to_string(request.action);
+  event.note = request.note;
+  event.details = details.dump();
+  if (!write(*incident, from, event)) {
+    outcome.result = TransitionOutcome::Result::conflict;
+    outcome.errors.push_back({"state", "the incident changed meanwhile; reload it and try again"});
+    return outcome;
+  }
+  ++counters_.transitions;
+  if (request.action == DispatchAction::dispatch) {
+    notify(*incident, "dispatched",
+           fmt::format("{} at {:.5f},{:.5f} ({}): {}", incident->kind, incident->lat, incident->lon,
+                       incident->severity, incident->summary));
+  }
+  outcome.incident = std::move(*incident);
+  return outcome;
+}
+
+std::size_t Dispatcher::sweep(EpochMs now) {
+  const auto due = store_.incidents_due(now, 1000);
+  for (auto incident : due) {
+    const std::string previous_breaches = incident.breaches;
+    const std::string previous_light = incident.light;
+    const auto current_level = level_of(incident.level);
+    const auto status = refresh_sla(incident, now);
+    std::vector<IncidentEvent> events;
+    for (const auto clock : status.breached) {
+      if (contains_clock(previous_breaches, clock)) continue;
+      ++counters_.sla_breaches;
+      IncidentEvent event;
+      event.action = "sla_breach";
+      event.note = fmt::format("{} clock breached", to_string(clock));
+      event.details = nlohmann::json{{"clock", to_string(clock)}}.dump();
+      events.push_back(event);
+    }
+    if (incident.light != previous_light) {
+      IncidentEvent event;
+      event.action = "light";
+      event.note = fmt::format("open case light {} -> {}", previous_light, incident.light);
+      event.details = nlohmann::json{{"light", incident.light}}.dump();
+      events.push_back(event);
+    }
+    const bool escalate = static_cast<int>(status.required_level) > static_cast<int>(current_level);
+    if (escalate) {
+      const std::string from_unit = incident.unit;
+      assign(incident, status.required_level);
+      ++counters_.escalations;
+      IncidentEvent event;
+      event.action = "escalated";
+      event.note = fmt::format("{} -> {} ({}/{})", to_string(current_level), incident.level, incident.department,
+                               incident.unit);
+      event.details = nlohmann::json{{"from_level", to_string(current_level)},
+                                     {"to_level", incident.level},
+                                     {"from_unit", from_unit},
+                                     {"unit", incident.unit},
+                                     {"breaches", incident.breaches},
+                                     {"light", incident.light}}
+                          .dump();
+      events.push_back(event);
+    }
+    if (events.empty()) {
+      // Only the next deadline moved: nothing for the timeline.
+      store_.update_workflow(incident, incident.state, std::nullopt);
+      continue;
+    }
+    for (auto& event : events) {
+      event.at_ms = now;
+      event.actor = "sla";
+      if (!write(incident, incident.state, event)) break;
+    }
+    if (escalate) {
+      notify(incident, "escalated",
+             fmt::format("{} open since {} breached {} (light {}); escalated to {}", incident.kind,
+                         format_utc(incident.created_ms), incident.breaches.empty() ? "no clock" : incident.breaches,
+                         incident.light, incident.level));
+    } else if (!events.empty() && events.front().action == "sla_breach") {
+      notify(incident, "sla_breach", events.front().note);
+    }
+  }
+  return due.size();
+}
+
+}  // namespace gridwatch::central

@@ -1,0 +1,71 @@
+#pragma once
+// The dispatch workflow around the store: routes each new incident to its
+// grid cell, department and duty unit, applies the auto-dispatch rules,
+// moves incidents on at staff's request, and runs the SLA clocks,
+// escalating and notifying on breaches. Rules come from central/core; this
+// class only reads and writes the store and calls the notifier. Runs on
+// the io_context thread.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "central/central_config.hpp"
+#include "central/core/dispatch.hpp"
+#include "central/core/grid_map.hpp"
+#include "central/notifier.hpp"
+#include "central/store.hpp"
+
+namespace gridwatch::central {
+
+struct TransitionOutcome {
+  enum class Result { applied, refused, not_found, conflict } result = Result::applied;
+  FieldErrors errors;                     ///< refused: why
+  std::optional<IncidentRecord> incident; ///< applied: the incident after the transition
+};
+
+struct DispatcherCounters {
+  std::uint64_t routed = 0;
+  std::uint64_t unrouted = 0;        ///< outside every cell, or no cell handles the kind
+  std::uint64_t auto_dispatched = 0;
+  std::uint64_t transitions = 0;
+  std::uint64_t escalations = 0;
+  std::uint64_t sla_breaches = 0;
+};
+
+class Dispatcher {
+ public:
+  /// `map` may be null (no cells configured): incidents then stay unrouted
+  /// and manual dispatch still works.
+  Dispatcher(Store& store, const GridMap* map, DispatchConfig config, Notifier& notifier);
+
+  /// A new incident was opened for this episode: route it, start its
+  /// clocks, and auto-dispatch it when a rule says so.
+  void on_incident_opened(const std::string& episode_id, EpochMs now);
+
+  /// A staff member's (or unit's) request from the API.
+  TransitionOutcome transition(std::int64_t incident_id, const TransitionRequest& request, EpochMs now);
+
+  /// Checks the SLA clocks of every incident that is due; escalates and
+  /// notifies. Returns how many incidents were looked at.
+  std::size_t sweep(EpochMs now);
+
+  const DispatcherCounters& counters() const { return counters_; }
+  const DispatchConfig& config() const { return config_; }
+
+ private:
+  SlaStatus refresh_sla(IncidentRecord& incident, EpochMs now) const;
+  void assign(IncidentRecord& incident, AdminLevel level) const;
+  bool write(IncidentRecord& incident, const std::string& expected_state, IncidentEvent event);
+  void notify(const IncidentRecord& incident, const std::string& event, const std::string& text);
+
+  Store& store_;
+  const GridMap* map_;
+  DispatchConfig config_;
+  Notifier& notifier_;
+  DispatcherCounters counters_;
+};
+
+/// The workflow facts of a stored incident.
+WorkflowFacts facts_of(const IncidentRecord& incident);
+
+}  // namespace gridwatch::central
