@@ -38,6 +38,7 @@ int run_service(const gridwatch::central::CentralConfig& config) {
     settings.listen_address = config.http.listen_address;
     settings.port = config.http.port;
     settings.max_connections = config.http.max_connections;
+    settings.sender = "gridwatch@" + config.instance_id;
     http = std::make_unique<gridwatch::central::HttpServer>(io, settings, store,
                                                             [&service] { return service.counters(); });
     http->set_transition_handler([&service](std::int64_t id, const gridwatch::central::TransitionRequest& request) {

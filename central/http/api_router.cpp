@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "central/http/interop.hpp"
 #include "central/http/records_json.hpp"
 #include "common/ids.hpp"
 
@@ -19,16 +20,33 @@ struct BadRequest {
   std::string message;
 };
 
-enum class Endpoint { healthz, incidents, incident, transitions, gateways, evidence, metrics };
+enum class Endpoint {
+  healthz,
+  incidents,
+  incident,
+  transitions,
+  cap,
+  gateways,
+  evidence,
+  metrics,
+  open311_services,
+  open311_requests,
+  open311_request
+};
 
 constexpr std::string_view kEvidencePrefix = "/api/v1/evidence/";
 constexpr std::string_view kIncidentPrefix = "/api/v1/incidents/";
 constexpr std::string_view kTransitionsSuffix = "/transitions";
+constexpr std::string_view kCapSuffix = "/cap.xml";
+constexpr std::string_view kOpen311Requests = "/open311/v2/requests.json";
+constexpr std::string_view kOpen311RequestPrefix = "/open311/v2/requests/";
+constexpr std::string_view kOpen311Services = "/open311/v2/services.json";
 
 /// The {id} of /api/v1/incidents/{id}[/transitions]; nullopt when not a number.
 std::optional<std::int64_t> incident_id_of(std::string_view path) {
   auto rest = path.substr(kIncidentPrefix.size());
   if (rest.ends_with(kTransitionsSuffix)) rest.remove_suffix(kTransitionsSuffix.size());
+  if (rest.ends_with(kCapSuffix)) rest.remove_suffix(kCapSuffix.size());
   std::int64_t id = 0;
   const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
   if (error != std::errc{} || end != rest.data() + rest.size() || id < 1) return std::nullopt;
@@ -42,7 +60,13 @@ std::optional<Endpoint> endpoint_for(std::string_view path) {
   if (path == "/metrics") return Endpoint::metrics;
   if (path.substr(0, kEvidencePrefix.size()) == kEvidencePrefix) return Endpoint::evidence;
   if (path.substr(0, kIncidentPrefix.size()) == kIncidentPrefix) {
+    if (path.ends_with(kCapSuffix)) return Endpoint::cap;
     return path.ends_with(kTransitionsSuffix) ? Endpoint::transitions : Endpoint::incident;
+  }
+  if (path == kOpen311Services) return Endpoint::open311_services;
+  if (path == kOpen311Requests) return Endpoint::open311_requests;
+  if (path.substr(0, kOpen311RequestPrefix.size()) == kOpen311RequestPrefix && path.ends_with(".json")) {
+    return Endpoint::open311_request;
   }
   return std::nullopt;
 }
@@ -55,6 +79,10 @@ const char* name_of(Endpoint endpoint) {
     case Endpoint::evidence: return "/api/v1/evidence/{id}";
     case Endpoint::incident: return "/api/v1/incidents/{id}";
     case Endpoint::transitions: return "/api/v1/incidents/{id}/transitions";
+    case Endpoint::cap: return "/api/v1/incidents/{id}/cap.xml";
+    case Endpoint::open311_services: return "/open311/v2/services.json";
+    case Endpoint::open311_requests: return "/open311/v2/requests.json";
+    case Endpoint::open311_request: return "/open311/v2/requests/{id}.json";
     case Endpoint::metrics: return "/metrics";
   }
   return "?";
@@ -211,10 +239,21 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, std:
     case Endpoint::evidence:
       return evidence(path.substr(kEvidencePrefix.size()), query);
     case Endpoint::incident:
-    case Endpoint::transitions: {
+    case Endpoint::transitions:
+    case Endpoint::cap: {
       const auto id = incident_id_of(path);
       if (!id) throw BadRequest{"incident id: must be a positive integer"};
-      return incident(*id, query);
+      return *endpoint == Endpoint::cap ? cap(*id, query) : incident(*id, query);
+    }
+    case Endpoint::open311_services:
+      check_known(query_params(query), {"jurisdiction_id"});
+      return json_reply(200, open311_services());
+    case Endpoint::open311_requests:
+      return open311_requests(query);
+    case Endpoint::open311_request: {
+      auto id = path.substr(kOpen311RequestPrefix.size());
+      id.remove_suffix(std::string_view(".json").size());
+      return open311_request(id, query);
     }
   }
   return error_reply(500, "unrouted endpoint");
@@ -311,6 +350,68 @@ ApiReply ApiRouter::transition(std::int64_t id, std::string_view body) {
     }
   }
   return error_reply(500, "unknown transition outcome");
+}
+
+ApiReply ApiRouter::cap(std::int64_t id, std::string_view query) {
+  check_known(query_params(query), {});
+  const auto found = store_.incident(id);
+  if (!found) return json_reply(404, nlohmann::json{{"error", "no such incident"}, {"id", id}});
+  ApiReply reply;
+  reply.content_type = "application/cap+xml";
+  reply.body = to_cap_xml(*found, sender_);
+  return reply;
+}
+
+// Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): the
+// incidents as service requests, for 12345-hotline and work-order systems.
+// Filters apply to the newest kMaxIncidentLimit incidents.
+ApiReply ApiRouter::open311_requests(std::string_view query) {
+  const auto params = query_params(query);
+  check_known(params, {"jurisdiction_id", "service_request_id", "service_code", "status", "start_date", "end_date"});
+  std::vector<std::string> ids;
+  std::string service_code;
+  std::string status;
+  for (const auto& [name, value] : params) {
+    if (name == "service_request_id") {
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        ids.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    } else if (name == "service_code") {
+      service_code = value;
+    } else if (name == "status") {
+      if (value != "open" && value != "closed") throw BadRequest{"status: must be open or closed"};
+      status = value;
+    } else if (name == "start_date" || name == "end_date") {
+      throw BadRequest{name + ": date filters are not supported yet; filter by status or service_code"};
+    }
+  }
+  auto list = nlohmann::json::array();
+  for (const auto& incident : store_.incidents({kMaxIncidentLimit, std::nullopt})) {
+    auto request = to_open311(incident);
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), request["service_request_id"]) == ids.end()) continue;
+    if (!service_code.empty() && request["service_code"] != service_code) continue;
+    if (!status.empty() && request["status"] != status) continue;
+    list.push_back(std::move(request));
+  }
+  return json_reply(200, list);
+}
+
+ApiReply ApiRouter::open311_request(std::string_view id_text, std::string_view query) {
+  check_known(query_params(query), {"jurisdiction_id"});
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (error != std::errc{} || end != id_text.data() + id_text.size() || id < 1) {
+    throw BadRequest{"service_request_id: must be a positive integer"};
+  }
+  const auto found = store_.incident(id);
+  if (!found) {
+    return json_reply(404, nlohmann::json::array({{{"code", 404}, {"description", "no such service request"}}}));
+  }
+  // GeoReport v2 answers a single request as a one-element array.
+  return json_reply(200, nlohmann::json::array({to_open311(*found)}));
 }
 
 ApiReply ApiRouter::evidence(std::string_view evidence_id, std::string_view query) {

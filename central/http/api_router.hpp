@@ -52,11 +52,16 @@ class ApiRouter {
 
   /// Enables POST /api/v1/incidents/{id}/transitions (the dispatch workflow).
   void set_transition_handler(TransitionHandler handler) { transitions_ = std::move(handler); }
+  /// CAP <sender> of this central, e.g. "gridwatch@central-1".
+  void set_sender(std::string sender) { sender_ = std::move(sender); }
 
  private:
   ApiReply route(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http);
   ApiReply incident(std::int64_t id, std::string_view query);
   ApiReply transition(std::int64_t id, std::string_view body);
+  ApiReply cap(std::int64_t id, std::string_view query);
+  ApiReply open311_requests(std::string_view query);
+  ApiReply open311_request(std::string_view id, std::string_view query);
   ApiReply incidents(std::string_view query);
   ApiReply gateways(std::string_view query);
   ApiReply evidence(std::string_view evidence_id, std::string_view query);
@@ -64,6 +69,7 @@ class ApiRouter {
   Store& store_;
   std::function<IngestCounters()> counters_;
   TransitionHandler transitions_;
+  std::string sender_ = "gridwatch@central";
 };
 
 }  // namespace gridwatch::central

@@ -64,7 +64,9 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         settings_(std::move(settings)),
         router_(store, std::move(counters)),
         acceptor_(io),
-        accept_retry_(io) {}
+        accept_retry_(io) {
+    router_.set_sender(settings_.sender);
+  }
 
   void start();
   void stop();

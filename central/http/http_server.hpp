@@ -24,6 +24,7 @@ struct HttpSettings {
   int port = 8080;                            ///< 0 picks a free port (tests); see HttpServer::port()
   std::size_t max_body_bytes = 64 * 1024;     ///< larger request bodies get 413
   int max_connections = 256;                  ///< further connections get 503 and are closed
+  std::string sender = "gridwatch@central";   ///< CAP <sender>: identifies this central
 };
 
 /// Serves the API on `io`, which must be run by one thread only: the store
