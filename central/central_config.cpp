@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "central/postgres_store.hpp"
 #include "common/logging.hpp"
 
 namespace gridwatch::central {
@@ -49,6 +50,19 @@ void read_dispatch(YamlSection& section, DispatchConfig& dispatch) {
   }
 }
 
+void read_store(YamlSection& section, StoreSettings& store) {
+  section.get_choice("backend", store.backend, {"sqlite", "postgres"});
+  section.get("sqlite_path", store.sqlite_path);
+  if (section.get("postgres_conninfo", store.postgres_conninfo)) {
+    if (auto error = conninfo_error(store.postgres_conninfo)) {
+      section.error("postgres_conninfo", "not a libpq connection string: " + *error);
+    }
+  }
+  if (store.backend == "postgres" && store.postgres_conninfo.empty()) {
+    section.error("backend", "postgres needs store.postgres_conninfo (a libpq connection string)");
+  }
+}
+
 CentralConfig read_root(YAML::Node root, const std::string& name) {
   ConfigErrors errors;
   CentralConfig config;
@@ -64,8 +78,7 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     mqtt->finish();
   }
   if (auto store = top.section("store")) {
-    store->get_choice("backend", config.store.backend, {"sqlite"});
-    store->get("sqlite_path", config.store.sqlite_path);
+    read_store(*store, config.store);
     store->finish();
   }
   if (auto http = top.section("http")) {
@@ -87,6 +100,11 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
 }
 
 }  // namespace
+
+std::string store_location(const StoreSettings& store) {
+  return store.backend == "postgres" ? "PostgreSQL " + redact_conninfo(store.postgres_conninfo)
+                                     : "SQLite " + store.sqlite_path;
+}
 
 CentralConfig load_central_config(const std::string& path) { return read_root(load_yaml_file_or_throw(path), path); }
 

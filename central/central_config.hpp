@@ -11,9 +11,14 @@
 namespace gridwatch::central {
 
 struct StoreSettings {
-  std::string backend = "sqlite";
+  std::string backend = "sqlite";  ///< "sqlite" (embedded, one central) or "postgres" (shared)
   std::string sqlite_path = "/var/lib/gridwatch/central.db";
+  std::string postgres_conninfo;   ///< libpq connection string; required for "postgres"
 };
+
+/// Where the store lives, fit for logs: the SQLite path, or the PostgreSQL
+/// conninfo with its password redacted.
+std::string store_location(const StoreSettings& store);
 
 struct HttpConfig {
   bool enabled = true;

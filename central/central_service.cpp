@@ -34,7 +34,8 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
     : config_(std::move(config)),
       grid_map_(load_cells(config_.dispatch)),
       dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, notifier_),
-      ingest_(store, [this](const std::string& episode_id, EpochMs now) { dispatcher_.on_incident_opened(episode_id, now); }),
+      ingest_(store, [this](const std::string& episode_id, bool opened, EpochMs now) { on_incident(episode_id, opened, now); }),
+      store_(store),
       stats_timer_(io),
       sweep_timer_(io) {
   mqtt::Handlers handlers;
@@ -45,9 +46,25 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
 
 CentralService::~CentralService() { stop(); }
 
+void CentralService::on_incident(const std::string& episode_id, bool opened, EpochMs now) {
+  // Routing writes the incident, which already tells the listener.
+  if (opened) dispatcher_.on_incident_opened(episode_id, now);
+  if (opened || !listener_ || !listener_wanted_()) return;
+  if (const auto incident = store_.incident_by_episode(episode_id)) listener_(*incident);
+}
+
+void CentralService::set_incident_listener(std::function<bool()> wanted,
+                                           std::function<void(const IncidentRecord&)> listener) {
+  listener_wanted_ = std::move(wanted);
+  listener_ = std::move(listener);
+  dispatcher_.set_change_listener([this](const IncidentRecord& incident) {
+    if (listener_ && listener_wanted_()) listener_(incident);
+  });
+}
+
 void CentralService::start() {
-  spdlog::info("central {} starting: broker {}, store {} ({})", config_.instance_id, config_.mqtt.broker,
-               config_.store.backend, config_.store.sqlite_path);
+  spdlog::info("central {} starting: broker {}, store {}", config_.instance_id, config_.mqtt.broker,
+               store_location(config_.store));
   client_->start();
   schedule_stats();
   schedule_sweep();

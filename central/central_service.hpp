@@ -28,16 +28,24 @@ class CentralService {
   void stop();
   const IngestCounters& counters() const { return ingest_.counters(); }
   Dispatcher& dispatcher() { return dispatcher_; }
+  /// Live feed: `listener` sees every incident that an alert opened or
+  /// updated or the workflow changed, while `wanted()` says someone is
+  /// listening (the lookup is skipped otherwise).
+  void set_incident_listener(std::function<bool()> wanted, std::function<void(const IncidentRecord&)> listener);
 
  private:
   void schedule_stats();
   void schedule_sweep();
+  void on_incident(const std::string& episode_id, bool opened, EpochMs now);
 
   CentralConfig config_;
   std::optional<GridMap> grid_map_;
   LogNotifier notifier_;
   Dispatcher dispatcher_;
   Ingest ingest_;
+  Store& store_;
+  std::function<bool()> listener_wanted_;
+  std::function<void(const IncidentRecord&)> listener_;
   std::unique_ptr<mqtt::Client> client_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer sweep_timer_;

@@ -73,7 +73,9 @@ bool Dispatcher::write(IncidentRecord& incident, const std::string& expected_sta
   event.incident_id = incident.id;
   if (event.from_state.empty()) event.from_state = expected_state;
   if (event.to_state.empty()) event.to_state = incident.state;
-  return store_.update_workflow(incident, expected_state, event);
+  if (!store_.update_workflow(incident, expected_state, event)) return false;
+  if (on_change_) on_change_(incident);
+  return true;
 }
 
 void Dispatcher::notify(const IncidentRecord& incident, const std::string& event, const std::string& text) {

@@ -6,6 +6,7 @@
 // class only reads and writes the store and calls the notifier. Runs on
 // the io_context thread.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,9 @@ class Dispatcher {
   std::size_t sweep(EpochMs now);
 
   const DispatcherCounters& counters() const { return counters_; }
+  /// Called with the incident after every workflow change this dispatcher
+  /// writes (routing, transitions, SLA breaches and escalations).
+  void set_change_listener(std::function<void(const IncidentRecord&)> listener) { on_change_ = std::move(listener); }
   const DispatchConfig& config() const { return config_; }
 
  private:
@@ -63,6 +67,7 @@ class Dispatcher {
   DispatchConfig config_;
   Notifier& notifier_;
   DispatcherCounters counters_;
+  std::function<void(const IncidentRecord&)> on_change_;
 };
 
 /// The workflow facts of a stored incident.

@@ -10,8 +10,7 @@
 
 namespace gridwatch::central {
 
-Ingest::Ingest(Store& store, std::function<void(const std::string&, EpochMs)> on_opened)
-    : store_(store), on_opened_(std::move(on_opened)) {}
+Ingest::Ingest(Store& store, IncidentHook on_incident) : store_(store), on_incident_(std::move(on_incident)) {}
 
 void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
   counters_.received += 1;
@@ -32,10 +31,11 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
                 counters_.incidents_opened += 1;
                 spdlog::info("incident opened: {} {} from {} ({})", to_string(body.kind), to_string(body.severity),
                              body.gateway_id, body.alert_id);
-                if (on_opened_) on_opened_(body.episode_id, received_ms);
+                if (on_incident_) on_incident_(body.episode_id, true, received_ms);
                 break;
               case AlertOutcome::updated_incident:
                 counters_.incidents_updated += 1;
+                if (on_incident_) on_incident_(body.episode_id, false, received_ms);
                 break;
               case AlertOutcome::duplicate:
                 counters_.duplicates += 1;

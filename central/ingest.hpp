@@ -26,9 +26,11 @@ struct IngestCounters {
 
 class Ingest {
  public:
-  /// `on_opened` (may be empty) is called after an alert opened a new
-  /// incident, with the alert's episode id.
-  explicit Ingest(Store& store, std::function<void(const std::string& episode_id, EpochMs now)> on_opened = {});
+  /// Called after an alert opened (`opened`) or updated an incident, with
+  /// the alert's episode id. May be empty.
+  using IncidentHook = std::function<void(const std::string& episode_id, bool opened, EpochMs now)>;
+
+  explicit Ingest(Store& store, IncidentHook on_incident = {});
 
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
@@ -41,7 +43,7 @@ class Ingest {
   void reject(const std::string& reason, const std::string& example);
 
   Store& store_;
-  std::function<void(const std::string&, EpochMs)> on_opened_;
+  IncidentHook on_incident_;
   IngestCounters counters_;
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;

@@ -19,6 +19,7 @@
 #include "central/central_service.hpp"
 #include "central/http/http_server.hpp"
 #include "central/http/records_json.hpp"
+#include "central/postgres_store.hpp"
 #include "central/sqlite_store.hpp"
 #include "common/logging.hpp"
 #include "common/time.hpp"
@@ -28,8 +29,22 @@ namespace {
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
+/// The configured store; `read_only` never migrates or writes (listings).
+std::unique_ptr<gridwatch::central::Store> open_store(const gridwatch::central::StoreSettings& settings,
+                                                      bool read_only) {
+  using gridwatch::central::PostgresStore;
+  using gridwatch::central::SqliteStore;
+  if (settings.backend == "postgres") {
+    return std::make_unique<PostgresStore>(settings.postgres_conninfo, read_only ? PostgresStore::Access::read_only
+                                                                                 : PostgresStore::Access::read_write);
+  }
+  return std::make_unique<SqliteStore>(settings.sqlite_path,
+                                       read_only ? SqliteStore::Access::read_only : SqliteStore::Access::read_write);
+}
+
 int run_service(const gridwatch::central::CentralConfig& config) {
-  gridwatch::central::SqliteStore store(config.store.sqlite_path);
+  const auto owned_store = open_store(config.store, false);
+  auto& store = *owned_store;
   boost::asio::io_context io;
   gridwatch::central::CentralService service(io, config, store);
   std::unique_ptr<gridwatch::central::HttpServer> http;
@@ -44,6 +59,12 @@ int run_service(const gridwatch::central::CentralConfig& config) {
     http->set_transition_handler([&service](std::int64_t id, const gridwatch::central::TransitionRequest& request) {
       return service.dispatcher().transition(id, request, gridwatch::wall_clock_ms());
     });
+    service.set_incident_listener([&http] { return http->live_clients() > 0; },
+                                  [&http](const gridwatch::central::IncidentRecord& incident) {
+                                    http->broadcast(nlohmann::json{{"type", "incident"},
+                                                                   {"incident", gridwatch::central::to_json(incident)}}
+                                                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                                  });
     http->start();
     spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
   }
@@ -61,8 +82,8 @@ int run_service(const gridwatch::central::CentralConfig& config) {
 }
 
 int list_events(const gridwatch::central::CentralConfig& config, bool as_json, std::size_t limit) {
-  gridwatch::central::SqliteStore store(config.store.sqlite_path, gridwatch::central::SqliteStore::Access::read_only);
-  const auto incidents = store.incidents({limit, std::nullopt});
+  const auto store = open_store(config.store, true);
+  const auto incidents = store->incidents({limit, std::nullopt});
   if (as_json) {
     auto list = nlohmann::json::array();
     for (const auto& incident : incidents) list.push_back(gridwatch::central::to_json(incident));

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "central/core/incident_rules.hpp"
+#include "central/store_sql.hpp"
 
 namespace gridwatch::central {
 namespace {
@@ -141,12 +142,6 @@ IncidentRecord read_incident(const sqlite::Statement& row) {
   out.sla_next_ms = optional_int64(row, 33);
   return out;
 }
-
-constexpr const char* kIncidentColumns =
-    "id, episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, detected_at_ms, "
-    "created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, alert_count, "
-    "cell_id, level, starting_level, department, unit, dispatched_ms, on_scene_ms, feedback_ms, resolved_ms, "
-    "closed_ms, satisfaction, light, breaches, sla_next_ms";
 
 template <typename Value>
 void bind_optional(sqlite::Statement& statement, int index, const std::optional<Value>& value) {

@@ -14,6 +14,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <deque>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -28,6 +31,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 /// One whole request (headers and body) must arrive within this, counted from
@@ -45,6 +49,10 @@ constexpr std::uint32_t kHeaderLimitBytes = 8 * 1024;
 /// would spin; the connections wait in the listen backlog meanwhile.
 constexpr std::chrono::seconds kAcceptRetryDelay{1};
 constexpr const char* kServerHeader = "gridwatch-central";
+constexpr std::string_view kLivePath = "/api/v1/live";
+/// Messages a live-feed client may fall behind before it is dropped: a
+/// stalled browser tab must not grow central's memory without bound.
+constexpr std::size_t kLiveQueueLimit = 1024;
 
 std::string host_port(const std::string& address, unsigned port) {
   if (address.find(':') != std::string::npos) return fmt::format("[{}]:{}", address, port);
@@ -58,9 +66,11 @@ std::string_view to_std(boost::beast::string_view text) { return {text.data(), t
 class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
  public:
   class Session;
+  class LiveSession;
 
   Impl(asio::io_context& io, HttpSettings settings, Store& store, std::function<IngestCounters()> counters)
       : io_(io),
+        store_(store),
         settings_(std::move(settings)),
         router_(store, std::move(counters)),
         acceptor_(io),
@@ -87,6 +97,19 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     sessions_.erase(session);
     if (counted) --open_connections_;
   }
+  void add_live(LiveSession* session) {
+    live_sessions_.insert(session);
+    ++open_connections_;
+  }
+  void remove_live(LiveSession* session) {
+    live_sessions_.erase(session);
+    --open_connections_;
+  }
+  void broadcast(const std::string& message);
+  std::size_t live_clients() const { return live_sessions_.size(); }
+  /// The first message a live client gets: the newest incidents.
+  std::string live_snapshot();
+  Store& store() { return store_; }
 
  private:
   void do_accept();
@@ -94,11 +117,13 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   [[noreturn]] void fail_start(const std::string& where, const std::string& why);
 
   asio::io_context& io_;
+  Store& store_;
   HttpSettings settings_;
   ApiRouter router_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
-  std::unordered_set<Session*> sessions_;  ///< every live connection, so stop() can close them
+  std::unordered_set<Session*> sessions_;  ///< every HTTP connection, so stop() can close them
+  std::unordered_set<LiveSession*> live_sessions_;  ///< every live-feed WebSocket
   std::uint64_t open_connections_ = 0;     ///< those counted against max_connections
   std::uint64_t rejected_connections_ = 0;
   bool capacity_warned_ = false;  ///< one warning per saturation episode, not one per connection
@@ -175,6 +200,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       spdlog::debug("HTTP connection closed: unsupported version {}", request.version());
       return stream_.close();
     }
+    if (to_std(request.target()) == kLivePath && websocket::is_upgrade(request)) return upgrade();
     auto reply = server_->handle(to_std(request.method_string()), to_std(request.target()), request.body());
     send(std::move(reply), request.version(), request.keep_alive(), request.method() == http::verb::head);
   }
@@ -207,6 +233,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
     do_read();
   }
 
+  // The connection becomes a live-feed WebSocket; this Session ends when
+  // its last handler returns.
+  void upgrade();
+
   void close_gracefully() {
     beast::error_code error;
     stream_.socket().shutdown(tcp::socket::shutdown_send, error);
@@ -238,6 +268,104 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
   std::size_t drained_bytes_ = 0;
   bool over_capacity_;
 };
+
+/// One live-feed client: a WebSocket that receives every broadcast, in
+/// order, one write at a time. Reads only to notice the client closing.
+class HttpServer::Impl::LiveSession : public std::enable_shared_from_this<HttpServer::Impl::LiveSession> {
+ public:
+  LiveSession(std::shared_ptr<Impl> server, beast::tcp_stream stream)
+      : server_(std::move(server)), ws_(std::move(stream)) {
+    server_->add_live(this);
+  }
+  ~LiveSession() { server_->remove_live(this); }
+  LiveSession(const LiveSession&) = delete;
+  LiveSession& operator=(const LiveSession&) = delete;
+
+  void run(http::request<http::string_body> request) {
+    beast::get_lowest_layer(ws_).expires_never();  // websocket timeouts take over
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& response) { response.set(http::field::server, kServerHeader); }));
+    ws_.async_accept(request, [self = shared_from_this()](beast::error_code error) {
+      self->guarded([&] {
+        if (error) return self->close();
+        self->open_ = true;
+        self->send(self->server_->live_snapshot());
+        self->do_read();
+      });
+    });
+  }
+
+  void send(std::string message) {
+    if (!open_) return;
+    if (queue_.size() >= kLiveQueueLimit) {
+      spdlog::warn("live feed: a client is {} messages behind; disconnecting it", queue_.size());
+      return close();
+    }
+    queue_.push_back(std::move(message));
+    if (queue_.size() == 1) do_write();
+  }
+
+  void close() {
+    open_ = false;
+    beast::get_lowest_layer(ws_).close();
+  }
+
+ private:
+  template <typename Fn>
+  void guarded(Fn&& fn) noexcept {
+    try {
+      fn();
+    } catch (const std::exception& error) {
+      spdlog::error("live feed connection dropped after an internal error: {}", error.what());
+      close();
+    }
+  }
+
+  void do_write() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code error, std::size_t) {
+      self->guarded([&] {
+        if (error) return self->close();
+        self->queue_.pop_front();
+        if (!self->queue_.empty() && self->open_) self->do_write();
+      });
+    });
+  }
+
+  void do_read() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code error, std::size_t) {
+      self->guarded([&] {
+        if (error) return self->close();  // closed by the client, or timed out
+        self->read_buffer_.clear();       // clients have nothing to say; ignore it
+        self->do_read();
+      });
+    });
+  }
+
+  std::shared_ptr<Impl> server_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer read_buffer_;
+  std::deque<std::string> queue_;
+  bool open_ = false;
+};
+
+void HttpServer::Impl::Session::upgrade() {
+  auto request = parser_->release();
+  std::make_shared<LiveSession>(server_, std::move(stream_))->run(std::move(request));
+}
+
+void HttpServer::Impl::broadcast(const std::string& message) {
+  // send() may close a session, which only cancels: none is destroyed here.
+  for (auto* session : live_sessions_) session->send(message);
+}
+
+std::string HttpServer::Impl::live_snapshot() {
+  auto list = nlohmann::json::array();
+  for (const auto& incident : store_.incidents({50, std::nullopt})) list.push_back(to_json(incident));
+  return nlohmann::json{{"type", "snapshot"}, {"incidents", std::move(list)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 void HttpServer::Impl::fail_start(const std::string& where, const std::string& why) {
   boost::system::error_code ignored;
@@ -285,6 +413,7 @@ void HttpServer::Impl::stop() {
   accept_retry_.cancel();
   // close() only cancels: no session is destroyed while this loop runs.
   for (auto* session : sessions_) session->close();
+  for (auto* session : live_sessions_) session->close();
 }
 
 void HttpServer::Impl::do_accept() {
@@ -338,6 +467,10 @@ void HttpServer::start() { impl_->start(); }
 void HttpServer::stop() { impl_->stop(); }
 
 std::uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::broadcast(const std::string& message) { impl_->broadcast(message); }
+
+std::size_t HttpServer::live_clients() const { return impl_->live_clients(); }
 
 void HttpServer::set_transition_handler(TransitionHandler handler) {
   impl_->router().set_transition_handler(std::move(handler));

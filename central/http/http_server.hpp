@@ -51,6 +51,12 @@ class HttpServer {
   std::uint16_t port() const;
   /// Enables the dispatch workflow's transition endpoint (see ApiRouter).
   void set_transition_handler(TransitionHandler handler);
+  /// Sends one JSON text message to every client of the live feed
+  /// (GET /api/v1/live, WebSocket). A client more than kLiveQueueLimit
+  /// messages behind is disconnected rather than slowing anyone else.
+  void broadcast(const std::string& message);
+  /// Clients connected to the live feed now.
+  std::size_t live_clients() const;
 
  private:
   class Impl;

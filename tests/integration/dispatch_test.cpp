@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/integration/daemons.hpp"
+#include "tests/support/live_feed_client.hpp"
 
 using namespace gridwatch;
 using namespace std::chrono_literals;
@@ -65,6 +66,13 @@ TEST_CASE("a smoke alarm is routed to the fire brigade of its cell, auto-dispatc
   const auto path = "/api/v1/incidents/" + std::to_string(incident.id);
   REQUIRE(test::wait_until([&] { return daemons.incidents().front().breaches == "on_scene"; }, 10s));
 
+  // Staff watching the live feed see the snapshot, then each change.
+  test::LiveFeedClient live(static_cast<std::uint16_t>(daemons.http_port()));
+  const auto snapshot = live.next();
+  REQUIRE(snapshot);
+  CHECK((*snapshot)["type"] == "snapshot");
+  CHECK((*snapshot)["incidents"][0]["id"] == incident.id);
+
   auto [status, body] = api(daemons.http_port(), "POST", path + "/transitions", R"({"action":"close","actor":"op"})");
   CHECK(status == 422);
   CHECK(body["error"].get<std::string>().find("only from: resolved") != std::string::npos);
@@ -76,6 +84,12 @@ TEST_CASE("a smoke alarm is routed to the fire brigade of its cell, auto-dispatc
     INFO(request);
     std::tie(status, body) = api(daemons.http_port(), "POST", path + "/transitions", request);
     CHECK(status == 200);
+  }
+  for (const char* state : {"acknowledged", "on_scene", "feedback", "resolved", "closed"}) {
+    const auto change = live.next();
+    REQUIRE(change);
+    CHECK((*change)["type"] == "incident");
+    CHECK((*change)["incident"]["state"] == state);
   }
   std::tie(status, body) = api(daemons.http_port(), "GET", path);
   REQUIRE(status == 200);

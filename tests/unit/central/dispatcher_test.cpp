@@ -1,4 +1,4 @@
-// The dispatch workflow against a real SQLite store and the fixture grid:
+// The dispatch workflow against both real stores (SQLite, PostgreSQL) and the fixture grid:
 // routing, auto-dispatch, staff transitions with their audit trail, and
 // the SLA sweep escalating with injected time.
 #include <catch2/catch.hpp>
@@ -6,15 +6,16 @@
 
 #include "central/dispatcher.hpp"
 #include "central/http/api_router.hpp"
-#include "central/sqlite_store.hpp"
-#include "tests/support/test_env.hpp"
 #include "tests/unit/central/alert_builder.hpp"
+#include "tests/unit/central/store_backends.hpp"
 
 using namespace gridwatch::central;
 using gridwatch::AlertKind;
 using gridwatch::EpochMs;
 using gridwatch::Phase;
 using gridwatch::Severity;
+using gridwatch::test::PostgresBackend;
+using gridwatch::test::SqliteBackend;
 
 namespace {
 
@@ -26,12 +27,18 @@ class RecordingNotifier final : public Notifier {
   std::vector<Notification> sent;
 };
 
+// Outside the template: GCC 12 crashes (check_noexcept_r) on DispatchConfig{}
+// inside a class template.
+DispatchConfig default_config() { return DispatchConfig{}; }
+
+template <typename Backend>
 struct Fixture {
-  gridwatch::test::TempDir dir;
-  SqliteStore store{dir.file("central.db")};
+  Backend backend;
+  std::unique_ptr<Store> owned_store = backend.open();
+  Store& store = *owned_store;
   GridMap map = GridMap::load(GRIDWATCH_SOURCE_DIR "/tests/fixtures/central/grid.geojson");
   RecordingNotifier notifier;
-  Dispatcher dispatcher{store, &map, DispatchConfig{}, notifier};
+  Dispatcher dispatcher{store, &map, default_config(), notifier};
 
   /// Opens an incident at lat/lon as ingest would and returns it.
   IncidentRecord open(AlertKind kind, Severity severity, double lat, double lon, std::uint64_t seq = 1) {
@@ -47,7 +54,7 @@ struct Fixture {
   }
 };
 
-std::vector<std::string> actions_of(SqliteStore& store, std::int64_t id) {
+std::vector<std::string> actions_of(Store& store, std::int64_t id) {
   std::vector<std::string> out;
   for (const auto& event : store.incident_events(id)) out.push_back(event.action);
   return out;
@@ -55,8 +62,10 @@ std::vector<std::string> actions_of(SqliteStore& store, std::int64_t id) {
 
 }  // namespace
 
-TEST_CASE("a new parking incident is routed to its grid cell's unit and auto-dispatched", "[dispatcher]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a new parking incident is routed to its grid cell's unit and auto-dispatched", "[dispatcher]",
+                   SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::parking, Severity::minor, 30.61, 104.01);
   CHECK(incident.cell_id == "grid-1");
   CHECK(incident.level == "grid");
@@ -75,8 +84,10 @@ TEST_CASE("a new parking incident is routed to its grid cell's unit and auto-dis
   CHECK(f.store.incident_events(incident.id).size() == 2);
 }
 
-TEST_CASE("a severe smoke incident starts at the town's fire station", "[dispatcher]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a severe smoke incident starts at the town's fire station", "[dispatcher]",
+                   SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::smoke, Severity::severe, 30.64, 104.01);
   CHECK(incident.cell_id == "grid-2");
   CHECK(incident.starting_level == "town");
@@ -85,8 +96,10 @@ TEST_CASE("a severe smoke incident starts at the town's fire station", "[dispatc
   CHECK(incident.state == "dispatched");
 }
 
-TEST_CASE("an incident outside every cell is kept, unrouted, with its clocks running", "[dispatcher]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("an incident outside every cell is kept, unrouted, with its clocks running", "[dispatcher]",
+                   SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::tamper, Severity::moderate, 31.5, 105.0);
   CHECK(incident.cell_id.empty());
   CHECK(incident.state == "new");
@@ -95,8 +108,10 @@ TEST_CASE("an incident outside every cell is kept, unrouted, with its clocks run
   CHECK(f.dispatcher.counters().unrouted == 1);
 }
 
-TEST_CASE("staff move an incident through the workflow; refusals and conflicts change nothing", "[dispatcher]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("staff move an incident through the workflow, refusals and conflicts change nothing", "[dispatcher]",
+                   SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::tamper, Severity::minor, 30.61, 104.01);
   REQUIRE(incident.state == "new");  // no auto-dispatch rule for tamper
   const EpochMs t = incident.created_ms;
@@ -141,9 +156,10 @@ TEST_CASE("staff move an incident through the workflow; refusals and conflicts c
   CHECK(f.dispatcher.transition(999, request, t).result == TransitionOutcome::Result::not_found);
 }
 
-TEST_CASE("the SLA sweep records breaches and escalates grid -> village -> town, notifying each time",
-          "[dispatcher][sla]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("the SLA sweep records breaches and escalates grid -> village -> town, notifying each time",
+                   "[dispatcher][sla]", SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::tamper, Severity::minor, 30.61, 104.01);
   const EpochMs detected = incident.detected_at_ms;
   CHECK(f.dispatcher.sweep(detected + 20 * kSecond) == 0);  // nothing due yet
@@ -182,8 +198,10 @@ TEST_CASE("the SLA sweep records breaches and escalates grid -> village -> town,
   CHECK(escalation["to_level"] == "county");
 }
 
-TEST_CASE("the API serves an incident's timeline and applies transitions with clear refusals", "[dispatcher][http]") {
-  Fixture f;
+TEMPLATE_TEST_CASE("the API serves an incident's timeline and applies transitions with clear refusals",
+                   "[dispatcher][http]", SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
   const auto incident = f.open(AlertKind::tamper, Severity::minor, 30.61, 104.01);
   ApiRouter router(f.store, nullptr);
   const gridwatch::central::HttpStats stats{};

@@ -29,6 +29,7 @@
 
 #include "central/http/http_server.hpp"
 #include "central/sqlite_store.hpp"
+#include "tests/support/live_feed_client.hpp"
 #include "tests/support/test_env.hpp"
 #include "common/sqlite/sqlite.hpp"
 #include "common/wire.hpp"
@@ -92,6 +93,8 @@ class RunningServer {
   std::filesystem::path dir() const { return dir_.path(); }
   /// The server's own store; use it only inside on_io().
   SqliteStore& store() { return store_; }
+  /// The server itself; use it only inside on_io().
+  HttpServer& server() { return *server_; }
 
   /// Runs `fn` on the io thread, where the store may be used, and waits.
   template <typename Fn>
@@ -621,4 +624,40 @@ TEST_CASE("start() names address:port when it cannot listen", "[http]") {
 
   first.stop();
   CHECK(first.port() == 0);
+}
+
+TEST_CASE("the live feed sends a snapshot, then every broadcast in order, to every client", "[http][live]") {
+  RunningServer server;
+  server.on_io([&] {
+    auto alert = make_alert("gw-1", 1, "gw-1:ep-1");
+    server.store().record_alert(alert, gridwatch::encode(alert), alert.detected_at_ms);
+    return 0;
+  });
+  gridwatch::test::LiveFeedClient first(server.port());
+  gridwatch::test::LiveFeedClient second(server.port());
+  for (auto* client : {&first, &second}) {
+    const auto snapshot = client->next();
+    REQUIRE(snapshot);
+    CHECK((*snapshot)["type"] == "snapshot");
+    CHECK((*snapshot)["incidents"].size() == 1);
+  }
+  REQUIRE(gridwatch::test::wait_until([&] { return server.on_io([&] { return server.server().live_clients(); }) == 2; },
+                                      std::chrono::seconds(5)));
+  server.on_io([&] {
+    for (int i = 0; i < 3; ++i) server.server().broadcast(nlohmann::json{{"type", "test"}, {"n", i}}.dump());
+    return 0;
+  });
+  for (auto* client : {&first, &second}) {
+    for (int i = 0; i < 3; ++i) {
+      const auto message = client->next();
+      REQUIRE(message);
+      CHECK((*message)["n"] == i);
+    }
+  }
+  // A plain GET on the same path is not an upgrade: the API answers it.
+  Client plain(server.port());
+  CHECK(plain.get("/api/v1/live").result() == http::status::not_found);
+  // stop() closes the live clients too, and leaves nothing behind.
+  CHECK(server.shut_down());
+  CHECK_FALSE(first.next(std::chrono::milliseconds(1000)));
 }

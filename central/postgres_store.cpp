@@ -1,0 +1,521 @@
+#include "central/postgres_store.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <array>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <utility>
+
+#include "central/core/incident_rules.hpp"
+#include "central/store_sql.hpp"
+
+namespace gridwatch::central {
+namespace {
+
+// Versioned migrations: entry i brings the schema from version i to i+1,
+// the same three steps as SqliteStore's. Never edit an entry once
+// released; append a new one.
+constexpr std::array<const char*, 3> kMigrations{
+    R"sql(
+CREATE TABLE alerts(
+  alert_id TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL,
+  episode_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  phase TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  confidence DOUBLE PRECISION NOT NULL,
+  detected_at_ms BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  incident_id BIGINT,
+  payload TEXT NOT NULL);
+CREATE INDEX alerts_by_episode ON alerts(episode_id);
+CREATE TABLE incidents(
+  id BIGSERIAL PRIMARY KEY,
+  episode_id TEXT NOT NULL UNIQUE,
+  gateway_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  confidence DOUBLE PRECISION NOT NULL,
+  state TEXT NOT NULL,
+  detected_at_ms BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  episode_ended_ms BIGINT,
+  lat DOUBLE PRECISION NOT NULL,
+  lon DOUBLE PRECISION NOT NULL,
+  camera TEXT NOT NULL DEFAULT '',
+  zone TEXT NOT NULL DEFAULT '',
+  sensor TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '',
+  alert_count BIGINT NOT NULL DEFAULT 1);
+CREATE INDEX incidents_by_gateway ON incidents(gateway_id, id);
+CREATE TABLE gateways(
+  gateway_id TEXT PRIMARY KEY,
+  presence TEXT NOT NULL DEFAULT 'unknown',
+  boot_id TEXT NOT NULL DEFAULT '',
+  version TEXT NOT NULL DEFAULT '',
+  last_seen_ms BIGINT NOT NULL DEFAULT 0,
+  telemetry TEXT NOT NULL DEFAULT '');
+)sql",
+    R"sql(
+CREATE TABLE evidence(
+  evidence_id TEXT PRIMARY KEY,
+  alert_id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  captured_at_ms BIGINT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  data BYTEA NOT NULL);
+CREATE INDEX evidence_by_alert ON evidence(alert_id);
+)sql",
+    R"sql(
+ALTER TABLE incidents
+  ADD COLUMN cell_id TEXT NOT NULL DEFAULT '',
+  ADD COLUMN level TEXT NOT NULL DEFAULT 'grid',
+  ADD COLUMN starting_level TEXT NOT NULL DEFAULT 'grid',
+  ADD COLUMN department TEXT NOT NULL DEFAULT '',
+  ADD COLUMN unit TEXT NOT NULL DEFAULT '',
+  ADD COLUMN dispatched_ms BIGINT,
+  ADD COLUMN on_scene_ms BIGINT,
+  ADD COLUMN feedback_ms BIGINT,
+  ADD COLUMN resolved_ms BIGINT,
+  ADD COLUMN closed_ms BIGINT,
+  ADD COLUMN satisfaction INTEGER,
+  ADD COLUMN light TEXT NOT NULL DEFAULT 'none',
+  ADD COLUMN breaches TEXT NOT NULL DEFAULT '',
+  ADD COLUMN sla_next_ms BIGINT;
+CREATE INDEX incidents_sla_due ON incidents(sla_next_ms) WHERE sla_next_ms IS NOT NULL;
+CREATE TABLE incident_events(
+  id BIGSERIAL PRIMARY KEY,
+  incident_id BIGINT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  from_state TEXT NOT NULL DEFAULT '',
+  to_state TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX incident_events_by_incident ON incident_events(incident_id, id);
+)sql",
+};
+
+// One row per applied migration.
+constexpr const char* kVersionTable = "gridwatch_schema_version";
+
+// Advisory lock keys. The two-int4 form (migrations) and the bigint form
+// (episodes) are separate key spaces in PostgreSQL, so an episode's hash
+// never collides with the migration lock. 0x67726964 is "grid".
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(1735551332, 1)";
+
+// Prepared on connect (libpqxx re-prepares them after a reconnect).
+struct Statement {
+  const char* name;
+  std::string sql;
+};
+
+std::vector<Statement> statements() {
+  const std::string columns = kIncidentColumns;
+  return {
+      // Two central instances may receive alerts of one episode at once;
+      // this transaction-scoped lock makes them take turns.
+      {"lock_episode", "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"},
+      {"insert_alert",
+       "INSERT INTO alerts(alert_id, gateway_id, episode_id, seq, phase, kind, severity, confidence, detected_at_ms, "
+       "received_ms, payload) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (alert_id) DO NOTHING"},
+      {"find_episode", "SELECT id, episode_ended_ms IS NOT NULL, severity FROM incidents WHERE episode_id = $1"},
+      {"open_incident",
+       "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
+       "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7,'new',$8,$9,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id"},
+      {"update_incident",
+       "UPDATE incidents SET updated_ms = $1, alert_count = alert_count + 1, severity = $2, "
+       "confidence = GREATEST(confidence, $3), summary = CASE WHEN $4::text = '' THEN summary ELSE $4::text END, "
+       "episode_ended_ms = CASE WHEN $5::boolean THEN $6 ELSE episode_ended_ms END WHERE id = $7"},
+      {"link_alert", "UPDATE alerts SET incident_id = $1 WHERE alert_id = $2"},
+      {"record_status",
+       "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms) VALUES($1,$2,$3,$4,$5) "
+       "ON CONFLICT (gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
+       "version = excluded.version, last_seen_ms = GREATEST(gateways.last_seen_ms, excluded.last_seen_ms)"},
+      {"record_telemetry",
+       "INSERT INTO gateways(gateway_id, boot_id, last_seen_ms, telemetry) VALUES($1,$2,$3,$4) "
+       "ON CONFLICT (gateway_id) DO UPDATE SET last_seen_ms = GREATEST(gateways.last_seen_ms, "
+       "excluded.last_seen_ms), telemetry = excluded.telemetry"},
+      {"record_evidence",
+       "INSERT INTO evidence(evidence_id, alert_id, gateway_id, content_type, captured_at_ms, received_ms, data) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (evidence_id) DO NOTHING"},
+      {"evidence",
+       "SELECT evidence_id, alert_id, gateway_id, captured_at_ms, content_type, data FROM evidence "
+       "WHERE evidence_id = $1"},
+      {"incidents", "SELECT " + columns + " FROM incidents ORDER BY id DESC LIMIT $1"},
+      {"incidents_of_gateway",
+       "SELECT " + columns + " FROM incidents WHERE gateway_id = $1 ORDER BY id DESC LIMIT $2"},
+      {"incident", "SELECT " + columns + " FROM incidents WHERE id = $1"},
+      {"incident_by_episode", "SELECT " + columns + " FROM incidents WHERE episode_id = $1"},
+      {"incident_events",
+       "SELECT id, incident_id, at_ms, actor, action, from_state, to_state, note, details FROM incident_events "
+       "WHERE incident_id = $1 ORDER BY id"},
+      {"update_workflow",
+       "UPDATE incidents SET state = $1, cell_id = $2, level = $3, starting_level = $4, department = $5, unit = $6, "
+       "dispatched_ms = $7, on_scene_ms = $8, feedback_ms = $9, resolved_ms = $10, closed_ms = $11, "
+       "satisfaction = $12, light = $13, breaches = $14, sla_next_ms = $15, updated_ms = GREATEST(updated_ms, $16) "
+       "WHERE id = $17 AND state = $18"},
+      {"insert_event",
+       "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7,$8)"},
+      {"incidents_due",
+       "SELECT " + columns +
+           " FROM incidents WHERE sla_next_ms IS NOT NULL AND sla_next_ms <= $1 ORDER BY sla_next_ms LIMIT $2"},
+      {"gateways",
+       "SELECT gateway_id, presence, boot_id, version, last_seen_ms, telemetry FROM gateways ORDER BY gateway_id"},
+  };
+}
+
+/// A nullable parameter: libpqxx 6 has no std::optional parameters, but
+/// sends a null `const char*` as SQL NULL.
+class Nullable {
+ public:
+  template <typename Value>
+  explicit Nullable(const std::optional<Value>& value)
+      : present_(value.has_value()), text_(value ? std::to_string(*value) : std::string()) {}
+  const char* param() const { return present_ ? text_.c_str() : nullptr; }
+
+ private:
+  bool present_;
+  std::string text_;
+};
+
+std::string text(std::string_view value) { return std::string(value); }
+
+std::optional<std::int64_t> optional_int64(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::int64_t>();
+}
+
+IncidentRecord read_incident(const pqxx::row& row) {
+  IncidentRecord out;
+  out.id = row[0].as<std::int64_t>();
+  out.episode_id = row[1].as<std::string>();
+  out.gateway_id = row[2].as<std::string>();
+  out.kind = row[3].as<std::string>();
+  out.severity = row[4].as<std::string>();
+  out.urgency = row[5].as<std::string>();
+  out.certainty = row[6].as<std::string>();
+  out.confidence = row[7].as<double>();
+  out.state = row[8].as<std::string>();
+  out.detected_at_ms = row[9].as<std::int64_t>();
+  out.created_ms = row[10].as<std::int64_t>();
+  out.updated_ms = row[11].as<std::int64_t>();
+  out.episode_ended_ms = optional_int64(row[12]);
+  out.lat = row[13].as<double>();
+  out.lon = row[14].as<double>();
+  out.camera = row[15].as<std::string>();
+  out.zone = row[16].as<std::string>();
+  out.sensor = row[17].as<std::string>();
+  out.summary = row[18].as<std::string>();
+  out.alert_count = row[19].as<std::int64_t>();
+  out.cell_id = row[20].as<std::string>();
+  out.level = row[21].as<std::string>();
+  out.starting_level = row[22].as<std::string>();
+  out.department = row[23].as<std::string>();
+  out.unit = row[24].as<std::string>();
+  out.dispatched_ms = optional_int64(row[25]);
+  out.on_scene_ms = optional_int64(row[26]);
+  out.feedback_ms = optional_int64(row[27]);
+  out.resolved_ms = optional_int64(row[28]);
+  out.closed_ms = optional_int64(row[29]);
+  if (!row[30].is_null()) out.satisfaction = row[30].as<int>();
+  out.light = row[31].as<std::string>();
+  out.breaches = row[32].as<std::string>();
+  out.sla_next_ms = optional_int64(row[33]);
+  return out;
+}
+
+std::vector<IncidentRecord> read_incidents(const pqxx::result& result) {
+  std::vector<IncidentRecord> out;
+  out.reserve(result.size());
+  for (const auto& row : result) out.push_back(read_incident(row));
+  return out;
+}
+
+std::optional<IncidentRecord> first_incident(const pqxx::result& result) {
+  if (result.empty()) return std::nullopt;
+  return read_incident(result[0]);
+}
+
+/// libpq's messages end in a newline; ours do not.
+std::string trimmed(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+int applied_version(pqxx::transaction_base& tx) {
+  const auto exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", std::string(kVersionTable));
+  if (!exists[0].as<bool>()) return 0;
+  return tx.exec1(fmt::format("SELECT COALESCE(max(version), 0) FROM {}", kVersionTable))[0].as<int>();
+}
+
+}  // namespace
+
+struct PostgresStore::Impl {
+  Impl(std::string conninfo_text, Access access_mode)
+      : conninfo(std::move(conninfo_text)), where(redact_conninfo(conninfo)), access(access_mode) {
+    if (auto error = conninfo_error(conninfo)) {
+      throw std::runtime_error(fmt::format("invalid PostgreSQL conninfo: {}", *error));
+    }
+  }
+
+  /// The session, reopened first when the last one broke (server restart,
+  /// failover, network): the call that saw it break has thrown already.
+  pqxx::connection& live() {
+    if (!connection || !connection->is_open()) open();
+    return *connection;
+  }
+
+  void open() {
+    connection.reset();
+    try {
+      auto fresh = std::make_unique<pqxx::connection>(conninfo);
+      if (access == Access::read_only) fresh->set_variable("default_transaction_read_only", "on");
+      for (const auto& statement : statements()) fresh->prepare(statement.name, statement.sql);
+      connection = std::move(fresh);
+    } catch (const pqxx::broken_connection& error) {
+      throw std::runtime_error(fmt::format("cannot connect to PostgreSQL ({}): {}", where, trimmed(error.what())));
+    }
+  }
+
+  void migrate() {
+    pqxx::work tx(live(), "migrate");
+    // Several central instances may start at once: one migrates, the
+    // others wait here and then find nothing left to do.
+    tx.exec(kMigrationLock);
+    // No "relation already exists, skipping" notices in central's log.
+    tx.exec0("SET LOCAL client_min_messages = warning");
+    tx.exec0(fmt::format(
+        "CREATE TABLE IF NOT EXISTS {}(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        kVersionTable));
+    const int current = applied_version(tx);
+    refuse_newer(current);
+    for (auto version = static_cast<std::size_t>(current); version < kMigrations.size(); ++version) {
+      tx.exec(kMigrations[version]);
+      tx.exec_params0(fmt::format("INSERT INTO {}(version) VALUES($1)", kVersionTable),
+                      static_cast<int>(version + 1));
+    }
+    tx.commit();
+  }
+
+  void check_current() {
+    pqxx::read_transaction tx(live(), "check_schema");
+    const int current = applied_version(tx);
+    refuse_newer(current);
+    if (current < static_cast<int>(kMigrations.size())) {
+      throw std::runtime_error(fmt::format(
+          "PostgreSQL ({}) has schema version {}, older than this build's {}: start gridwatch-central once to "
+          "migrate it",
+          where, current, kMigrations.size()));
+    }
+  }
+
+  void refuse_newer(int current) const {
+    if (current > static_cast<int>(kMigrations.size())) {
+      throw std::runtime_error(fmt::format("PostgreSQL ({}) has schema version {}, newer than this build's {}", where,
+                                           current, kMigrations.size()));
+    }
+  }
+
+  std::string conninfo;
+  std::string where;  ///< the redacted conninfo, for messages
+  Access access;
+  std::unique_ptr<pqxx::connection> connection;
+};
+
+PostgresStore::PostgresStore(const std::string& conninfo, Access access)
+    : impl_(std::make_unique<Impl>(conninfo, access)) {
+  try {
+    if (access == Access::read_write) {
+      impl_->migrate();
+    } else {
+      impl_->check_current();
+    }
+  } catch (const pqxx::failure& error) {
+    throw std::runtime_error(
+        fmt::format("cannot open the PostgreSQL store ({}): {}", impl_->where, trimmed(error.what())));
+  }
+}
+
+PostgresStore::~PostgresStore() = default;
+
+int PostgresStore::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+int PostgresStore::schema_version() {
+  pqxx::read_transaction tx(impl_->live());
+  return applied_version(tx);
+}
+
+AlertOutcome PostgresStore::record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared("lock_episode", alert.episode_id);
+  const auto inserted = tx.exec_prepared(
+      "insert_alert", alert.alert_id, alert.gateway_id, alert.episode_id, static_cast<std::int64_t>(alert.seq),
+      text(to_string(alert.phase)), text(to_string(alert.kind)), text(to_string(alert.severity)), alert.confidence,
+      alert.detected_at_ms, received_ms, std::string(payload));
+  if (inserted.affected_rows() == 0) return AlertOutcome::duplicate;  // rollback: nothing written
+
+  std::optional<EpisodeIncident> existing;
+  Severity existing_severity = Severity::unknown;
+  const auto found = tx.exec_prepared("find_episode", alert.episode_id);
+  if (!found.empty()) {
+    existing = EpisodeIncident{found[0][0].as<std::int64_t>(), found[0][1].as<bool>()};
+    existing_severity = severity_from_string(found[0][2].as<std::string>()).value_or(Severity::unknown);
+  }
+  const auto action = decide(alert, existing);
+  std::int64_t incident_id = existing ? existing->incident_id : 0;
+  if (action == IncidentAction::open) {
+    const auto cap = classify(alert);
+    const Nullable ended(alert.phase == Phase::end ? std::optional<EpochMs>(alert.detected_at_ms) : std::nullopt);
+    incident_id =
+        tx.exec_prepared1("open_incident", alert.episode_id, alert.gateway_id, text(to_string(alert.kind)),
+                          text(to_string(alert.severity)), text(cap.urgency), text(cap.certainty), alert.confidence,
+                          alert.detected_at_ms, received_ms, ended.param(), alert.location.lat, alert.location.lon,
+                          alert.location.camera.value_or(""), alert.location.zone.value_or(""),
+                          alert.location.sensor.value_or(""), alert.summary)[0]
+            .as<std::int64_t>();
+  } else {
+    tx.exec_prepared0("update_incident", received_ms, text(to_string(max_severity(existing_severity, alert.severity))),
+                      alert.confidence, alert.summary, action == IncidentAction::end_episode, alert.detected_at_ms,
+                      incident_id);
+  }
+  tx.exec_prepared0("link_alert", incident_id, alert.alert_id);
+  tx.commit();
+  return action == IncidentAction::open ? AlertOutcome::opened_incident : AlertOutcome::updated_incident;
+}
+
+void PostgresStore::record_status(const Status& status, EpochMs received_ms) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("record_status", status.gateway_id, text(to_string(status.state)), status.boot_id, status.version,
+                    received_ms);
+  tx.commit();
+}
+
+void PostgresStore::record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("record_telemetry", telemetry.gateway_id, telemetry.boot_id, received_ms, std::string(payload));
+  tx.commit();
+}
+
+bool PostgresStore::record_evidence(const Evidence& evidence, EpochMs received_ms) {
+  pqxx::work tx(impl_->live());
+  const auto result = tx.exec_prepared("record_evidence", evidence.evidence_id, evidence.alert_id, evidence.gateway_id,
+                                       evidence.content_type, evidence.captured_at_ms, received_ms,
+                                       pqxx::binarystring(evidence.data.data(), evidence.data.size()));
+  tx.commit();
+  return result.affected_rows() > 0;
+}
+
+std::optional<Evidence> PostgresStore::evidence(const std::string& evidence_id) {
+  pqxx::read_transaction tx(impl_->live());
+  const auto result = tx.exec_prepared("evidence", evidence_id);
+  if (result.empty()) return std::nullopt;
+  const auto& row = result[0];
+  return Evidence{row[0].as<std::string>(),  row[1].as<std::string>(), row[2].as<std::string>(),
+                  row[3].as<std::int64_t>(), row[4].as<std::string>(), pqxx::binarystring(row[5]).str()};
+}
+
+std::vector<IncidentRecord> PostgresStore::incidents(const IncidentQuery& query) {
+  pqxx::read_transaction tx(impl_->live());
+  const auto limit = static_cast<std::int64_t>(query.limit);
+  return read_incidents(query.gateway_id ? tx.exec_prepared("incidents_of_gateway", *query.gateway_id, limit)
+                                         : tx.exec_prepared("incidents", limit));
+}
+
+std::optional<IncidentRecord> PostgresStore::incident(std::int64_t id) {
+  pqxx::read_transaction tx(impl_->live());
+  return first_incident(tx.exec_prepared("incident", id));
+}
+
+std::optional<IncidentRecord> PostgresStore::incident_by_episode(const std::string& episode_id) {
+  pqxx::read_transaction tx(impl_->live());
+  return first_incident(tx.exec_prepared("incident_by_episode", episode_id));
+}
+
+std::vector<IncidentEvent> PostgresStore::incident_events(std::int64_t incident_id) {
+  pqxx::read_transaction tx(impl_->live());
+  std::vector<IncidentEvent> out;
+  for (const auto& row : tx.exec_prepared("incident_events", incident_id)) {
+    out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
+                   row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
+                   row[6].as<std::string>(), row[7].as<std::string>(), row[8].as<std::string>()});
+  }
+  return out;
+}
+
+bool PostgresStore::update_workflow(const IncidentRecord& updated, const std::string& expected_state,
+                                    const std::optional<IncidentEvent>& event) {
+  pqxx::work tx(impl_->live());
+  // The row lock UPDATE takes and its re-check of "state = expected" on
+  // the latest row version make this a compare-and-set, also across
+  // central instances.
+  const Nullable dispatched(updated.dispatched_ms), on_scene(updated.on_scene_ms), feedback(updated.feedback_ms),
+      resolved(updated.resolved_ms), closed(updated.closed_ms), satisfaction(updated.satisfaction),
+      sla_next(updated.sla_next_ms);
+  const auto result = tx.exec_prepared(
+      "update_workflow", updated.state, updated.cell_id, updated.level, updated.starting_level, updated.department,
+      updated.unit, dispatched.param(), on_scene.param(), feedback.param(), resolved.param(), closed.param(),
+      satisfaction.param(), updated.light, updated.breaches, sla_next.param(),
+      event ? event->at_ms : updated.updated_ms, updated.id, expected_state);
+  if (result.affected_rows() == 0) return false;  // rollback: nothing written
+  if (event) {
+    tx.exec_prepared0("insert_event", updated.id, event->at_ms, event->actor, event->action, event->from_state,
+                      event->to_state, event->note, event->details.empty() ? std::string("{}") : event->details);
+  }
+  tx.commit();
+  return true;
+}
+
+std::vector<IncidentRecord> PostgresStore::incidents_due(EpochMs now, std::size_t limit) {
+  pqxx::read_transaction tx(impl_->live());
+  return read_incidents(tx.exec_prepared("incidents_due", now, static_cast<std::int64_t>(limit)));
+}
+
+std::vector<GatewayRecord> PostgresStore::gateways() {
+  pqxx::read_transaction tx(impl_->live());
+  std::vector<GatewayRecord> out;
+  for (const auto& row : tx.exec_prepared("gateways")) {
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>(), row[4].as<std::int64_t>(), row[5].as<std::string>()});
+  }
+  return out;
+}
+
+std::optional<std::string> conninfo_error(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return std::nullopt;
+  }
+  std::string message = error != nullptr ? trimmed(error) : "cannot parse it (out of memory?)";
+  PQfreemem(error);
+  return message;
+}
+
+std::string redact_conninfo(const std::string& conninfo) {
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (options == nullptr) return "unparsable conninfo";
+  std::string out;
+  for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    if (!out.empty()) out += ' ';
+    const std::string keyword = option->keyword;
+    out += keyword + '=' + (keyword == "password" ? std::string("***") : std::string(option->val));
+  }
+  PQconninfoFree(options);
+  return out.empty() ? "libpq defaults" : out;
+}
+
+}  // namespace gridwatch::central

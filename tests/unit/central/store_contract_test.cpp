@@ -1,0 +1,289 @@
+// The Store contract: every case runs against SqliteStore and
+// PostgresStore (the latter on a throwaway PostgreSQL, skipped with a
+// WARN where the server binaries are missing).
+#include <catch2/catch.hpp>
+
+#include <array>
+
+#include "tests/unit/central/alert_builder.hpp"
+#include "tests/unit/central/store_backends.hpp"
+
+using namespace gridwatch;
+using namespace gridwatch::central;
+using test::PostgresBackend;
+using test::SqliteBackend;
+
+TEMPLATE_TEST_CASE("an episode's start, update and end make one incident", "[store]", SqliteBackend,
+                   PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  const auto start = test::make_alert("gw-1", 1, Phase::start);
+  CHECK(store->record_alert(start, encode(start), 100) == AlertOutcome::opened_incident);
+  auto update = test::make_alert("gw-1", 2, Phase::update, start.episode_id);
+  update.severity = Severity::extreme;
+  CHECK(store->record_alert(update, encode(update), 200) == AlertOutcome::updated_incident);
+  const auto end = test::make_alert("gw-1", 3, Phase::end, start.episode_id);
+  CHECK(store->record_alert(end, encode(end), 300) == AlertOutcome::updated_incident);
+
+  const auto incidents = store->incidents({});
+  REQUIRE(incidents.size() == 1);
+  const auto& incident = incidents.front();
+  CHECK(incident.episode_id == start.episode_id);
+  CHECK(incident.gateway_id == "gw-1");
+  CHECK(incident.kind == "smoke");
+  CHECK(incident.severity == "extreme");  // the worst seen
+  CHECK(incident.urgency == "Immediate");
+  CHECK(incident.certainty == "Likely");
+  CHECK(incident.state == "new");
+  CHECK(incident.detected_at_ms == start.detected_at_ms);
+  CHECK(incident.created_ms == 100);
+  CHECK(incident.updated_ms == 300);
+  CHECK(incident.episode_ended_ms == end.detected_at_ms);
+  CHECK(incident.alert_count == 3);
+  CHECK(incident.sensor == "smoke-1");
+  CHECK(incident.camera.empty());
+  CHECK(incident.lat == Approx(30.5));
+  CHECK(incident.lon == Approx(104.1));
+  CHECK(incident.summary == "seq 3");
+  // Routing and workflow fields start empty.
+  CHECK(incident.level == "grid");
+  CHECK(incident.light == "none");
+  CHECK_FALSE(incident.dispatched_ms);
+  CHECK_FALSE(incident.satisfaction);
+  CHECK_FALSE(incident.sla_next_ms);
+  CHECK(store->incident_by_episode(start.episode_id)->id == incident.id);
+  CHECK(store->incident(incident.id)->episode_id == start.episode_id);
+}
+
+TEMPLATE_TEST_CASE("a lower severity, lower confidence or empty summary never downgrades an incident", "[store]",
+                   SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  auto start = test::make_alert("gw-1", 1, Phase::start);
+  start.confidence = 0.95;
+  store->record_alert(start, encode(start), 100);
+  auto update = test::make_alert("gw-1", 2, Phase::update, start.episode_id);
+  update.severity = Severity::minor;
+  update.confidence = 0.5;
+  update.summary.clear();
+  CHECK(store->record_alert(update, encode(update), 200) == AlertOutcome::updated_incident);
+  const auto incident = *store->incident_by_episode(start.episode_id);
+  CHECK(incident.severity == "severe");
+  CHECK(incident.confidence == Approx(0.95));
+  CHECK(incident.certainty == "Observed");
+  CHECK(incident.summary == "seq 1");
+  CHECK_FALSE(incident.episode_ended_ms);
+  CHECK(incident.updated_ms == 200);
+}
+
+TEMPLATE_TEST_CASE("whichever phase of an episode arrives first opens its incident", "[store]", SqliteBackend,
+                   PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  const auto end = test::make_alert("gw-1", 7, Phase::end, "gw-1:e0e0e0e0:5");
+  CHECK(store->record_alert(end, encode(end), 100) == AlertOutcome::opened_incident);
+  const auto start = test::make_alert("gw-1", 5, Phase::start);  // its episode id is gw-1:e0e0e0e0:5
+  CHECK(store->record_alert(start, encode(start), 200) == AlertOutcome::updated_incident);
+  const auto incident = *store->incident_by_episode("gw-1:e0e0e0e0:5");
+  CHECK(incident.episode_ended_ms == end.detected_at_ms);
+  CHECK(incident.alert_count == 2);
+  CHECK(incident.detected_at_ms == end.detected_at_ms);
+}
+
+TEMPLATE_TEST_CASE("a redelivered alert never creates a second dispatch event", "[store]", SqliteBackend,
+                   PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  const auto alert = test::make_alert("gw-1", 1, Phase::start);
+  CHECK(store->record_alert(alert, encode(alert), 100) == AlertOutcome::opened_incident);
+  for (int i = 0; i < 5; ++i) CHECK(store->record_alert(alert, encode(alert), 200) == AlertOutcome::duplicate);
+  const auto incidents = store->incidents({});
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents.front().alert_count == 1);
+  CHECK(incidents.front().updated_ms == 100);
+}
+
+TEMPLATE_TEST_CASE("incidents survive reopening and list newest first, filtered by gateway", "[store]",
+                   SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  {
+    auto store = backend.open();
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+      const auto alert = test::make_alert(seq == 2 ? "gw-2" : "gw-1", seq, Phase::start);
+      store->record_alert(alert, encode(alert), 100);
+    }
+  }
+  auto store = backend.open_read_only();
+  const auto all = store->incidents({});
+  REQUIRE(all.size() == 3);
+  CHECK(all.front().id > all.back().id);
+  CHECK(all.front().episode_id == "gw-1:e0e0e0e0:3");
+  const auto of_gw2 = store->incidents({10, std::string("gw-2")});
+  REQUIRE(of_gw2.size() == 1);
+  CHECK(of_gw2.front().gateway_id == "gw-2");
+  CHECK(store->incidents({1, std::nullopt}).size() == 1);
+  CHECK(store->incidents({10, std::string("gw-9")}).empty());
+  CHECK_FALSE(store->incident(999'999));
+  CHECK_FALSE(store->incident_by_episode("nope"));
+}
+
+TEMPLATE_TEST_CASE("presence and telemetry update the gateway record", "[store]", SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  store->record_status({"gw-1", PresenceState::online, "boot1", 10, "0.1.0"}, 1000);
+  Telemetry telemetry;
+  telemetry.gateway_id = "gw-1";
+  telemetry.boot_id = "boot1";
+  telemetry.ts_ms = 2000;
+  store->record_telemetry(telemetry, encode(telemetry), 2000);
+  store->record_status({"gw-1", PresenceState::offline, "boot1", 20, "0.1.1"}, 1500);
+  telemetry.gateway_id = "gw-0";  // telemetry before any status
+  store->record_telemetry(telemetry, encode(telemetry), 500);
+  const auto gateways = store->gateways();
+  REQUIRE(gateways.size() == 2);
+  CHECK(gateways[0].gateway_id == "gw-0");
+  CHECK(gateways[0].presence == "unknown");
+  CHECK(gateways[0].last_seen_ms == 500);
+  const auto& gw1 = gateways[1];
+  CHECK(gw1.presence == "offline");
+  CHECK(gw1.version == "0.1.1");
+  CHECK(gw1.boot_id == "boot1");
+  CHECK(gw1.last_seen_ms == 2000);  // the newest, whatever the arrival order
+  CHECK(gw1.telemetry_json.find("\"telemetry\"") != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("evidence is stored byte for byte, once per evidence id", "[store]", SqliteBackend,
+                   PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  Evidence evidence;
+  evidence.evidence_id = "gw-1:e0e0e0e0:1:jpg";
+  evidence.alert_id = "gw-1:e0e0e0e0:1";
+  evidence.gateway_id = "gw-1";
+  evidence.captured_at_ms = 1234;
+  evidence.data = std::string("\xff\xd8\xff\xe0\0\x01\\x00'\"\n", 13);
+  evidence.data += std::string(100'000, '\x80');
+  CHECK(store->record_evidence(evidence, 2000));
+  auto again = evidence;
+  again.data = "other";
+  CHECK_FALSE(store->record_evidence(again, 3000));
+  const auto stored = store->evidence(evidence.evidence_id);
+  REQUIRE(stored);
+  CHECK(stored->data == evidence.data);
+  CHECK(stored->alert_id == evidence.alert_id);
+  CHECK(stored->gateway_id == "gw-1");
+  CHECK(stored->captured_at_ms == 1234);
+  CHECK(stored->content_type == "image/jpeg");
+  CHECK_FALSE(store->evidence("nope:jpg"));
+}
+
+TEMPLATE_TEST_CASE("a workflow update applies only from the expected state, with its audit event", "[store]",
+                   SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  const auto alert = test::make_alert("gw-1", 1, Phase::start);
+  store->record_alert(alert, encode(alert), 100);
+  auto incident = *store->incident_by_episode(alert.episode_id);
+
+  incident.state = "dispatched";
+  incident.cell_id = "grid-1";
+  incident.level = "village";
+  incident.starting_level = "grid";
+  incident.department = "fire";
+  incident.unit = "east-village-committee";
+  incident.dispatched_ms = 5000;
+  incident.satisfaction = 3;
+  incident.light = "green";
+  incident.breaches = "dispatch";
+  incident.sla_next_ms = 9000;
+  IncidentEvent event;
+  event.at_ms = 5000;
+  event.actor = "operator-7";
+  event.action = "dispatch";
+  event.from_state = "new";
+  event.to_state = "dispatched";
+  event.note = "it's \"urgent\"";
+  // Another operator (or central instance) moved it first: refused.
+  CHECK_FALSE(store->update_workflow(incident, "acknowledged", event));
+  CHECK(store->incident(incident.id)->state == "new");
+  CHECK(store->incident_events(incident.id).empty());
+
+  CHECK(store->update_workflow(incident, "new", event));
+  auto stored = *store->incident(incident.id);
+  CHECK(stored.state == "dispatched");
+  CHECK(stored.cell_id == "grid-1");
+  CHECK(stored.level == "village");
+  CHECK(stored.department == "fire");
+  CHECK(stored.unit == "east-village-committee");
+  CHECK(stored.dispatched_ms == 5000);
+  CHECK_FALSE(stored.on_scene_ms);
+  CHECK(stored.satisfaction == 3);
+  CHECK(stored.light == "green");
+  CHECK(stored.breaches == "dispatch");
+  CHECK(stored.sla_next_ms == 9000);
+  CHECK(stored.updated_ms == 5000);
+  CHECK(stored.alert_count == 1);  // untouched by the workflow
+
+  // Without an event; clearing optional fields writes NULL.
+  stored.sla_next_ms.reset();
+  stored.satisfaction.reset();
+  stored.updated_ms = 50;  // older than what is stored: updated_ms never goes back
+  CHECK(store->update_workflow(stored, "dispatched", std::nullopt));
+  stored = *store->incident(incident.id);
+  CHECK_FALSE(stored.sla_next_ms);
+  CHECK_FALSE(stored.satisfaction);
+  CHECK(stored.updated_ms == 5000);
+
+  event.action = "acknowledge";
+  event.at_ms = 6000;
+  event.details = R"({"unit":"x"})";
+  stored.state = "acknowledged";
+  CHECK(store->update_workflow(stored, "dispatched", event));
+  const auto events = store->incident_events(incident.id);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].id < events[1].id);
+  CHECK(events[0].incident_id == incident.id);
+  CHECK(events[0].at_ms == 5000);
+  CHECK(events[0].actor == "operator-7");
+  CHECK(events[0].action == "dispatch");
+  CHECK(events[0].from_state == "new");
+  CHECK(events[0].to_state == "dispatched");
+  CHECK(events[0].note == "it's \"urgent\"");
+  CHECK(events[0].details == "{}");
+  CHECK(events[1].action == "acknowledge");
+  CHECK(events[1].details == R"({"unit":"x"})");
+  CHECK(store->incident_events(999'999).empty());
+
+  stored.id = 999'999;
+  CHECK_FALSE(store->update_workflow(stored, "acknowledged", event));
+}
+
+TEMPLATE_TEST_CASE("incidents_due lists what the SLA sweep must look at, soonest first", "[store]", SqliteBackend,
+                   PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  const std::array<std::optional<EpochMs>, 4> next{9000, std::nullopt, 3000, 20'000};
+  for (std::uint64_t seq = 1; seq <= next.size(); ++seq) {
+    const auto alert = test::make_alert("gw-1", seq, Phase::start);
+    store->record_alert(alert, encode(alert), 100);
+    auto incident = *store->incident_by_episode(alert.episode_id);
+    incident.sla_next_ms = next[seq - 1];
+    REQUIRE(store->update_workflow(incident, "new", std::nullopt));
+  }
+  const auto due = store->incidents_due(10'000, 10);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].sla_next_ms == 3000);
+  CHECK(due[1].sla_next_ms == 9000);
+  CHECK(store->incidents_due(10'000, 1).size() == 1);
+  CHECK(store->incidents_due(2999, 10).empty());
+  CHECK(store->incidents_due(20'000, 10).size() == 3);
+}
