@@ -49,6 +49,34 @@ SensorSettings read_sensor(YamlSection& section) {
   return sensor;
 }
 
+CameraSource read_source(YamlSection& section) {
+  CameraSource source;
+  section.get("url", source.url);
+  section.get("file", source.file);
+  section.get("device", source.device);
+  const int given = static_cast<int>(!source.url.empty()) + static_cast<int>(!source.file.empty()) +
+                    static_cast<int>(!source.device.empty());
+  if (given != 1) section.error("url", "give exactly one of url, file or device");
+  section.get_choice("rtsp_transport", source.rtsp_transport, {"tcp", "udp"});
+  section.get("loop", source.loop);
+  section.get("stall_s", source.stall_s, 0.5, 3600);
+  section.get("reconnect_min_ms", source.reconnect_min_ms, 100, 600'000);
+  section.get("reconnect_max_ms", source.reconnect_max_ms, 100, 3'600'000);
+  if (source.reconnect_max_ms < source.reconnect_min_ms) {
+    section.error("reconnect_max_ms", "must not be below reconnect_min_ms");
+  }
+  section.finish();
+  return source;
+}
+
+CameraConfig read_camera(YamlSection& section) {
+  CameraConfig camera;
+  camera.vision = vision::read_camera_settings(section);
+  if (auto source = section.section("source", Need::required)) camera.source = read_source(*source);
+  section.finish();
+  return camera;
+}
+
 EdgeConfig read_root(YAML::Node root, const std::string& name) {
   ConfigErrors errors;
   EdgeConfig config;
@@ -81,6 +109,14 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
       section.error("id", fmt::format("duplicate sensor id \"{}\"", sensor.id));
     }
     config.sensors.push_back(std::move(sensor));
+  }
+  std::set<std::string> camera_ids;
+  for (auto& section : top.sections("cameras")) {
+    auto camera = read_camera(section);
+    if (!camera.vision.id.empty() && !camera_ids.insert(camera.vision.id).second) {
+      section.error("id", fmt::format("duplicate camera id \"{}\"", camera.vision.id));
+    }
+    config.cameras.push_back(std::move(camera));
   }
   top.finish();
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = config.gateway.id;

@@ -8,6 +8,7 @@
 
 #include "common/config_reader.hpp"
 #include "common/mqtt_settings.hpp"
+#include "edge/vision/camera_settings.hpp"
 
 namespace gridwatch::edge {
 
@@ -51,6 +52,23 @@ struct SensorSettings {
   AlarmSettings alarm;
 };
 
+/// Where a camera's frames come from: exactly one of url, file, device.
+struct CameraSource {
+  std::string url;              ///< rtsp://, http://... through OpenCV's FFmpeg backend (also gridwatch-sim --rtsp-port)
+  std::string file;             ///< a video file, played at its own frame rate
+  std::string device;           ///< V4L2 device, e.g. /dev/video0
+  std::string rtsp_transport = "tcp";  ///< tcp or udp
+  bool loop = false;            ///< file: start again at the end
+  double stall_s = 10;          ///< no frame this long: offline, reconnect
+  int reconnect_min_ms = 1000;
+  int reconnect_max_ms = 60000;
+};
+
+struct CameraConfig {
+  vision::CameraSettings vision;  ///< zones, filters, analysis: the same keys `analyze --camera` reads
+  CameraSource source;
+};
+
 struct EdgeConfig {
   std::string source_file;
   GatewayIdentity gateway;
@@ -61,6 +79,7 @@ struct EdgeConfig {
   EvidenceSettings evidence;
   int heartbeat_s = 30;
   std::vector<SensorSettings> sensors;
+  std::vector<CameraConfig> cameras;
 
   std::string outbox_path() const;
   std::string evidence_directory() const;

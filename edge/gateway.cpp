@@ -34,6 +34,7 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
                                  static_cast<std::int64_t>(sensor.alarm.min_duration_s * 1000)};
     sensors_.emplace(sensor.id, SensorState{sensor, ThresholdAlarm(alarm), {}, "unknown", "no reading yet", 0});
   }
+  for (const auto& camera : config_.cameras) cameras_.emplace(camera.vision.id, CameraState{});
 
   auto options = to_client_options(config_.mqtt);
   const auto status_topic = make_topic(config_.gateway.id, Channel::status);
@@ -63,6 +64,13 @@ void Gateway::start() {
     poller->start();
     pollers_.push_back(std::move(poller));
   }
+  for (const auto& camera : config_.cameras) {
+    auto worker = std::make_unique<CameraWorker>(camera, [this](CameraReport report) {
+      boost::asio::post(io_, [this, report = std::move(report)] { on_camera_report(report); });
+    });
+    worker->start();
+    camera_workers_.push_back(std::move(worker));
+  }
   schedule_heartbeat();
 }
 
@@ -70,6 +78,7 @@ void Gateway::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& poller : pollers_) poller->stop();
+  for (auto& worker : camera_workers_) worker->stop();
   heartbeat_timer_.cancel();
   uplink_->flush_delivered();
   // The client fails its pending deliveries into the uplink, so it must
@@ -134,6 +143,78 @@ void Gateway::on_reading(const SensorReading& reading) {
   const auto alert_id = raise(std::move(alert));
   // The start message's id names the episode for its update and end.
   sensor.open_episode = starts_episode ? alert_id : std::string();
+}
+
+void Gateway::on_camera_report(const CameraReport& report) {
+  if (stopped_) return;
+  auto found = cameras_.find(report.camera_id);
+  if (found == cameras_.end()) return;
+  auto& camera = found->second;
+  if (report.online) {
+    CameraAlert fault;
+    fault.kind = AlertKind::camera_fault;
+    fault.confidence = 1.0;
+    if (*report.online) {
+      spdlog::info("camera {}: source online", report.camera_id);
+      camera.health = "ok";
+      camera.detail.clear();
+      if (!camera.offline_episode.empty()) {
+        fault.phase = Phase::end;
+        fault.summary = fmt::format("Camera {} is delivering frames again", report.camera_id);
+        raise_camera_alert(report.camera_id, camera, fault, report.at_ms);
+      }
+    } else {
+      camera.outages += 1;
+      spdlog::warn("camera {}: source offline: {}", report.camera_id, report.detail);
+      camera.health = "offline";
+      camera.detail = fmt::format("{} ({} outages)", report.detail, camera.outages);
+      if (camera.offline_episode.empty()) {
+        fault.phase = Phase::start;
+        fault.summary = fmt::format("Camera {} offline: {}", report.camera_id, report.detail);
+        raise_camera_alert(report.camera_id, camera, fault, report.at_ms);
+      }
+    }
+  }
+  for (const auto& alert : report.alerts) raise_camera_alert(report.camera_id, camera, alert, report.at_ms);
+}
+
+void Gateway::raise_camera_alert(const std::string& camera_id, CameraState& camera, const CameraAlert& camera_alert,
+                                 EpochMs at_ms) {
+  Alert alert;
+  alert.kind = camera_alert.kind;
+  alert.phase = camera_alert.phase;
+  alert.severity = camera_alert.kind == AlertKind::parking ? Severity::minor : Severity::moderate;
+  alert.confidence = camera_alert.confidence;
+  alert.detected_at_ms = at_ms;
+  alert.location = {config_.gateway.lat, config_.gateway.lon, camera_id, std::nullopt, std::nullopt};
+  if (!camera_alert.zone.empty()) alert.location.zone = camera_alert.zone;
+  alert.box = camera_alert.box;
+  alert.summary = camera_alert.summary.substr(0, 256);
+  // The start's alert id names the episode for its updates and end.
+  std::string* episode = nullptr;
+  if (camera_alert.kind == AlertKind::camera_fault) {
+    episode = &camera.offline_episode;
+  } else {
+    episode = &camera.episodes[{static_cast<int>(camera_alert.kind), camera_alert.episode}];
+  }
+  if (camera_alert.phase != Phase::start) {
+    if (episode->empty()) {  // its start was never raised
+      camera.episodes.erase({static_cast<int>(camera_alert.kind), camera_alert.episode});
+      return;
+    }
+    alert.episode_id = *episode;
+  }
+  spdlog::info("camera {}: {} {} {}", camera_id, to_string(alert.kind), to_string(alert.phase), alert.summary);
+  const auto alert_id = raise(std::move(alert), camera_alert.jpeg);
+  if (camera_alert.phase == Phase::start) {
+    *episode = alert_id;
+  } else if (camera_alert.phase == Phase::end) {
+    if (camera_alert.kind == AlertKind::camera_fault) {
+      camera.offline_episode.clear();
+    } else {
+      camera.episodes.erase({static_cast<int>(camera_alert.kind), camera_alert.episode});
+    }
+  }
 }
 
 std::string Gateway::raise(Alert alert, std::optional<std::string> jpeg) {
@@ -223,6 +304,7 @@ void Gateway::send_heartbeat() {
   telemetry.outbox.quarantined_databases = stats.quarantined;
   telemetry.outbox.store_errors = stats.store_errors;
   for (const auto& [id, sensor] : sensors_) telemetry.sensors.push_back({id, sensor.health, sensor.detail});
+  for (const auto& [id, camera] : cameras_) telemetry.cameras.push_back({id, camera.health, camera.detail});
   outbox_.append(Priority::telemetry, make_topic(config_.gateway.id, Channel::telemetry), encode(telemetry), now);
   const auto& counters = uplink_->counters();
   spdlog::info("heartbeat: outbox {} row(s), oldest {} s; uplink {} published, {} delivered, {} retried; broker {}",

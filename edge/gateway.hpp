@@ -12,6 +12,7 @@
 
 #include "common/mqtt/mqtt_client.hpp"
 #include "common/wire.hpp"
+#include "edge/camera_worker.hpp"
 #include "edge/core/threshold_alarm.hpp"
 #include "edge/edge_config.hpp"
 #include "edge/evidence_ring.hpp"
@@ -36,6 +37,10 @@ class Gateway {
 
   /// Entry point for readings, on the io_context thread.
   void on_reading(const SensorReading& reading);
+  /// Entry point for camera workers' reports, on the io_context thread:
+  /// parking and tamper episodes become alerts (with evidence), a source
+  /// going down or up opens or closes a camera_fault episode.
+  void on_camera_report(const CameraReport& report);
 
   /// Stores an alert (giving it its id and sequence number, and its episode
   /// id if empty) and uplinks it; a JPEG, if given, goes to the evidence
@@ -56,6 +61,16 @@ class Gateway {
     std::uint64_t read_errors = 0;  ///< since start; shown in the heartbeat's health detail
   };
 
+  struct CameraState {
+    std::string health = "unknown";  ///< "unknown" until the source opens, then "ok" or "offline"
+    std::string detail = "not opened yet";
+    std::map<std::pair<int, int>, std::string> episodes;  ///< (kind, episode) -> episode id of the start
+    std::string offline_episode;   ///< camera_fault episode while the source is down
+    std::uint64_t outages = 0;
+  };
+
+  void raise_camera_alert(const std::string& camera_id, CameraState& camera, const CameraAlert& camera_alert,
+                          EpochMs at_ms);
   std::optional<std::string> resolve_evidence(const OutboxRow& row) const;
   Status make_status(PresenceState state) const;
   void send_heartbeat();
@@ -71,6 +86,8 @@ class Gateway {
   std::unique_ptr<mqtt::Client> client_;
   std::unique_ptr<Uplink> uplink_;
   std::vector<std::unique_ptr<ModbusPoller>> pollers_;
+  std::map<std::string, CameraState> cameras_;
+  std::vector<std::unique_ptr<CameraWorker>> camera_workers_;
   boost::asio::steady_timer heartbeat_timer_;
   bool stopped_ = false;
 };

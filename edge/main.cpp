@@ -12,7 +12,9 @@
 
 #include "common/logging.hpp"
 #include "edge/edge_config.hpp"
+#include "edge/evaluation.hpp"
 #include "edge/gateway.hpp"
+#include "edge/video_analysis.hpp"
 
 namespace {
 
@@ -34,6 +36,32 @@ int run_gateway(const gridwatch::edge::EdgeConfig& config) {
   return 0;
 }
 
+// `analyze`: JSON lines on stdout (one per episode), logs on stderr.
+int run_analyze(const std::string& camera_path, const std::string& video_path, const std::string& evidence_dir,
+                const std::string& log_level) {
+  gridwatch::setup_logging("edge-analyze", log_level);
+  gridwatch::edge::vision::CameraSettings camera;
+  try {
+    camera = gridwatch::edge::load_camera_file(camera_path);
+  } catch (const gridwatch::ConfigInvalid& invalid) {
+    std::cerr << invalid.errors().to_string() << camera_path << ": " << invalid.errors().size()
+              << " problem(s); see docs/configuration.md\n";
+    return kExitUsage;
+  }
+  try {
+    const auto stats = gridwatch::edge::analyze_video(camera, video_path, [](const gridwatch::edge::EpisodeRecord& record) {
+      std::cout << gridwatch::edge::to_json_line(record) << std::endl;
+    }, evidence_dir);
+    spdlog::info("{}: {} frames ({:.1f} s of video), {} analysed, in {:.1f} s ({:.1f}x real time)", video_path,
+                 stats.frames_decoded, stats.video_s, stats.frames_analysed, stats.wall_s,
+                 stats.wall_s > 0 ? stats.video_s / stats.wall_s : 0.0);
+    return 0;
+  } catch (const std::exception& error) {
+    spdlog::critical("analyze: {}", error.what());
+    return kExitRuntime;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,11 +74,53 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", check_only, "validate the configuration, print every problem, and exit");
   app.add_option("--log-level", log_level, "override log_level: trace, debug, info, warn, error");
   app.set_version_flag("--version", std::string(GRIDWATCH_VERSION));
+
+  auto* analyze = app.add_subcommand("analyze", "run a video file through the camera pipeline on video time; "
+                                                "one JSON line per alert episode on stdout, logs on stderr");
+  std::string camera_path;
+  std::string video_path;
+  analyze->add_option("--camera", camera_path, "camera config (one entry of the gateway's cameras list)")->required();
+  std::string evidence_dir;
+  analyze->add_option("--evidence-dir", evidence_dir, "write each alert's evidence JPEG into this folder");
+  analyze->add_option("video", video_path, "video file (any format OpenCV's FFmpeg backend reads)")->required();
+
+  auto* evaluate = app.add_subcommand("evaluate", "score the detectors against the scenario library and real clips");
+  auto* evaluate_parking = evaluate->add_subcommand("parking", "parking episodes: precision, recall, alert delay");
+  evaluate->require_subcommand(1);
+  gridwatch::edge::EvaluationOptions evaluation;
+  evaluate_parking->add_option("--scenarios", evaluation.scenario_dir, "scenario folder")->capture_default_str();
+  evaluate_parking->add_option("--cache", evaluation.cache_dir, "rendered videos and truth (reused when present)")
+      ->capture_default_str();
+  evaluate_parking->add_option("--negatives", evaluation.negatives_dir,
+                               "real clips with no parking (skipped with a message when absent)")
+      ->capture_default_str();
+  evaluate_parking->add_option("--negative-cameras", evaluation.negative_cameras_dir,
+                               "camera configs for the real clips (<clip name>.camera.yaml)")
+      ->capture_default_str();
+  evaluate_parking->add_option("--sim", evaluation.sim_binary, "gridwatch-sim binary (default: next to this one)");
+  evaluate_parking->add_option("--only", evaluation.only, "scenario names to run (default: all)");
+  evaluate_parking->add_option("-j,--jobs", evaluation.jobs, "videos analysed in parallel")->capture_default_str();
+  evaluate_parking->add_option("--markdown", evaluation.markdown_path, "also write the table as Markdown here");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : kExitUsage;
+  }
+  if (analyze->parsed()) return run_analyze(camera_path, video_path, evidence_dir, log_level.empty() ? "info" : log_level);
+  if (evaluate_parking->parsed()) {
+    gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
+    if (evaluation.sim_binary.empty()) {
+      const std::string self = argv[0];
+      const auto slash = self.rfind('/');
+      evaluation.sim_binary = (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) + "gridwatch-sim";
+    }
+    try {
+      return gridwatch::edge::run_parking_evaluation(evaluation, std::cout);
+    } catch (const std::exception& error) {
+      spdlog::critical("evaluate: {}", error.what());
+      return kExitRuntime;
+    }
   }
 
   gridwatch::edge::EdgeConfig config;
@@ -63,7 +133,7 @@ int main(int argc, char** argv) {
   }
   if (check_only) {
     std::cout << config_path << ": OK (gateway " << config.gateway.id << ", " << config.sensors.size()
-              << " sensor(s))\n";
+              << " sensor(s), " << config.cameras.size() << " camera(s))\n";
     return 0;
   }
   gridwatch::setup_logging("edge", log_level.empty() ? config.log_level : log_level);

@@ -1,0 +1,199 @@
+#include "edge/camera_worker.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <opencv2/videoio.hpp>
+
+#include "common/backoff.hpp"
+#include "edge/vehicle_dnn.hpp"
+#include "edge/video_analysis.hpp"
+#include "edge/vision/camera_analyzer.hpp"
+
+namespace gridwatch::edge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::mutex& ffmpeg_options_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+vision::WeekTime local_week_time() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return {(local.tm_wday + 6) % 7, local.tm_hour * 60 + local.tm_min};
+}
+
+bool open_source(cv::VideoCapture& capture, const CameraSource& source) {
+  const int timeout_ms = static_cast<int>(source.stall_s * 1000);
+  try {
+    if (!source.url.empty()) {
+      // OpenCV's FFmpeg backend reads its options from the environment
+      // when it opens; the lock keeps two cameras from racing on it.
+      std::lock_guard lock(ffmpeg_options_mutex());
+      setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", fmt::format("rtsp_transport;{}", source.rtsp_transport).c_str(), 1);
+      return capture.open(source.url, cv::CAP_FFMPEG,
+                          {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv::CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms});
+    }
+    if (!source.file.empty()) return capture.open(source.file, cv::CAP_FFMPEG) || capture.open(source.file, cv::CAP_ANY);
+    return capture.open(source.device, cv::CAP_V4L2);
+  } catch (const cv::Exception& error) {
+    spdlog::warn("camera source {}: {}", source.url + source.file + source.device, error.what());
+    return false;
+  }
+}
+
+CameraAlert to_camera_alert(const vision::VisionEvent& event) {
+  CameraAlert alert;
+  alert.kind = event.type == vision::EventType::parking ? AlertKind::parking : AlertKind::tamper;
+  alert.phase = event.phase;
+  alert.episode = event.episode;
+  alert.zone = event.zone;
+  if (event.type == vision::EventType::parking) alert.box = event.box;
+  alert.confidence = event.confidence;
+  alert.summary = event.summary;
+  if (!event.evidence.empty()) alert.jpeg = encode_jpeg(event.evidence);
+  return alert;
+}
+
+}  // namespace
+
+CameraWorker::CameraWorker(CameraConfig config, std::function<void(CameraReport)> deliver)
+    : config_(std::move(config)), deliver_(std::move(deliver)) {}
+
+CameraWorker::~CameraWorker() { stop(); }
+
+void CameraWorker::start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void CameraWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool CameraWorker::wait_until(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return wake_.wait_until(lock, deadline, [this] { return stopping_; });
+}
+
+void CameraWorker::report_online(bool online, const std::string& detail) {
+  if (online_ == online) return;
+  online_ = online;
+  CameraReport report;
+  report.camera_id = config_.vision.id;
+  report.at_ms = wall_clock_ms();
+  report.online = online;
+  report.detail = detail;
+  deliver_(std::move(report));
+}
+
+void CameraWorker::run() {
+  const auto& source = config_.source;
+  vision::FrameVehicleCheck check;
+  if (config_.vision.dnn) {
+    try {
+      check = make_vehicle_check(*config_.vision.dnn);
+    } catch (const std::exception& error) {
+      spdlog::error("camera {}: vehicle confirmation disabled: {}", config_.vision.id, error.what());
+    }
+  }
+  vision::CameraAnalyzer analyzer(config_.vision, check);
+  Backoff backoff(source.reconnect_min_ms, source.reconnect_max_ms, std::hash<std::string>{}(config_.vision.id));
+  const auto started = Clock::now();
+  double file_offset_s = 0;  // video time of earlier passes over a looping file
+  cv::Mat frame;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    cv::VideoCapture capture;
+    if (!open_source(capture, source)) {
+      report_online(false, "cannot open the source");
+      if (wait_until(Clock::now() + std::chrono::milliseconds(backoff.next_delay_ms()))) return;
+      continue;
+    }
+    const bool is_file = !source.file.empty();
+    double fps = capture.get(cv::CAP_PROP_FPS);
+    if (!(fps > 0 && fps < 1000)) fps = 25;
+    const auto opened = Clock::now();
+    auto last_frame = opened;
+    std::uint64_t index = 0;
+    bool ended = false;
+    std::string lost;
+    while (true) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+      }
+      if (!capture.grab()) {
+        if (is_file) {
+          ended = true;
+        } else {
+          lost = "no frame (stream lost or stalled)";
+        }
+        break;
+      }
+      const auto now = Clock::now();
+      if (now - last_frame > std::chrono::duration<double>(source.stall_s)) {
+        lost = fmt::format("stalled for {:.1f} s", std::chrono::duration<double>(now - last_frame).count());
+        break;
+      }
+      last_frame = now;
+      if (index == 0) {
+        report_online(true, "");
+        backoff.reset();
+      }
+      double t_s = 0;
+      if (is_file) {
+        // A file plays at its own rate, like a camera would deliver it.
+        const double video_s = static_cast<double>(index) / fps;
+        if (wait_until(opened + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(video_s)))) return;
+        t_s = file_offset_s + video_s;
+      } else {
+        t_s = std::chrono::duration<double>(now - started).count();
+      }
+      ++index;
+      if (!analyzer.wants(t_s)) continue;
+      if (!capture.retrieve(frame) || frame.empty()) continue;
+      std::vector<vision::VisionEvent> events;
+      try {
+        events = analyzer.process(frame, t_s, local_week_time());
+      } catch (const cv::Exception& error) {
+        spdlog::error("camera {}: analysis failed on a frame: {}", config_.vision.id, error.what());
+        continue;
+      }
+      if (events.empty()) continue;
+      CameraReport report;
+      report.camera_id = config_.vision.id;
+      report.at_ms = wall_clock_ms();
+      for (const auto& event : events) report.alerts.push_back(to_camera_alert(event));
+      deliver_(std::move(report));
+    }
+    if (ended) {
+      file_offset_s += static_cast<double>(index) / fps;
+      if (source.loop && index > 0) continue;
+      report_online(false, "end of file");
+      while (!wait_until(Clock::now() + std::chrono::hours(1))) {
+      }
+      return;
+    }
+    report_online(false, lost);
+    spdlog::warn("camera {}: {}; reconnecting", config_.vision.id, lost);
+    if (wait_until(Clock::now() + std::chrono::milliseconds(backoff.next_delay_ms()))) return;
+  }
+}
+
+}  // namespace gridwatch::edge

@@ -1,0 +1,71 @@
+#pragma once
+// One camera on its own thread: opens the source (RTSP/HTTP URL through
+// OpenCV's FFmpeg backend with the chosen RTSP transport, a file played
+// at its frame rate, or a V4L2 device), decodes only the frames the
+// analysis rate needs, runs them through vision::CameraAnalyzer (the same
+// code path as `gridwatch-edge analyze`), encodes evidence JPEGs, and
+// hands reports to `deliver`, which must be thread-safe: the gateway
+// posts them to its io_context. A stalled or lost source is reported
+// offline and reopened with exponential backoff.
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/time.hpp"
+#include "common/wire.hpp"
+#include "edge/edge_config.hpp"
+
+namespace gridwatch::edge {
+
+/// A parking or tamper episode message, ready to become an Alert.
+struct CameraAlert {
+  AlertKind kind = AlertKind::parking;
+  Phase phase = Phase::start;
+  int episode = 0;  ///< per camera run, the same for start, updates and end
+  std::string zone;
+  std::optional<Box> box;
+  double confidence = 0;
+  std::string summary;
+  std::optional<std::string> jpeg;  ///< evidence (start and update)
+};
+
+struct CameraReport {
+  std::string camera_id;
+  EpochMs at_ms = 0;
+  std::optional<bool> online;  ///< set when the source came up or went down
+  std::string detail;          ///< why it went down
+  std::vector<CameraAlert> alerts;
+};
+
+class CameraWorker {
+ public:
+  CameraWorker(CameraConfig config, std::function<void(CameraReport)> deliver);
+  ~CameraWorker();
+  CameraWorker(const CameraWorker&) = delete;
+  CameraWorker& operator=(const CameraWorker&) = delete;
+
+  void start();
+  void stop();
+
+ private:
+  void run();
+  /// Sleeps until `deadline` or stop(); true when stopping.
+  bool wait_until(std::chrono::steady_clock::time_point deadline);
+  void report_online(bool online, const std::string& detail);
+
+  CameraConfig config_;
+  std::function<void(CameraReport)> deliver_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::optional<bool> online_;
+};
+
+}  // namespace gridwatch::edge

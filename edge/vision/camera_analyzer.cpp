@@ -1,0 +1,113 @@
+#include "edge/vision/camera_analyzer.hpp"
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+#include "edge/vision/evidence.hpp"
+#include "edge/vision/frame_features.hpp"
+#include "edge/vision/static_map.hpp"
+#include "edge/vision/stationary_tracker.hpp"
+#include "edge/vision/tamper_detector.hpp"
+
+namespace gridwatch::edge::vision {
+
+struct CameraAnalyzer::State {
+  cv::Size input;
+  cv::Size size;
+  StaticMap map;
+  StationaryTracker tracker;
+  ParkingEpisodes episodes;
+  TamperDetector tamper;
+  bool was_disturbed = false;
+
+  State(cv::Size input_size, cv::Size analysis, cv::Mat analysed, const CameraSettings& settings)
+      : input(input_size),
+        size(analysis),
+        map(analysis, std::move(analysed), settings.detector),
+        tracker(analysis, settings),
+        episodes(settings),
+        tamper(settings.tamper) {}
+};
+
+CameraAnalyzer::CameraAnalyzer(CameraSettings settings, FrameVehicleCheck check)
+    : settings_(std::move(settings)), check_(std::move(check)) {}
+
+CameraAnalyzer::~CameraAnalyzer() = default;
+
+bool CameraAnalyzer::wants(double t_s) const { return t_s >= next_due_s_ - 1e-6; }
+
+void CameraAnalyzer::prepare(cv::Size input) {
+  const auto size = analysis_size(input, settings_.analysis.width);
+  cv::Mat analysed(size, CV_8U, cv::Scalar(255));
+  for (const auto& mask : settings_.masks) {
+    std::vector<cv::Point> polygon;
+    for (const auto& p : mask) {
+      polygon.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
+    }
+    cv::fillPoly(analysed, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
+  }
+  state_ = std::make_unique<State>(input, size, std::move(analysed), settings_);
+}
+
+std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_s, std::optional<WeekTime> local) {
+  std::vector<VisionEvent> events;
+  if (frame.empty()) return events;
+  // Keep a steady analysis rate; after a gap, restart the cadence.
+  const double period = 1.0 / settings_.analysis.fps;
+  next_due_s_ = std::max(next_due_s_ + period, t_s + 0.5 * period);
+  ++frames_;
+  if (!state_ || state_->input != frame.size()) prepare(frame.size());
+  auto& state = *state_;
+
+  cv::Mat small;
+  cv::resize(frame, small, state.size, 0, 0, cv::INTER_AREA);
+  cv::Mat grey8;
+  if (small.channels() == 3) {
+    cv::cvtColor(small, grey8, cv::COLOR_BGR2GRAY);
+  } else {
+    grey8 = small;
+  }
+  const auto features = compute_features(grey8);
+
+  events = state.tamper.update(features, grey8, t_s);
+  const bool disturbed = state.tamper.disturbed();
+  if (disturbed) {
+    state.was_disturbed = true;
+  } else {
+    if (state.was_disturbed) {
+      // The picture is back: relearn the background around the objects.
+      state.map.restart(t_s);
+      state.was_disturbed = false;
+    }
+    state.map.update(features, t_s, state.tracker.footprint());
+    state.tracker.update(features, t_s, state.map);
+    VehicleCheck check;
+    if (check_) check = [&](const std::array<double, 4>& box) { return check_(frame, box); };
+    auto parking = state.episodes.update(state.tracker, t_s, local, check);
+    events.insert(events.end(), parking.begin(), parking.end());
+  }
+  for (auto& event : events) {
+    if (event.phase == Phase::end) continue;
+    if (event.type == EventType::parking) {
+      event.evidence = draw_evidence(frame, settings_, event.zone, event.box,
+                                     fmt::format("{} {} parking t={:.1f}s", settings_.id, event.zone, t_s));
+    } else {
+      event.evidence = draw_evidence(frame, settings_, "", std::nullopt,
+                                     fmt::format("{} tamper t={:.1f}s", settings_.id, t_s));
+    }
+  }
+  return events;
+}
+
+std::vector<VisionEvent> CameraAnalyzer::open_episodes(double t_s) const {
+  std::vector<VisionEvent> out;
+  if (!state_) return out;
+  out = state_->episodes.open_episodes(t_s);
+  auto tamper = state_->tamper.open_episodes(t_s);
+  out.insert(out.end(), tamper.begin(), tamper.end());
+  return out;
+}
+
+}  // namespace gridwatch::edge::vision

@@ -1,0 +1,48 @@
+#pragma once
+// Illumination-normalised features of one analysis frame, and the
+// shift-tolerant comparison every detector stage uses.
+//
+// `norm` is the blurred grey image minus its local mean, divided by its
+// local contrast (with a floor, so flat road stays near 0). A cloud
+// shadow, dusk or auto-exposure scales a neighbourhood's brightness and
+// contrast alike and leaves `norm` nearly unchanged, while a vehicle adds
+// edges, windows and wheels that change it strongly.
+#include <opencv2/core.hpp>
+
+namespace gridwatch::edge::vision {
+
+struct FrameFeatures {
+  cv::Mat grey;      ///< CV_32F, blurred grey at analysis size, 0..255
+  cv::Mat norm;      ///< CV_32F, locally normalised structure
+  double mean_luma = 0;
+  double sharpness = 0;  ///< mean gradient magnitude of the unblurred grey
+};
+
+/// The analysis size for an input of `input` with the configured width.
+cv::Size analysis_size(cv::Size input, int width);
+
+/// `frame` is BGR (or grey) at analysis size.
+FrameFeatures compute_features(const cv::Mat& frame);
+
+/// A reference appearance to compare frames with: a structure image and
+/// a grey image of the same size (the background, a frame a second ago,
+/// a parked vehicle's look).
+struct Appearance {
+  cv::Mat norm;  ///< CV_32F
+  cv::Mat grey;  ///< CV_32F
+};
+
+/// Per pixel, how different `now` is from `reference` in units of the
+/// detection threshold (>= 1: different). Two cues, the larger wins:
+/// structure (`norm`, divided by `structure_threshold`), and grey level
+/// after scaling the reference by `gain` (global light change), relative
+/// to a floor of a few grey levels plus a share of the brightness. Both
+/// take the closest value among the reference's 3x3 neighbours, so 1 px of
+/// camera shake does not count.
+cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference, double gain,
+                            double structure_threshold);
+
+/// Only the structure cue, unscaled (for tamper and ghost tests).
+cv::Mat structure_distance(const cv::Mat& norm, const cv::Mat& reference_norm);
+
+}  // namespace gridwatch::edge::vision

@@ -1,0 +1,248 @@
+#include "edge/vision/static_map.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gridwatch::edge::vision {
+namespace {
+
+constexpr double kStableLagS = 2.0;     // a pixel is stable when it matches the frames 1 s and 2 s ago
+constexpr double kHistoryS = 2.6;
+constexpr double kStopBiasS = 0.5;      // a pixel found stable now stopped about this long ago
+constexpr float kWarmupRate = 0.3F;     // background learning while warming up
+constexpr float kBackgroundRate = 0.02F;
+constexpr float kForgetStaticS = 150.0F; // static this long outside tracked vehicles: background
+constexpr float kReferenceRate = 0.05F; // a static appearance follows slow light changes
+constexpr double kSinceGapS = 3.0;      // stop times further apart than this are different objects
+constexpr int kMinBlobPixels = 12;
+constexpr int kJoinGap = 4;            // analysis pixels between pieces of one vehicle
+
+}  // namespace
+
+StaticMap::StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings)
+    : size_(size), analysed_(std::move(analysed)), settings_(settings) {
+  since_ = cv::Mat(size_, CV_32F, cv::Scalar(-1));
+  reference_.norm = cv::Mat::zeros(size_, CV_32F);
+  reference_.grey = cv::Mat::zeros(size_, CV_32F);
+  last_match_ = cv::Mat(size_, CV_32F, cv::Scalar(-1));
+}
+
+bool StaticMap::warmed_up(double t_s) const {
+  return learn_start_s_ >= 0 && t_s - learn_start_s_ >= settings_.warmup_s;
+}
+
+void StaticMap::restart(double t_s) {
+  history_.clear();
+  since_.setTo(-1);
+  last_match_.setTo(-1);
+  learn_start_s_ = t_s;
+}
+
+const Appearance* StaticMap::frame_near(double t_s) const {
+  // The newest stored frame at or before t_s.
+  const Appearance* found = nullptr;
+  for (const auto& [time, appearance] : history_) {
+    if (time <= t_s + 1e-6) found = &appearance;
+  }
+  return found;
+}
+
+void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat& frozen) {
+  if (background_.norm.empty()) {
+    background_.norm = features.norm.clone();
+    background_.grey = features.grey.clone();
+    learn_start_s_ = t_s;
+  }
+  const double background_luma = cv::mean(background_.grey, analysed_)[0];
+  const double frame_luma = cv::mean(features.grey, analysed_)[0];
+  gain_ = background_luma > 1 ? std::clamp(frame_luma / background_luma, 0.2, 5.0) : 1.0;
+  if (learn_start_s_ < 0) learn_start_s_ = t_s;
+  last_t_s_ = t_s;
+  const Appearance* one_ago = frame_near(t_s - kStableLagS / 2);
+  const Appearance* two_ago = frame_near(t_s - kStableLagS);
+  const bool have_history = one_ago != nullptr && two_ago != nullptr;
+
+  if (have_history) {
+    const float threshold = 1.0F;
+    const bool warming = !warmed_up(t_s);
+    const double structure = settings_.difference;
+    const cv::Mat to_background = appearance_distance(features.norm, features.grey, background_, gain_, structure);
+    const cv::Mat to_one = appearance_distance(features.norm, features.grey, *one_ago, 1.0, structure);
+    const cv::Mat to_two = appearance_distance(features.norm, features.grey, *two_ago, 1.0, structure);
+    const cv::Mat to_reference = appearance_distance(features.norm, features.grey, reference_, 1.0, structure);
+    const auto now = static_cast<float>(t_s);
+    const auto stopped_at = static_cast<float>(t_s - kStopBiasS);
+    const auto hold = static_cast<float>(settings_.max_occlusion_s);
+    const float rate = warming ? kWarmupRate : kBackgroundRate;
+    for (int y = 0; y < size_.height; ++y) {
+      const auto* norm = features.norm.ptr<float>(y);
+      const auto* grey = features.grey.ptr<float>(y);
+      const auto* d_bg = to_background.ptr<float>(y);
+      const auto* d1 = to_one.ptr<float>(y);
+      const auto* d2 = to_two.ptr<float>(y);
+      const auto* d_ref = to_reference.ptr<float>(y);
+      const auto* use = analysed_.ptr<std::uint8_t>(y);
+      const auto* freeze = frozen.empty() ? nullptr : frozen.ptr<std::uint8_t>(y);
+      auto* background = background_.norm.ptr<float>(y);
+      auto* background_grey = background_.grey.ptr<float>(y);
+      auto* since = since_.ptr<float>(y);
+      auto* reference = reference_.norm.ptr<float>(y);
+      auto* reference_grey = reference_.grey.ptr<float>(y);
+      auto* last = last_match_.ptr<float>(y);
+      for (int x = 0; x < size_.width; ++x) {
+        if (use[x] == 0) continue;
+        const bool stable = d1[x] < threshold && d2[x] < threshold;
+        const bool differs = d_bg[x] >= threshold;
+        if (since[x] >= 0) {
+          if (stable && !differs) {
+            since[x] = -1;  // the empty scene is back (or the background absorbed it)
+          } else if (d_ref[x] < threshold) {
+            last[x] = now;
+            reference[x] += kReferenceRate * (norm[x] - reference[x]);
+            reference_grey[x] += kReferenceRate * (grey[x] - reference_grey[x]);
+          } else if (stable) {
+            since[x] = stopped_at;  // something else stopped here
+            reference[x] = norm[x];
+            reference_grey[x] = grey[x];
+            last[x] = now;
+          } else if (now - last[x] > hold) {
+            since[x] = -1;
+          }
+        } else if (stable && differs && !warming) {
+          since[x] = stopped_at;
+          reference[x] = norm[x];
+          reference_grey[x] = grey[x];
+          last[x] = now;
+        }
+        // The long-term model learns the empty scene where nothing stands;
+        // anything that has stood for kForgetStaticS without being frozen
+        // by a tracked vehicle (a sign, a drift of light, a car outside
+        // every zone) becomes background at once.
+        const bool frozen_here = freeze != nullptr && freeze[x] != 0;
+        if (since[x] >= 0 && now - since[x] > kForgetStaticS && !frozen_here) {
+          since[x] = -1;
+          background[x] = norm[x];
+          background_grey[x] = grey[x] / static_cast<float>(gain_);
+        } else if (stable && since[x] < 0 && !frozen_here && (warming || !differs)) {
+          background[x] += rate * (norm[x] - background[x]);
+          // The grey background is kept at the background's light level.
+          background_grey[x] += rate * (grey[x] / static_cast<float>(gain_) - background_grey[x]);
+        }
+      }
+    }
+  }
+  history_.emplace_back(t_s, Appearance{features.norm, features.grey});
+  while (!history_.empty() && history_.front().first < t_s - kHistoryS) history_.pop_front();
+}
+
+std::vector<StaticBlob> StaticMap::blobs(double t_s) const {
+  std::vector<StaticBlob> out;
+  if (!warmed_up(t_s)) return out;
+  const auto now = static_cast<float>(t_s);
+  const auto latest_since = static_cast<float>(t_s - settings_.min_static_s);
+  cv::Mat candidate(size_, CV_8U, cv::Scalar(0));
+  for (int y = 0; y < size_.height; ++y) {
+    const auto* since = since_.ptr<float>(y);
+    const auto* last = last_match_.ptr<float>(y);
+    auto* mark = candidate.ptr<std::uint8_t>(y);
+    for (int x = 0; x < size_.width; ++x) {
+      if (since[x] >= 0 && since[x] <= latest_since && last[x] >= now - 1e-3F) mark[x] = 255;
+    }
+  }
+  const cv::Mat close_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7));
+  cv::Mat closed;
+  cv::morphologyEx(candidate, closed, cv::MORPH_CLOSE, close_kernel);
+  cv::Mat labels;
+  cv::Mat stats;
+  cv::Mat centroids;
+  const int count = cv::connectedComponentsWithStats(closed, labels, stats, centroids, 8, CV_32S);
+  for (int label = 1; label < count; ++label) {
+    if (stats.at<int>(label, cv::CC_STAT_AREA) < kMinBlobPixels) continue;
+    const cv::Rect area(stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+                        stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+    // The stop times of the component's static pixels, to split objects
+    // that touch but stopped at different times (a parked car and a queue).
+    std::vector<float> times;
+    for (int y = area.y; y < area.y + area.height; ++y) {
+      for (int x = area.x; x < area.x + area.width; ++x) {
+        if (labels.at<int>(y, x) == label && candidate.at<std::uint8_t>(y, x) != 0) times.push_back(since_.at<float>(y, x));
+      }
+    }
+    if (times.size() < static_cast<std::size_t>(kMinBlobPixels)) continue;
+    std::sort(times.begin(), times.end());
+    std::size_t begin = 0;
+    for (std::size_t i = 1; i <= times.size(); ++i) {
+      if (i < times.size() && times[i] - times[i - 1] <= kSinceGapS) continue;
+      const std::size_t n = i - begin;
+      if (n >= static_cast<std::size_t>(kMinBlobPixels) && n * 6 >= times.size()) {
+        const float low = times[begin];
+        const float high = times[i - 1];
+        cv::Mat group(area.size(), CV_8U, cv::Scalar(0));
+        for (int y = 0; y < area.height; ++y) {
+          for (int x = 0; x < area.width; ++x) {
+            const int gy = y + area.y;
+            const int gx = x + area.x;
+            const float since = since_.at<float>(gy, gx);
+            if (labels.at<int>(gy, gx) == label && candidate.at<std::uint8_t>(gy, gx) != 0 && since >= low && since <= high) {
+              group.at<std::uint8_t>(y, x) = 255;
+            }
+          }
+        }
+        cv::morphologyEx(group, group, cv::MORPH_CLOSE, close_kernel);
+        const cv::Rect bounds = cv::boundingRect(group);
+        if (bounds.area() > 0) {
+          StaticBlob blob;
+          blob.box = bounds + area.tl();
+          blob.mask = group(bounds).clone();
+          blob.since_s = static_cast<double>(times[begin + n / 2]);  // median stop time
+          out.push_back(std::move(blob));
+        }
+      }
+      begin = i;
+    }
+  }
+  return merge_nearby(std::move(out));
+}
+
+std::vector<StaticBlob> StaticMap::merge_nearby(std::vector<StaticBlob> blobs) {
+  // Flat parts of a vehicle (roof, doors) look like road to the structure
+  // test, so one vehicle can come out as several pieces: join pieces that
+  // stopped together and nearly touch.
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (std::size_t i = 0; i < blobs.size() && !merged; ++i) {
+      for (std::size_t j = i + 1; j < blobs.size() && !merged; ++j) {
+        auto& a = blobs[i];
+        const auto& b = blobs[j];
+        if (std::abs(a.since_s - b.since_s) > kSinceGapS) continue;
+        const int gap = std::max(kJoinGap, std::max(a.box.height, b.box.height) / 3);
+        const cv::Rect grown(a.box.x - gap, a.box.y - gap, a.box.width + 2 * gap, a.box.height + 2 * gap);
+        if ((grown & b.box).area() == 0) continue;
+        const cv::Rect joined = a.box | b.box;
+        cv::Mat mask(joined.size(), CV_8U, cv::Scalar(0));
+        a.mask.copyTo(mask(a.box - joined.tl()), a.mask);
+        b.mask.copyTo(mask(b.box - joined.tl()), b.mask);
+        const double weight_a = cv::countNonZero(a.mask);
+        const double weight_b = cv::countNonZero(b.mask);
+        a.since_s = (a.since_s * weight_a + b.since_s * weight_b) / std::max(1.0, weight_a + weight_b);
+        a.box = joined;
+        a.mask = mask;
+        blobs.erase(blobs.begin() + static_cast<std::ptrdiff_t>(j));
+        merged = true;
+      }
+    }
+  }
+  return blobs;
+}
+
+void StaticMap::absorb(const StaticBlob& blob, const FrameFeatures& features) {
+  features.norm(blob.box).copyTo(background_.norm(blob.box), blob.mask);
+  cv::Mat grey = features.grey(blob.box) / gain_;
+  grey.copyTo(background_.grey(blob.box), blob.mask);
+  since_(blob.box).setTo(-1, blob.mask);
+}
+
+}  // namespace gridwatch::edge::vision

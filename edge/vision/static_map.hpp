@@ -1,0 +1,65 @@
+#pragma once
+// Pixel level of the stationary-vehicle detector, after Porikli's dual
+// background: a long-term background of the empty scene (`background`)
+// and a short-term stability test against the frames 1 s and 2 s ago. A
+// pixel that is stable but differs from the long-term background belongs
+// to something that stopped; the map remembers since when, and keeps that
+// time while passing traffic hides the pixel.
+#include <deque>
+#include <opencv2/core.hpp>
+#include <vector>
+
+#include "edge/vision/camera_settings.hpp"
+#include "edge/vision/frame_features.hpp"
+
+namespace gridwatch::edge::vision {
+
+/// Connected pixels that stopped at about the same time.
+struct StaticBlob {
+  cv::Rect box;      ///< analysis pixels
+  cv::Mat mask;      ///< CV_8U, box-sized, 255 on the blob
+  double since_s = 0;  ///< when they stopped changing
+};
+
+class StaticMap {
+ public:
+  /// `analysed` is CV_8U at analysis size, 255 where pixels count (masks out).
+  StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings);
+
+  /// `frozen` (CV_8U, may be empty) marks tracked objects: the background
+  /// under them is not learnt.
+  void update(const FrameFeatures& features, double t_s, const cv::Mat& frozen);
+  /// Pixels visible now that have stood for at least `min_static_s`,
+  /// split into blobs by connectivity and by stop time.
+  std::vector<StaticBlob> blobs(double t_s) const;
+
+  /// Learns the current picture as background inside a blob (a "ghost":
+  /// the road where something stood when learning began).
+  void absorb(const StaticBlob& blob, const FrameFeatures& features);
+  /// Forgets history and static pixels (after a tamper fault); the
+  /// background is relearnt quickly for `warmup_s`.
+  void restart(double t_s);
+
+  bool warmed_up(double t_s) const;
+  const Appearance& background() const { return background_; }
+  /// Global light change of the current frame against the background.
+  double gain() const { return gain_; }
+
+ private:
+  const Appearance* frame_near(double t_s) const;
+  static std::vector<StaticBlob> merge_nearby(std::vector<StaticBlob> blobs);
+
+  cv::Size size_;
+  cv::Mat analysed_;
+  DetectorSettings settings_;
+  Appearance background_;  // the empty scene
+  cv::Mat since_;          // CV_32F, < 0: nothing static here
+  Appearance reference_;   // the static appearance
+  cv::Mat last_match_;     // CV_32F time the static appearance was last seen
+  std::deque<std::pair<double, Appearance>> history_;  // recent frames, oldest first
+  double gain_ = 1;
+  double learn_start_s_ = -1;
+  double last_t_s_ = -1;
+};
+
+}  // namespace gridwatch::edge::vision

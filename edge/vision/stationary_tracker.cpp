@@ -1,0 +1,262 @@
+#include "edge/vision/stationary_tracker.hpp"
+
+#include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace gridwatch::edge::vision {
+namespace {
+
+constexpr double kVisibleMatch = 0.5;   // share of an object's pixels that must match to count as seen
+constexpr double kRoadShare = 0.6;      // share showing the empty road that means it has gone
+constexpr int kJoinGap = 4;             // analysis pixels between pieces of one vehicle
+constexpr double kFormingS = 30;        // an object takes in pieces found this long after it was created
+constexpr int kMinSignature = 8;        // pixels that must tell a vehicle from the road
+constexpr double kRememberDepartedS = 120;
+constexpr double kRemnantS = 5;         // pixels that stop this soon after a vehicle left are what it left behind
+constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than the background has
+
+double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
+  const int total = cv::countNonZero(mask);
+  if (total == 0) return 0;
+  cv::Mat close = distance < threshold;
+  close &= mask;
+  return static_cast<double>(cv::countNonZero(close)) / total;
+}
+
+double energy(const cv::Mat& norm, const cv::Mat& mask) {
+  cv::Mat magnitude = cv::abs(norm);
+  return cv::mean(magnitude, mask)[0];
+}
+
+
+}  // namespace
+
+StationaryTracker::StationaryTracker(cv::Size size, const CameraSettings& settings)
+    : size_(size), settings_(settings) {
+  for (const auto& zone : settings_.zones) {
+    std::vector<cv::Point2f> polygon;
+    for (const auto& p : zone.polygon) {
+      polygon.emplace_back(static_cast<float>(p.x * size_.width), static_cast<float>(p.y * size_.height));
+    }
+    zones_.push_back(std::move(polygon));
+  }
+}
+
+std::array<double, 4> StationaryTracker::normalised(const cv::Rect& box) const {
+  const double w = size_.width;
+  const double h = size_.height;
+  return {box.x / w, box.y / h, box.width / w, box.height / h};
+}
+
+std::optional<std::size_t> StationaryTracker::zone_of(const cv::Rect& box) const {
+  const cv::Point2f bottom_centre(static_cast<float>(box.x) + static_cast<float>(box.width) / 2.0F,
+                                  static_cast<float>(box.y + box.height));
+  for (std::size_t i = 0; i < zones_.size(); ++i) {
+    if (zones_[i].size() >= 3 && cv::pointPolygonTest(zones_[i], bottom_centre, false) >= 0) return i;
+  }
+  return std::nullopt;
+}
+
+bool StationaryTracker::vehicle_shaped(const cv::Rect& box) const {
+  const auto norm = normalised(box);
+  const auto& filter = settings_.vehicle;
+  const double aspect = static_cast<double>(box.width) / std::max(1, box.height);
+  return norm[2] >= filter.min_width && norm[2] <= filter.max_width && norm[3] >= filter.min_height &&
+         norm[3] <= filter.max_height && aspect >= filter.min_aspect && aspect <= filter.max_aspect;
+}
+
+cv::Mat StationaryTracker::footprint() const {
+  cv::Mat out(size_, CV_8U, cv::Scalar(0));
+  for (const auto& object : objects_) {
+    if (object.end_s) continue;
+    const cv::Rect grown = cv::Rect(object.box.x - kJoinGap, object.box.y - kJoinGap, object.box.width + 2 * kJoinGap,
+                                    object.box.height + 2 * kJoinGap) &
+                           cv::Rect(0, 0, size_.width, size_.height);
+    out(grown).setTo(255);
+  }
+  return out;
+}
+
+cv::Mat StationaryTracker::signature_of(const cv::Rect& box, const cv::Mat& mask, const FrameFeatures& features,
+                                        const StaticMap& map) const {
+  const Appearance road{map.background().norm(box), map.background().grey(box)};
+  const cv::Mat distance = appearance_distance(features.norm(box), features.grey(box), road,
+                                               ring_gain(box, features, map), settings_.detector.difference);
+  cv::Mat signature = distance >= 1.0F;
+  signature &= mask;
+  return signature;
+}
+
+double StationaryTracker::ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const {
+  // The light on the road around the box against the background: follows
+  // a cloud shadow or a street lamp over the vehicle as well as global
+  // changes. Falls back to the global gain when the ring is mostly off-frame.
+  const int margin = std::max(4, box.height / 4);
+  const cv::Rect frame(0, 0, size_.width, size_.height);
+  const cv::Rect outer = cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) & frame;
+  cv::Mat ring(outer.size(), CV_8U, cv::Scalar(255));
+  ring(box - outer.tl()).setTo(0);
+  if (cv::countNonZero(ring) < 16) return map.gain();
+  const double now = cv::mean(features.grey(outer), ring)[0];
+  const double then = cv::mean(map.background().grey(outer), ring)[0];
+  return then > 1 ? std::clamp(now / then, 0.2, 5.0) : map.gain();
+}
+
+cv::Mat StationaryTracker::distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
+                                       double gain) const {
+  const cv::Rect local = area - object.box.tl();
+  const Appearance reference{object.appearance.norm(local), object.appearance.grey(local)};
+  return appearance_distance(features.norm(area), features.grey(area), reference, gain / object.gain,
+                             settings_.detector.difference);
+}
+
+void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& features, double t_s,
+                               const StaticMap& map) const {
+  const float threshold = 1.0F;
+  const double gain = ring_gain(object.box, features, map);
+  const cv::Mat to_appearance = distance_to(object, features, object.box, gain);
+  const Appearance road{map.background().norm(object.box), map.background().grey(object.box)};
+  const cv::Mat to_road = appearance_distance(features.norm(object.box), features.grey(object.box), road, gain,
+                                              settings_.detector.difference);
+  object.match = share_matching(to_appearance, object.signature, threshold);
+  const double road_share = share_matching(to_road, object.signature, threshold);
+  object.visible = object.match >= kVisibleMatch;
+  if (object.visible) {
+    object.last_seen_s = t_s;
+    object.road_since_s.reset();
+    // Follow slow changes of light on the matching pixels only.
+    const cv::Mat update_mask = (to_appearance < threshold) & object.mask;
+    cv::Mat blended;
+    cv::addWeighted(object.appearance.norm, 0.95, features.norm(object.box), 0.05, 0, blended);
+    blended.copyTo(object.appearance.norm, update_mask);
+    cv::Mat grey = features.grey(object.box) * (object.gain / gain);
+    cv::addWeighted(object.appearance.grey, 0.95, grey, 0.05, 0, blended);
+    blended.copyTo(object.appearance.grey, update_mask);
+    return;
+  }
+  if (road_share >= kRoadShare) {
+    if (!object.road_since_s) object.road_since_s = t_s;
+    if (t_s - *object.road_since_s >= settings_.detector.leave_confirm_s) {
+      object.end_s = *object.road_since_s;
+      spdlog::debug("t={:.1f} object {} left at {:.1f}", t_s, object.id, *object.end_s);
+    }
+    return;
+  }
+  object.road_since_s.reset();
+  if (t_s - object.last_seen_s > settings_.detector.max_occlusion_s) {
+    object.end_s = object.last_seen_s;
+    spdlog::debug("t={:.1f} object {} hidden too long, dropped", t_s, object.id);
+  }
+}
+
+void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map) {
+  for (auto& object : objects_) {
+    if (object.end_s) continue;
+    const int gap = std::max(kJoinGap, object.box.height / 3);
+    const cv::Rect grown(object.box.x - gap, object.box.y - gap, object.box.width + 2 * gap, object.box.height + 2 * gap);
+    if ((grown & blob.box).area() == 0) continue;
+    // Static pixels on or next to a followed vehicle are part of it: its
+    // pixels restart their clocks after every passing shadow or vehicle,
+    // but the vehicle keeps the time it stopped. A visible vehicle grows
+    // to cover them; a hidden one keeps its spot until road shows there
+    // (a queue standing on it, a bus in front). Only while it forms: later
+    // growth would let a vehicle that parks beside it extend its stay.
+    if (t_s - object.created_s <= kFormingS) {
+      // Still forming: the first piece may have been caught while the
+      // vehicle crept to a halt; take in the rest and its settled look.
+      if (!object.visible && vehicle_shaped(blob.box) && zone_of(blob.box) == object.zone) {
+        object.box = blob.box;  // what it looked like then no longer holds
+        object.mask = blob.mask.clone();
+      }
+      if ((object.box & blob.box).area() < blob.box.area() || !object.visible) grow(object, blob, features, map);
+      object.visible = true;
+      object.last_seen_s = t_s;
+    }
+    return;
+  }
+  // Pixels that stopped while a vehicle that has since left stood there:
+  // what it left behind in the background, not a newcomer.
+  for (const auto& gone : departed_) {
+    const cv::Rect grown(gone.box.x - kJoinGap, gone.box.y - kJoinGap, gone.box.width + 2 * kJoinGap,
+                         gone.box.height + 2 * kJoinGap);
+    if ((grown & blob.box).area() > 0 && blob.since_s <= gone.end_s + kRemnantS) {
+      map.absorb(blob, features);
+      return;
+    }
+  }
+  const auto norm = normalised(blob.box);
+  if (!vehicle_shaped(blob.box)) {
+    spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: not vehicle-shaped", t_s, norm[0], norm[1],
+                  norm[2], norm[3], blob.since_s);
+    return;
+  }
+  const auto zone = zone_of(blob.box);
+  if (!zone) {
+    spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: bottom centre in no zone", t_s, norm[0],
+                  norm[1], norm[2], norm[3], blob.since_s);
+    return;
+  }
+  // A ghost: where something stood when learning began, the road now shows
+  // less structure than the background remembers.
+  const cv::Mat now = features.norm(blob.box);
+  if (energy(now, blob.mask) < kGhostEnergy * energy(map.background().norm(blob.box), blob.mask)) {
+    spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: ghost, absorbed", t_s, norm[0], norm[1],
+                  norm[2], norm[3], blob.since_s);
+    map.absorb(blob, features);
+    return;
+  }
+  spdlog::debug("t={:.1f} object {} [{:.3f} {:.3f} {:.3f} {:.3f}] in zone {} since {:.1f}", t_s, next_id_, norm[0],
+                norm[1], norm[2], norm[3], settings_.zones[*zone].id, blob.since_s);
+  auto signature = signature_of(blob.box, blob.mask, features, map);
+  if (cv::countNonZero(signature) < kMinSignature) return;
+  TrackedObject object;
+  object.signature = std::move(signature);
+  object.id = next_id_++;
+  object.zone = *zone;
+  object.box = blob.box;
+  object.mask = blob.mask.clone();
+  object.appearance = {now.clone(), features.grey(blob.box).clone()};
+  object.gain = ring_gain(blob.box, features, map);
+  object.since_s = blob.since_s;
+  object.last_seen_s = t_s;
+  object.created_s = t_s;
+  object.match = 1;
+  object.visible = true;
+  objects_.push_back(std::move(object));
+}
+
+void StationaryTracker::grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features,
+                              const StaticMap& map) const {
+  cv::Rect joined = object.box | blob.box;
+  if (!vehicle_shaped(joined) || zone_of(joined) != object.zone) {
+    if (!vehicle_shaped(blob.box) || zone_of(blob.box) != object.zone) return;
+    joined = blob.box;  // the blob alone is the better outline
+    object.mask = cv::Mat(blob.box.size(), CV_8U, cv::Scalar(0));
+    object.box = blob.box;
+  }
+  cv::Mat mask(joined.size(), CV_8U, cv::Scalar(0));
+  object.mask.copyTo(mask(object.box - joined.tl()), object.mask);
+  blob.mask.copyTo(mask(blob.box - joined.tl()), blob.mask);
+  object.box = joined;
+  object.mask = mask;
+  object.signature = signature_of(joined, mask, features, map);
+  object.appearance = {features.norm(joined).clone(), features.grey(joined).clone()};
+  object.gain = ring_gain(joined, features, map);
+}
+
+void StationaryTracker::update(const FrameFeatures& features, double t_s, StaticMap& map) {
+  departed_.erase(std::remove_if(departed_.begin(), departed_.end(),
+                                 [&](const Departed& gone) { return t_s - gone.end_s > kRememberDepartedS; }),
+                  departed_.end());
+  objects_.erase(std::remove_if(objects_.begin(), objects_.end(), [](const TrackedObject& o) { return o.end_s.has_value(); }),
+                 objects_.end());
+  for (auto& object : objects_) {
+    follow(object, features, t_s, map);
+    if (object.end_s) departed_.push_back({object.box, *object.end_s});
+  }
+  for (const auto& blob : map.blobs(t_s)) consider(blob, features, t_s, map);
+}
+
+}  // namespace gridwatch::edge::vision

@@ -1,0 +1,52 @@
+#pragma once
+// Camera tamper: lens covered, defocus, view moved and frozen image, each
+// raised as its own episode once it has lasted `hold_s` (`frozen_s`) and
+// ended once the picture has been normal for as long. While any fault is
+// present or pending the parking detector pauses.
+#include <array>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "edge/vision/camera_settings.hpp"
+#include "edge/vision/frame_features.hpp"
+#include "edge/vision/vision_event.hpp"
+
+namespace gridwatch::edge::vision {
+
+enum class TamperFault { covered, defocus, moved, frozen };
+std::string_view to_string(TamperFault fault);
+
+class TamperDetector {
+ public:
+  explicit TamperDetector(const TamperSettings& settings);
+
+  /// `grey8` is the CV_8U grey analysis frame (for the frozen test).
+  std::vector<VisionEvent> update(const FrameFeatures& features, const cv::Mat& grey8, double t_s);
+  /// A fault is raised or building up: analysis of the scene should pause.
+  bool disturbed() const;
+  /// Open tamper episodes (for reporting at the end of a video).
+  std::vector<VisionEvent> open_episodes(double t_s) const;
+
+ private:
+  struct Fault {
+    std::optional<double> bad_since_s;
+    std::optional<double> good_since_s;
+    bool raised = false;
+    double raised_s = 0;
+    double began_s = 0;
+    int episode = 0;
+  };
+  std::vector<VisionEvent> step(TamperFault kind, bool bad, double t_s, double hold_s);
+
+  TamperSettings settings_;
+  std::array<Fault, 4> faults_{};
+  double sharpness_ = 0;    // learnt normal sharpness
+  cv::Mat edge_rate_;       // CV_32F, how often each pixel is an edge
+  cv::Mat previous_grey_;
+  std::optional<double> learn_start_s_;
+  int next_episode_ = 1;
+};
+
+}  // namespace gridwatch::edge::vision

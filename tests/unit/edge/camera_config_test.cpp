@@ -1,0 +1,61 @@
+#include <catch2/catch.hpp>
+
+#include "edge/edge_config.hpp"
+
+using namespace gridwatch;
+using namespace gridwatch::edge;
+
+namespace {
+
+const std::string kGateway = "gateway: {id: gw-1, lat: 30.6, lon: 104.0}\n";
+
+}  // namespace
+
+TEST_CASE("cameras: each entry is a camera file plus its source", "[edge][config][camera]") {
+  const auto config = parse_edge_config(kGateway + R"(cameras:
+  - id: cam1
+    source: {url: "rtsp://10.0.0.5:554/stream", rtsp_transport: udp, stall_s: 5}
+    zones:
+      - {id: Z1, polygon: [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9]], dwell_s: 120, schedule: ["mon-fri 07:00-20:00"]}
+  - id: cam2
+    source: {file: /tmp/clip.mp4, loop: true}
+    zones: []
+)", "edge.yaml");
+  REQUIRE(config.cameras.size() == 2);
+  const auto& cam1 = config.cameras[0];
+  CHECK(cam1.vision.id == "cam1");
+  CHECK(cam1.source.url == "rtsp://10.0.0.5:554/stream");
+  CHECK(cam1.source.rtsp_transport == "udp");
+  CHECK(cam1.source.stall_s == 5);
+  CHECK(cam1.source.reconnect_min_ms == 1000);
+  REQUIRE(cam1.vision.zones.size() == 1);
+  CHECK(cam1.vision.zones[0].dwell_s == 120);
+  CHECK(cam1.vision.zones[0].schedule.windows.size() == 1);
+  CHECK(config.cameras[1].source.file == "/tmp/clip.mp4");
+  CHECK(config.cameras[1].source.loop);
+  CHECK(config.cameras[1].vision.zones.empty());
+}
+
+TEST_CASE("camera sources and ids are validated with file and line", "[edge][config][camera]") {
+  try {
+    parse_edge_config(kGateway + R"(cameras:
+  - id: cam1
+    source: {url: "rtsp://a/b", file: /tmp/x.mp4}
+    zones: []
+  - id: cam1
+    zones: []
+  - id: cam3
+    source: {device: /dev/video0, rtsp_transport: quic, fps: 3}
+)", "edge.yaml");
+    FAIL("expected ConfigInvalid");
+  } catch (const ConfigInvalid& invalid) {
+    const auto text = invalid.errors().to_string();
+    INFO(text);
+    CHECK(text.find("edge.yaml:4:14: cameras[0].source.url: give exactly one of url, file or device") !=
+          std::string::npos);
+    CHECK(text.find("cameras[1].id: duplicate camera id \"cam1\"") != std::string::npos);
+    CHECK(text.find("cameras[1].source: missing required key") != std::string::npos);
+    CHECK(text.find("cameras[2].source.rtsp_transport: \"quic\" is not one of: tcp, udp") != std::string::npos);
+    CHECK(text.find("cameras[2].source.fps: unknown key") != std::string::npos);
+  }
+}

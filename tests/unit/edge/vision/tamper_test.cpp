@@ -1,0 +1,103 @@
+// Tamper on synthetic pictures: a textured scene with a little noise per
+// frame, then the fault. Each fault raises one tamper episode after its
+// hold time and ends once the picture is normal again.
+#include <catch2/catch.hpp>
+
+#include <opencv2/imgproc.hpp>
+
+#include "edge/vision/camera_analyzer.hpp"
+
+using namespace gridwatch;
+using namespace gridwatch::edge::vision;
+
+namespace {
+
+cv::Mat scene(int frame, int shift_x = 0) {
+  cv::Mat image(180, 320, CV_8UC3, cv::Scalar(90, 90, 90));
+  // Fixed structure: "windows" and "lane markings".
+  for (int y = 10; y < 80; y += 20) {
+    for (int x = 10; x < 310; x += 25) cv::rectangle(image, cv::Rect(x + shift_x, y, 12, 10), cv::Scalar(200, 200, 210), -1);
+  }
+  for (int x = 0; x < 320; x += 40) cv::line(image, {x + shift_x, 170}, {x + 20 + shift_x, 120}, cv::Scalar(240, 240, 240), 2);
+  cv::theRNG().state = static_cast<std::uint64_t>(frame) + 1;
+  cv::Mat noise(image.size(), CV_8UC3);
+  cv::randu(noise, 0, 8);
+  cv::Mat noisy;
+  cv::add(image, noise, noisy);
+  return noisy;
+}
+
+struct Fault {
+  std::string name;
+  std::function<cv::Mat(int frame, const cv::Mat& normal, const cv::Mat& last_normal)> picture;
+};
+
+std::vector<VisionEvent> tamper_events(const Fault& fault) {
+  CameraSettings camera;
+  camera.id = "cam1";
+  CameraAnalyzer analyzer(camera);
+  std::vector<VisionEvent> out;
+  cv::Mat last_normal;
+  for (int i = 0; i < 5 * 60; ++i) {  // 60 s at 5 fps; the fault from 20 s to 40 s
+    const double t_s = i / 5.0;
+    const cv::Mat normal = scene(i);
+    cv::Mat frame = normal;
+    if (t_s >= 20 && t_s < 40) {
+      frame = fault.picture(i, normal, last_normal);
+    } else {
+      last_normal = normal;
+    }
+    for (auto& event : analyzer.process(frame, t_s)) {
+      if (event.type == EventType::tamper) out.push_back(event);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tamper episode", "[vision][tamper]") {
+  const std::vector<Fault> faults{
+      {"covered", [](int, const cv::Mat& normal, const cv::Mat&) { return cv::Mat(normal.size(), normal.type(), cv::Scalar(4, 4, 4)); }},
+      {"defocus",
+       [](int, const cv::Mat& normal, const cv::Mat&) {
+         cv::Mat blurred;
+         cv::GaussianBlur(normal, blurred, cv::Size(0, 0), 6);
+         return blurred;
+       }},
+      {"moved",
+       [](int frame, const cv::Mat&, const cv::Mat&) {
+         cv::Mat turned;
+         cv::flip(scene(frame, 13), turned, 0);
+         return turned;
+       }},
+      {"frozen", [](int, const cv::Mat&, const cv::Mat& last_normal) { return last_normal.clone(); }},
+  };
+  for (const auto& fault : faults) {
+    INFO(fault.name);
+    const auto events = tamper_events(fault);
+    std::vector<VisionEvent> starts;
+    std::vector<VisionEvent> ends;
+    for (const auto& event : events) {
+      if (event.phase == Phase::start) starts.push_back(event);
+      if (event.phase == Phase::end) ends.push_back(event);
+    }
+    REQUIRE(starts.size() == 1);
+    CHECK(starts[0].started_s >= 20);
+    CHECK(starts[0].started_s <= 27);
+    CHECK(starts[0].summary.find(fault.name) != std::string::npos);
+    REQUIRE(ends.size() == 1);
+    REQUIRE(ends[0].ended_s.has_value());
+    CHECK(*ends[0].ended_s >= 40);
+    CHECK(*ends[0].ended_s <= 46);
+  }
+}
+
+TEST_CASE("a normal noisy scene raises no tamper", "[vision][tamper]") {
+  CameraSettings camera;
+  camera.id = "cam1";
+  CameraAnalyzer analyzer(camera);
+  std::size_t events = 0;
+  for (int i = 0; i < 5 * 40; ++i) events += analyzer.process(scene(i), i / 5.0).size();
+  CHECK(events == 0);
+}
