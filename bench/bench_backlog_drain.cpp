@@ -77,6 +77,15 @@ std::int64_t cpu_ms() {
   return ms(usage.ru_utime) + ms(usage.ru_stime);
 }
 
+// Voluntary context switches of this process so far, all threads: each
+// is a thread going to sleep (a futex, poll or epoll wait), so their count
+// per message shows how often threads hand work to each other.
+std::int64_t voluntary_switches() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw;
+}
+
 // ---------------------------------------------------------------- raw role
 
 // Paho's action listener runs on Paho's thread; the publishing loop waits
@@ -91,33 +100,58 @@ class WindowListener final : public ::mqtt::iaction_listener {
     freed_.wait(lock, [&] { return in_flight_ < window; });
     ++in_flight_;
   }
+  /// Never waits: for Paho's own thread, which must not block.
+  bool try_acquire(std::size_t window) {
+    std::lock_guard lock(mutex_);
+    if (in_flight_ >= window) return false;
+    ++in_flight_;
+    return true;
+  }
   void release_unused() {
     std::lock_guard lock(mutex_);
     --in_flight_;
+    freed_.notify_one();
   }
   void wait_idle() {
     std::unique_lock lock(mutex_);
     freed_.wait(lock, [&] { return in_flight_ == 0; });
   }
+  /// Until `count` publishes have ended (PUBACK or failure). Woken once,
+  /// at the end, not at every result.
+  void wait_ended(std::uint64_t count) {
+    std::unique_lock lock(mutex_);
+    ended_target_ = count;
+    ended_.wait(lock, [&] { return acked_ + failed_ >= count; });
+  }
+  /// Called on Paho's thread after each result, outside the lock.
+  void set_on_result(std::function<void()> on_result) { on_result_ = std::move(on_result); }
   std::int64_t last_ack_ns() const { return last_ack_ns_; }
   std::uint64_t acked() const { return acked_; }
   std::uint64_t failed() const { return failed_; }
 
  private:
   void finish(bool ok) {
-    std::lock_guard lock(mutex_);
-    --in_flight_;
-    if (ok) {
-      ++acked_;
-    } else {
-      ++failed_;
+    {
+      std::lock_guard lock(mutex_);
+      --in_flight_;
+      if (ok) {
+        ++acked_;
+      } else {
+        ++failed_;
+      }
+      last_ack_ns_ = monotonic_ns();
+      freed_.notify_one();
+      if (acked_ + failed_ == ended_target_) ended_.notify_one();
     }
-    last_ack_ns_ = monotonic_ns();
-    freed_.notify_one();
+    if (on_result_) on_result_();
   }
+
+  std::function<void()> on_result_;
 
   std::mutex mutex_;
   std::condition_variable freed_;
+  std::condition_variable ended_;
+  std::uint64_t ended_target_ = 0;
   std::size_t in_flight_ = 0;
   std::uint64_t acked_ = 0;
   std::uint64_t failed_ = 0;
@@ -148,24 +182,51 @@ int run_raw(const Args& args) {
   client.connect(options)->wait();
 
   WindowListener listener;
-  const auto start_cpu = cpu_ms();
-  const auto start_ns = monotonic_ns();
-  for (const auto& [topic, payload] : messages) {
-    listener.acquire(window);
+  std::atomic<std::size_t> next{0};
+  auto publish_next = [&](bool may_wait) {
+    if (may_wait) {
+      listener.acquire(window);
+    } else if (!listener.try_acquire(window)) {
+      return false;  // the window is full: a later result takes the slot
+    }
+    const auto i = next.fetch_add(1);
+    if (i >= messages.size()) {
+      listener.release_unused();
+      return false;
+    }
     try {
-      client.publish(::mqtt::make_message(topic, payload, 1, false), nullptr, listener);
+      client.publish(::mqtt::make_message(messages[i].first, messages[i].second, 1, false), nullptr, listener);
     } catch (const ::mqtt::exception& error) {
       listener.release_unused();
       std::fprintf(stderr, "raw publish refused: %s\n", error.what());
+    }
+    return true;
+  };
+  // --raw-publish-from callback (a diagnostic, not the baseline): each
+  // result's callback publishes the next message on Paho's thread, the
+  // way the gateway's adapter hands queued publishes over.
+  const bool from_callback = args.text("raw-publish-from") == "callback";
+  if (from_callback) listener.set_on_result([&] { publish_next(false); });
+  const auto start_switches = voluntary_switches();
+  const auto start_cpu = cpu_ms();
+  const auto start_ns = monotonic_ns();
+  if (from_callback) {
+    for (std::size_t i = 0; i < window && publish_next(true);) ++i;
+    listener.wait_ended(messages.size());
+  } else {
+    while (publish_next(true)) {
     }
   }
   listener.wait_idle();
   const auto end_ns = listener.last_ack_ns();
   const auto used_cpu = cpu_ms() - start_cpu;
+  const auto switches = voluntary_switches() - start_switches;
   client.disconnect()->wait();
-  fmt::print("RESULT start_ns={} end_ns={} sent={} acked={} failed={} rss_before_kib={} hwm_kib={} cpu_ms={}\n",
-             start_ns, end_ns, messages.size(), listener.acked(), listener.failed(), rss_loaded,
-             proc_status_kib("VmHWM"), used_cpu);
+  fmt::print(
+      "RESULT start_ns={} end_ns={} sent={} acked={} failed={} rss_before_kib={} hwm_kib={} cpu_ms={} "
+      "switches={}\n",
+      start_ns, end_ns, messages.size(), listener.acked(), listener.failed(), rss_loaded, proc_status_kib("VmHWM"),
+      used_cpu, switches);
   return listener.failed() == 0 ? 0 : 1;
 }
 
@@ -183,6 +244,8 @@ int run_drain(const Args& args) {
   std::int64_t end_ns = 0;
   std::int64_t start_cpu = 0;
   std::int64_t used_cpu = 0;
+  std::int64_t start_switches = 0;
+  std::int64_t switches = 0;
   std::int64_t rss_peak = rss_before;
   std::unique_ptr<edge::Uplink> uplink;
   mqtt::Options options;
@@ -195,6 +258,7 @@ int run_drain(const Args& args) {
   mqtt::Handlers handlers;
   handlers.on_connected = [&](bool) {
     if (start_ns == 0) {
+      start_switches = voluntary_switches();
       start_cpu = cpu_ms();
       start_ns = monotonic_ns();
     }
@@ -205,16 +269,21 @@ int run_drain(const Args& args) {
 
   // Polls for "outbox empty" and samples RSS. 5 ms of polling latency is
   // noise against a drain of seconds; the subscriber's clock is the
-  // primary figure anyway.
+  // primary figure anyway. The poll runs on the gateway's io_context, so
+  // it must not add work a gateway would not do: RSS is read every 100 ms
+  // (VmHWM, the reported peak, is exact anyway), and the uplink's own
+  // flush timer deletes acknowledged rows until every row has its PUBACK.
   asio::steady_timer poll(io);
   const auto deadline_ns = monotonic_ns() + args.integer("timeout-s") * 1'000'000'000;
+  int ticks = 0;
   std::function<void()> check = [&] {
-    rss_peak = std::max(rss_peak, proc_status_kib("VmRSS"));
-    if (start_ns != 0 && uplink->in_flight() == 0) {
+    if (ticks++ % 20 == 0) rss_peak = std::max(rss_peak, proc_status_kib("VmRSS"));
+    if (start_ns != 0 && uplink->in_flight() == 0 && uplink->counters().delivered >= queued) {
       uplink->flush_delivered();
       if (outbox.stats().rows == 0) {
         end_ns = monotonic_ns();
         used_cpu = cpu_ms() - start_cpu;
+        switches = voluntary_switches() - start_switches;
         client->stop(std::nullopt, 2000);
         return;
       }
@@ -235,9 +304,9 @@ int run_drain(const Args& args) {
   const auto& counters = uplink->counters();
   fmt::print(
       "RESULT start_ns={} end_ns={} queued={} published={} delivered={} failed={} rows_left={} rss_before_kib={} "
-      "rss_peak_kib={} hwm_kib={} cpu_ms={}\n",
+      "rss_peak_kib={} hwm_kib={} cpu_ms={} switches={}\n",
       start_ns, end_ns, queued, counters.published, counters.delivered, counters.failed, outbox.stats().rows,
-      rss_before, rss_peak, proc_status_kib("VmHWM"), used_cpu);
+      rss_before, rss_peak, proc_status_kib("VmHWM"), used_cpu, switches);
   return end_ns != 0 ? 0 : 1;
 }
 
@@ -341,6 +410,7 @@ struct PhaseResult {
   std::int64_t rss_before_kib = 0;
   std::int64_t rss_peak_kib = 0;  ///< VmHWM: the whole child process lifetime
   double cpu_ms = 0;              ///< publisher process CPU (all threads) from first publish to done
+  double switches = 0;            ///< voluntary context switches of the publisher process, same span
   std::map<std::string, std::string> fields;
 };
 
@@ -352,16 +422,25 @@ std::vector<std::string> split_words(const std::string& text) {
   return words;
 }
 
-PhaseResult run_phase(Subscriber& subscriber, const std::string& role, const std::vector<std::string>& prefix,
-                      const std::string& uri, const std::string& db, const std::string& client_id,
-                      std::uint64_t count, std::int64_t window, std::int64_t paho_max_inflight,
+// What every phase of a run shares.
+struct RunSettings {
+  std::string uri;  ///< the private broker
+  std::uint64_t count = 0;
+  std::int64_t window = 0;
+  std::vector<std::string> child_args;  ///< diagnostic options handed on to both roles
+};
+
+PhaseResult run_phase(Subscriber& subscriber, const RunSettings& run, const std::string& role,
+                      const std::vector<std::string>& prefix, const std::string& db, const std::string& client_id,
                       const std::string& log_path) {
+  const auto count = run.count;
   const auto timeout_s = 60 + static_cast<std::int64_t>(count / 200);
   subscriber.expect(count);
   std::vector<std::string> argv = prefix;
-  argv.insert(argv.end(), {std::filesystem::read_symlink("/proc/self/exe").string(), "--role", role, "--uri", uri,
-                           "--db", db, "--client-id", client_id, "--window", std::to_string(window), "--timeout-s",
-                           std::to_string(timeout_s), "--paho-max-inflight", std::to_string(paho_max_inflight)});
+  argv.insert(argv.end(), {std::filesystem::read_symlink("/proc/self/exe").string(), "--role", role, "--uri", run.uri,
+                           "--db", db, "--client-id", client_id, "--window", std::to_string(run.window),
+                           "--timeout-s", std::to_string(timeout_s)});
+  argv.insert(argv.end(), run.child_args.begin(), run.child_args.end());
   test::ChildProcess child(argv, log_path);
   // A child that dies early fails the phase at once, not after the timeout;
   // one that finished normally may still have messages on their way.
@@ -384,6 +463,7 @@ PhaseResult run_phase(Subscriber& subscriber, const std::string& role, const std
   result.rss_before_kib = std::stoll(fields->at("rss_before_kib"));
   result.rss_peak_kib = std::stoll(fields->at("hwm_kib"));
   result.cpu_ms = std::stod(fields->at("cpu_ms"));
+  result.switches = std::stod(fields->at("switches"));
   return result;
 }
 
@@ -435,6 +515,7 @@ int run_orchestrator(const Args& args) {
   if (count == 0 || window < 1) throw std::invalid_argument("--count and --window must be positive");
   if (args.has("dir")) setenv("TMPDIR", args.text("dir").c_str(), 1);
   const auto prefix = split_words(args.text("drain-prefix"));
+  const auto raw_prefix = split_words(args.text("raw-prefix"));
   const auto paho_max_inflight = args.integer("paho-max-inflight");
   const auto machine = machine_summary();
 
@@ -456,18 +537,21 @@ int run_orchestrator(const Args& args) {
   test::MosquittoBroker broker(broker_config);
   Subscriber subscriber(broker.uri());
 
+  const RunSettings settings{broker.uri(), count, window,
+                             {"--paho-max-inflight", std::to_string(paho_max_inflight), "--raw-publish-from",
+                              args.text("raw-publish-from")}};
   std::vector<PhaseResult> raw_runs;
   std::vector<PhaseResult> drain_runs;
   for (std::int64_t round = 0; round < rounds; ++round) {
     auto run_raw_phase = [&] {
-      raw_runs.push_back(run_phase(subscriber, "raw", {}, broker.uri(), seed, fmt::format("bench-raw-{}", round),
-                                   count, window, paho_max_inflight, work.file(fmt::format("raw-{}.log", round))));
+      raw_runs.push_back(run_phase(subscriber, settings, "raw", raw_prefix, seed, fmt::format("bench-raw-{}", round),
+                                   work.file(fmt::format("raw-{}.log", round))));
     };
     auto run_drain_phase = [&] {
       const auto copy = work.file(fmt::format("drain-{}.db", round));
       std::filesystem::copy_file(seed, copy);
-      drain_runs.push_back(run_phase(subscriber, "drain", prefix, broker.uri(), copy,
-                                     fmt::format("gw-bench-drain-{}", round), count, window, paho_max_inflight,
+      drain_runs.push_back(run_phase(subscriber, settings, "drain", prefix, copy,
+                                     fmt::format("gw-bench-drain-{}", round),
                                      work.file(fmt::format("drain-{}.log", round))));
       std::filesystem::remove(copy);
     };
@@ -517,12 +601,20 @@ int run_orchestrator(const Args& args) {
   };
   const auto raw_cpu = cpu_per_msg(raw_runs);
   const auto drain_cpu = cpu_per_msg(drain_runs);
+  auto switches_per_msg = [&](const std::vector<PhaseResult>& runs) {
+    double sum = 0;
+    for (const auto& run : runs) sum += run.switches;
+    return sum / (static_cast<double>(count) * static_cast<double>(runs.size()));
+  };
   const auto drain_rss = mib(peak(drain_runs, &PhaseResult::rss_peak_kib));
 
   fmt::print("\nbench_backlog_drain: {} queued alerts (mean payload {:.0f} B), QoS1, window {}, {} round(s)\n", count,
              mean_payload, window, rounds);
   fmt::print("broker: private mosquitto on {} (tests/support config); subscriber: mqtt::make_paho_client, clean start\n",
              broker.uri());
+  if (args.text("raw-publish-from") == "callback") {
+    fmt::print("raw side: DIAGNOSTIC variant, each PUBACK callback publishes the next message on Paho's thread\n");
+  }
   fmt::print("machine at start: {}; load average after: {}\n\n", machine, load_after);
   fmt::print("{:<32} {:>10} {:>12} {:>8} {:>11} {:>10} {:>12}\n", "", "e2e msg/s", "publisher/s", "e2e s",
              "CPU us/msg", "RSS peak", "RSS at start");
@@ -540,6 +632,8 @@ int run_orchestrator(const Args& args) {
   fmt::print("per-round end-to-end ratios: {:.2f}, median {:.2f}\n", fmt::join(round_ratios, ", "), median_ratio);
   fmt::print("publisher CPU per message (all threads): drain {:.1f} us, raw {:.1f} us ({:.2f}x)\n", drain_cpu,
              raw_cpu, drain_cpu / raw_cpu);
+  fmt::print("publisher voluntary context switches per message: drain {:.2f}, raw {:.2f}\n",
+             switches_per_msg(drain_runs), switches_per_msg(raw_runs));
   fmt::print("gateway (drain process) peak RSS: {:.1f} MiB (goal <= {:.0f} MiB: {})\n", drain_rss, kGoalRssMib,
              drain_rss <= kGoalRssMib ? "met" : "NOT met");
   fmt::print("raw publisher peak RSS, for reference: {:.1f} MiB (it holds all {} payloads in memory)\n",
@@ -551,9 +645,9 @@ int run_orchestrator(const Args& args) {
       "\"raw_per_s\":{:.0f},\"ratio\":{:.3f},\"median_round_ratio\":{:.3f},\"drain_cpu_us_per_msg\":{:.1f},"
       "\"raw_cpu_us_per_msg\":{:.1f},\"drain_publisher_per_s\":{:.0f},\"raw_publisher_per_s\":{:.0f},"
       "\"goal_ratio\":{},\"drain_rss_peak_mib\":{:.1f},\"goal_rss_mib\":{},\"goal_met\":{},"
-      "\"load_after\":\"{}\"}}\n",
+      "\"load_after\":\"{}\",\"raw_publish_from\":\"{}\"}}\n",
       count, window, rounds, drain_e2e, raw_e2e, ratio, median_ratio, drain_cpu, raw_cpu, drain_pub, raw_pub, kGoalRatio, drain_rss, kGoalRssMib,
-      ratio >= kGoalRatio && drain_rss <= kGoalRssMib, load_after);
+      ratio >= kGoalRatio && drain_rss <= kGoalRssMib, load_after, args.text("raw-publish-from"));
   return 0;
 }
 
@@ -570,11 +664,13 @@ int main(int argc, char** argv) {
                                        {"dir", ""},
                                        {"cache-dir", ""},
                                        {"drain-prefix", ""},
+                                       {"raw-prefix", ""},
                                        {"uri", ""},
                                        {"db", ""},
                                        {"client-id", ""},
                                        {"timeout-s", "600"},
                                        {"paho-max-inflight", "0"},
+                                       {"raw-publish-from", "main"},
                                        {"broker-config", ""}});
     const auto role = args.text("role");
     if (role == "raw") return gridwatch::bench::run_raw(args);

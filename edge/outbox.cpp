@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "common/ids.hpp"
 
@@ -15,6 +21,29 @@ constexpr int kSchemaVersion = 1;
 
 std::string meta_key_dropped(std::size_t priority) { return fmt::format("dropped_{}", priority); }
 
+// Ids per DELETE statement in remove(): one statement (and one RETURNING
+// pass) per chunk instead of per row halves the cost of a delete.
+constexpr std::size_t kRemoveChunk = 64;
+
+std::string remove_sql() {
+  std::string sql = "DELETE FROM outbox WHERE id IN (?";
+  for (std::size_t i = 1; i < kRemoveChunk; ++i) sql += ",?";
+  return sql + ") RETURNING priority, bytes";
+}
+
+// Resets a cached statement when the scope ends, also on an exception: a
+// statement left mid-step would keep its read snapshot.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(sqlite::Statement& statement) : statement_(statement) {}
+  ~ResetOnExit() { statement_.reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  sqlite::Statement& statement_;
+};
+
 std::string compact_utc(EpochMs now_ms) {
   auto text = format_utc(now_ms);  // 2026-11-22T03:04:05.678Z
   std::string out;
@@ -24,10 +53,108 @@ std::string compact_utc(EpochMs now_ms) {
   return out + "Z";
 }
 
+// WAL size, in pages, at which the background checkpointer copies the WAL
+// back into the database file (SQLite's own auto-checkpoint default), and
+// the size at which the committing connection does it itself because the
+// background checkpoints do not keep up.
+constexpr int kCheckpointPages = 1000;
+constexpr int kInlineCheckpointPages = 8000;
+
 }  // namespace
+
+// Runs WAL checkpoints on a thread and a connection of its own. SQLite's
+// auto-checkpoint runs inside the commit that crosses the threshold: it
+// copies up to a few MB into the database file and fsyncs it, and it
+// blocked the io_context thread (PUBACK handling, refills) for up to
+// 50-80 ms at a time during a backlog drain (docs/benchmarks.md). This
+// thread touches no row and no Outbox state, only the WAL and database
+// files, which SQLite's locking shares between connections. A PASSIVE
+// checkpoint never waits for, nor blocks, the owner's reads and writes.
+class WalCheckpointer {
+ public:
+  explicit WalCheckpointer(std::string path) : path_(std::move(path)), thread_([this] { run(); }) {}
+  ~WalCheckpointer() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  /// Any thread. Cheap while a request is pending.
+  void request() {
+    if (requested_.exchange(true)) return;
+    const std::lock_guard lock(mutex_);  // so the wake-up cannot slip past the wait
+    wake_.notify_one();
+  }
+
+  /// SQLite's WAL hook on the owner's connection, called after each commit.
+  static int on_commit(void* context, sqlite3* db, const char* name, int pages) {
+    if (pages >= kCheckpointPages) static_cast<WalCheckpointer*>(context)->request();
+    if (pages >= kInlineCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void run() {
+    std::unique_ptr<sqlite::Database> db;  // opened on first use, closed on this thread
+    int failures = 0;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stop_ || requested_.load(); });
+        if (stop_) return;
+      }
+      requested_ = false;
+      int rc = SQLITE_OK;
+      std::string error;
+      try {
+        if (!db) {
+          db = std::make_unique<sqlite::Database>(path_);
+          db->exec("PRAGMA synchronous=FULL");
+        }
+        rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) error = sqlite3_errmsg(db->handle());
+      } catch (const std::exception& exception) {
+        error = exception.what();
+        db.reset();
+      }
+      // Not fatal: the WAL keeps the data, and the owner's connection
+      // checkpoints itself once the WAL reaches kInlineCheckpointPages.
+      if (!error.empty() && failures++ < 5) {
+        spdlog::warn("outbox: background WAL checkpoint of {} failed: {}", path_, error);
+      }
+    }
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::atomic<bool> requested_{false};
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 Outbox::Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms) : path_(path), limits_(limits) {
   open_or_quarantine(now_ms);
+  start_checkpointer();
+}
+
+Outbox::~Outbox() {
+  // The hook points at the checkpointer, which outlives the connection
+  // anyway (member order); unhook so that a final commit cannot reach it.
+  if (db_) sqlite3_wal_hook(db_->handle(), nullptr, nullptr);
+}
+
+void Outbox::start_checkpointer() {
+  if (!checkpointer_) checkpointer_ = std::make_unique<WalCheckpointer>(path_);
+  // Replaces SQLite's auto-checkpoint, which is itself a WAL hook.
+  sqlite3_wal_hook(db_->handle(), &WalCheckpointer::on_commit, checkpointer_.get());
 }
 
 void Outbox::open_or_quarantine(EpochMs now_ms) {
@@ -49,6 +176,7 @@ void Outbox::open_or_quarantine(EpochMs now_ms) {
 
   // The file is damaged. Keep it for a post-mortem, never delete it: it
   // may still hold alerts someone can recover by hand.
+  statements_ = {};
   db_.reset();
   const auto target = fmt::format("{}.corrupt-{}", path_, compact_utc(now_ms));
   std::error_code ignored;
@@ -73,6 +201,13 @@ void Outbox::prepare_schema() {
   const auto mode = db_->query_text("PRAGMA journal_mode=WAL");
   if (mode != "wal") spdlog::warn("outbox: journal_mode is {}, not wal", mode.value_or("?"));
   db_->exec("PRAGMA synchronous=FULL");
+  // Debian builds SQLite with secure_delete on: every page freed by a
+  // delete is zeroed and written to the WAL and then to the database once
+  // more, which doubled the bytes written per delivered row (3.3 KB
+  // against 1.7 KB). FAST still zeroes deleted rows on every page that is
+  // written anyway; a page whose rows are all gone keeps its old bytes
+  // until reused (docs/outbox.md).
+  db_->exec("PRAGMA secure_delete=FAST");
   const auto version = std::stoi(db_->query_text("PRAGMA user_version").value_or("0"));
   if (version > kSchemaVersion) {
     throw std::runtime_error(fmt::format("outbox {} has schema version {}, newer than this build's {}; refusing to "
@@ -124,7 +259,12 @@ void Outbox::load_state() {
   // never reused.
   auto highest = db_->prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
   last_row_id_ = highest.step() ? highest.column_int64(0) : 0;
-  insert_.reset();
+  statements_ = {};
+}
+
+sqlite::Statement& Outbox::cached(std::unique_ptr<sqlite::Statement>& slot, std::string_view sql) {
+  if (!slot) slot = std::make_unique<sqlite::Statement>(db_->prepare(sql));
+  return *slot;
 }
 
 AppendResult Outbox::append_sequenced(Priority priority, const std::string& topic,
@@ -158,12 +298,11 @@ AppendResult Outbox::append_impl(Priority priority, const std::string& topic,
         // Roll back any evictions: the new row is the least valuable one.
         result.status = AppendStatus::dropped_full;
       } else {
-        if (!insert_) {
-          insert_ = std::make_unique<sqlite::Statement>(db_->prepare(
-              "INSERT INTO outbox(id, priority, topic, payload, bytes, created_ms) VALUES(?, ?, ?, ?, ?, ?)"));
-        }
-        insert_->reset();
-        insert_->bind(1, row_id)
+        auto& insert = cached(
+            statements_.insert,
+            "INSERT INTO outbox(id, priority, topic, payload, bytes, created_ms) VALUES(?, ?, ?, ?, ?, ?)");
+        const ResetOnExit reset(insert);
+        insert.bind(1, row_id)
             .bind(2, static_cast<int>(priority))
             .bind(3, topic)
             .bind_blob(4, body)
@@ -262,8 +401,11 @@ void Outbox::add_drops(const PerPriority& drops) {
 
 std::vector<OutboxRow> Outbox::next_rows(Priority priority, std::int64_t after_id, std::size_t limit) {
   std::vector<OutboxRow> rows;
-  auto query = db_->prepare(
-      "SELECT id, topic, payload, created_ms FROM outbox WHERE priority = ? AND id > ? ORDER BY id LIMIT ?");
+  rows.reserve(limit);
+  auto& query = cached(statements_.next_rows,
+                       "SELECT id, topic, payload, created_ms FROM outbox WHERE priority = ? AND id > ? ORDER BY id "
+                       "LIMIT ?");
+  const ResetOnExit reset(query);
   query.bind(1, static_cast<int>(priority)).bind(2, after_id).bind(3, static_cast<std::int64_t>(limit));
   while (query.step()) {
     rows.push_back({query.column_int64(0), priority, query.column_text(1), query.column_blob(2),
@@ -274,7 +416,9 @@ std::vector<OutboxRow> Outbox::next_rows(Priority priority, std::int64_t after_i
 
 std::vector<OutboxRow> Outbox::rows_by_ids(const std::vector<std::int64_t>& ids) {
   std::vector<OutboxRow> rows;
-  auto query = db_->prepare("SELECT id, priority, topic, payload, created_ms FROM outbox WHERE id = ?");
+  auto& query =
+      cached(statements_.row_by_id, "SELECT id, priority, topic, payload, created_ms FROM outbox WHERE id = ?");
+  const ResetOnExit reset(query);
   for (auto id : ids) {
     query.reset();
     query.bind(1, id);
@@ -303,12 +447,17 @@ void Outbox::remove(const std::vector<std::int64_t>& ids) {
       }
     } restore{*db_};
     sqlite::Transaction transaction(*db_);
-    auto statement = db_->prepare("DELETE FROM outbox WHERE id = ? RETURNING priority, bytes");
+    static const std::string sql = remove_sql();
+    auto& statement = cached(statements_.remove, sql);
+    const ResetOnExit reset(statement);
     PerPriority removed{};
     std::uint64_t removed_bytes = 0;
-    for (auto id : ids) {
+    for (std::size_t first = 0; first < ids.size(); first += kRemoveChunk) {
+      // reset() also clears the bindings: unused placeholders are NULL,
+      // which matches no id.
       statement.reset();
-      statement.bind(1, id);
+      const auto count = std::min(kRemoveChunk, ids.size() - first);
+      for (std::size_t i = 0; i < count; ++i) statement.bind(static_cast<int>(i + 1), ids[first + i]);
       while (statement.step()) {
         removed[static_cast<std::size_t>(statement.column_int64(0))] += 1;
         removed_bytes += static_cast<std::uint64_t>(statement.column_int64(1));
@@ -320,16 +469,21 @@ void Outbox::remove(const std::vector<std::int64_t>& ids) {
       stats_.rows -= removed[p];
     }
     stats_.bytes -= removed_bytes;
-    if (stats_.rows == 0) {
-      stats_.oldest_created_ms.reset();
-    } else {
-      auto oldest = db_->prepare("SELECT created_ms FROM outbox ORDER BY id LIMIT 1");
-      if (oldest.step()) stats_.oldest_created_ms = oldest.column_int64(0);
-    }
+    refresh_oldest();
   } catch (const sqlite::SqliteError& error) {
     // The rows stay and are re-sent later; central absorbs the duplicates.
     note_store_error(error);
   }
+}
+
+void Outbox::refresh_oldest() {
+  if (stats_.rows == 0) {
+    stats_.oldest_created_ms.reset();
+    return;
+  }
+  auto& oldest = cached(statements_.oldest, "SELECT created_ms FROM outbox ORDER BY id LIMIT 1");
+  const ResetOnExit reset(oldest);
+  if (oldest.step()) stats_.oldest_created_ms = oldest.column_int64(0);
 }
 
 std::size_t Outbox::expire(EpochMs now_ms) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/sqlite/sqlite.hpp"
@@ -56,6 +57,8 @@ struct AppendResult {
   std::string error;
 };
 
+class WalCheckpointer;
+
 class Outbox {
  public:
   /// Opens `path`, creating it if needed. A database that fails to open or
@@ -63,6 +66,9 @@ class Outbox {
   /// (with its -wal and -shm files) and a fresh one takes its place.
   /// Throws sqlite::SqliteError when even a fresh database cannot be made.
   Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
 
   /// Random id fixed when the database was created. Alert ids embed it so
   /// that a quarantined database never leads to a reused id.
@@ -102,14 +108,33 @@ class Outbox {
   bool make_room(Priority priority, std::int64_t incoming_bytes, PerPriority& evicted);
   void add_drops(const PerPriority& drops);
   void note_store_error(const sqlite::SqliteError& error);
+  /// The statement in `slot`, prepared from `sql` on first use. The caller
+  /// resets it after use (a half-stepped SELECT holds a read snapshot).
+  sqlite::Statement& cached(std::unique_ptr<sqlite::Statement>& slot, std::string_view sql);
+  void refresh_oldest();
+  /// Hands WAL checkpoints to a background connection (see outbox.cpp).
+  void start_checkpointer();
+
+  // Prepared once per connection: the drain runs these per row or per
+  // refill, and preparing costs more than running them. Declared after
+  // db_ so that they are finalized before it closes.
+  struct Statements {
+    std::unique_ptr<sqlite::Statement> insert;
+    std::unique_ptr<sqlite::Statement> next_rows;
+    std::unique_ptr<sqlite::Statement> row_by_id;
+    std::unique_ptr<sqlite::Statement> remove;
+    std::unique_ptr<sqlite::Statement> oldest;
+  };
 
   std::string path_;
   OutboxLimits limits_;
+  // Declared before db_: the connection that calls it closes first.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<sqlite::Database> db_;
   std::string epoch_;
   std::optional<std::string> quarantined_to_;
   std::int64_t last_row_id_ = 0;
-  std::unique_ptr<sqlite::Statement> insert_;  // prepared once per connection
+  Statements statements_;
   OutboxStats stats_;
   std::int64_t store_error_log_budget_ = 0;
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <chrono>
 
 namespace gridwatch::edge {
@@ -15,11 +16,15 @@ constexpr std::size_t kFlushBatch = 512;
 }  // namespace
 
 Uplink::Uplink(boost::asio::io_context& io, Outbox& outbox, mqtt::Client& client, int window, PayloadResolver resolver)
-    : outbox_(outbox),
+    : io_(io),
+      outbox_(outbox),
       client_(client),
       window_(static_cast<std::size_t>(std::max(1, window))),
       flush_timer_(io),
-      resolver_(std::move(resolver)) {}
+      resolver_(std::move(resolver)),
+      self_(std::make_shared<Uplink*>(this)) {
+  in_flight_.reserve(window_);
+}
 
 void Uplink::pump() {
   if (!client_.connected()) return;
@@ -70,41 +75,56 @@ bool Uplink::send(std::vector<OutboxRow>& rows) {
       row.payload = std::move(*resolved);
     }
     const auto priority = row.priority;
-    mqtt::Message message{std::move(row.topic), std::move(row.payload), 1, false};
-    if (!client_.publish(message, [this, id, priority](bool ok) { on_delivery(id, priority, ok); })) {
+    // The handler captures 16 bytes, which std::function stores without
+    // allocating; the priority is found again in in_flight_.
+    if (!client_.publish({std::move(row.topic), std::move(row.payload), 1, false},
+                         [this, id](bool ok) { on_delivery(id, ok); })) {
       // Not connected after all: these rows go out after the reconnect.
       for (std::size_t j = i; j < rows.size(); ++j) retry_[static_cast<std::size_t>(rows[j].priority)].insert(rows[j].id);
       return false;
     }
-    in_flight_.insert(id);
+    in_flight_.push_back({id, priority});
     in_flight_per_priority_[p] += 1;
     counters_.published += 1;
   }
   return true;
 }
 
-void Uplink::on_delivery(std::int64_t id, Priority priority, bool delivered) {
-  const auto p = static_cast<std::size_t>(priority);
-  if (in_flight_.erase(id) == 0) return;
+void Uplink::on_delivery(std::int64_t id, bool delivered) {
+  const auto it = std::find_if(in_flight_.begin(), in_flight_.end(), [id](const InFlight& f) { return f.id == id; });
+  if (it == in_flight_.end()) return;
+  const auto p = static_cast<std::size_t>(it->priority);
+  *it = in_flight_.back();
+  in_flight_.pop_back();
   in_flight_per_priority_[p] -= 1;
   if (delivered) {
     counters_.delivered += 1;
     to_delete_.push_back(id);
     awaiting_delete_per_priority_[p] += 1;
-    if (to_delete_.size() >= kFlushBatch) {
-      flush_delivered();
-    } else {
-      schedule_flush();
-    }
+    schedule_flush();
   } else {
     counters_.failed += 1;
     retry_[p].insert(id);
   }
-  // Refill once a quarter of the window is free: one query fetches several
-  // rows (a query per PUBACK doubled the drain's CPU per message), while a
-  // small window still never waits for half its slots, which stalls it
-  // behind TCP delayed ACKs.
-  if (window_ - in_flight_.size() >= std::max<std::size_t>(1, window_ / 4)) pump();
+  schedule_pump();
+}
+
+void Uplink::schedule_pump() {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  boost::asio::post(io_, [weak = std::weak_ptr<Uplink*>(self_)] {
+    const auto self = weak.lock();
+    if (!self) return;
+    auto& uplink = **self;
+    uplink.pump_scheduled_ = false;
+    try {
+      uplink.pump();
+      // After the refill, so that the window is full while the delete runs.
+      if (uplink.to_delete_.size() >= kFlushBatch) uplink.flush_delivered();
+    } catch (const std::exception& error) {  // e.g. from the payload resolver; never into Asio
+      spdlog::error("uplink: refill failed: {}", error.what());
+    }
+  });
 }
 
 void Uplink::schedule_flush() {
@@ -112,6 +132,7 @@ void Uplink::schedule_flush() {
   flush_scheduled_ = true;
   flush_timer_.expires_after(kFlushDelay);
   flush_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error == boost::asio::error::operation_aborted) return;  // the uplink is being destroyed
     flush_scheduled_ = false;
     if (!error) flush_delivered();
   });

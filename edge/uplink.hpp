@@ -8,10 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <string>
 #include <set>
-#include <unordered_set>
+#include <string>
 #include <vector>
 
 #include "common/mqtt/mqtt_client.hpp"
@@ -47,27 +47,42 @@ class Uplink {
  private:
   static constexpr std::size_t kPriorities = kAllPriorities.size();
 
-  void on_delivery(std::int64_t id, Priority priority, bool delivered);
+  struct InFlight {
+    std::int64_t id;
+    Priority priority;
+  };
+
+  void on_delivery(std::int64_t id, bool delivered);
+  /// Refills the window once the current io_context turn is done, so a
+  /// burst of PUBACKs costs one outbox read, not one per PUBACK.
+  void schedule_pump();
   void schedule_flush();
   /// Publishes `rows` while the window has room; false when the client
   /// refused (disconnected), leaving the rest for later.
   bool send(std::vector<OutboxRow>& rows);
 
+  boost::asio::io_context& io_;
   Outbox& outbox_;
   mqtt::Client& client_;
   std::size_t window_;
   boost::asio::steady_timer flush_timer_;
   bool flush_scheduled_ = false;
+  bool pump_scheduled_ = false;
   // Per priority: the highest row id handed out (rows above it are new and
   // never in flight), and the rows whose delivery failed, re-sent first.
   std::array<std::int64_t, kPriorities> cursor_{};
   std::array<std::set<std::int64_t>, kPriorities> retry_;
   std::array<std::uint64_t, kPriorities> in_flight_per_priority_{};
   std::array<std::uint64_t, kPriorities> awaiting_delete_per_priority_{};
-  std::unordered_set<std::int64_t> in_flight_;
+  // At most window_ (<= 100) entries: a linear search beats a node-based
+  // set that allocates on every publish.
+  std::vector<InFlight> in_flight_;
   std::vector<std::int64_t> to_delete_;  // acknowledged, not yet deleted
   UplinkCounters counters_;
   PayloadResolver resolver_;
+  // Posted handlers hold a weak reference, so one that runs after the
+  // uplink is gone does nothing.
+  std::shared_ptr<Uplink*> self_;
 };
 
 }  // namespace gridwatch::edge

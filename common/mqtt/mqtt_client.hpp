@@ -67,8 +67,10 @@ class Client {
   virtual void stop(std::optional<Message> final_message, int timeout_ms) = 0;
   virtual bool connected() const = 0;
   /// Queues a publish. Returns false (and never calls `done`) when not
-  /// connected or the library refused it; the caller keeps the message.
-  virtual bool publish(const Message& message, DeliveryHandler done) = 0;
+  /// connected or the library refused it. The message is taken by value
+  /// so that a caller can move a large payload in; one that must re-send
+  /// after a refusal keeps its own copy (the outbox row).
+  virtual bool publish(Message message, DeliveryHandler done) = 0;
   /// Subscriptions are renewed on every (re)connect.
   virtual void subscribe(const std::string& filter, int qos) = 0;
 };

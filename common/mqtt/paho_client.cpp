@@ -4,7 +4,18 @@
 // threads. Each one only posts a closure onto the io_context; all state
 // below (pending deliveries, subscriptions, backoff) is touched on the
 // io_context thread alone. Closures hold a weak_ptr so a late Paho
-// callback after destruction does nothing.
+// callback after destruction does nothing. Two small locked queues are
+// shared with Paho's threads, for the publish path only:
+// - results: PUBACKs arrive in bursts, so Paho's thread appends them to
+//   a vector and posts one closure per batch, not one per PUBACK
+//   (queue_result);
+// - hand-over: a publish made while earlier ones await their PUBACK is
+//   handed to Paho by Paho's receive thread, right after the next result
+//   (publish, hand_over_queued). That thread already holds the library's
+//   client mutex; a publish from the io_context thread must take it and
+//   waited for it on nearly every message of a drain.
+// What is published, and in which order, is decided on the io_context
+// thread alone; the hand-over queue keeps that order.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mqtt/async_client.h>
+#include <mutex>
 #include <random>
 #include <unordered_map>
 #include <utility>
@@ -96,6 +108,9 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
     if (stopping_) return;
     stopping_ = true;
     reconnect_timer_.cancel();
+    // Before any call into Paho below: a result Paho might report on this
+    // thread then finds nothing to hand over (fail_pending() fails them).
+    drop_queued();
     const auto timeout = std::chrono::milliseconds(timeout_ms);
     try {
       if (client_.is_connected()) {
@@ -115,21 +130,36 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
 
   bool connected() const { return connected_; }
 
-  bool publish(const Message& message, DeliveryHandler done) {
+  // While earlier publishes await their PUBACK, a new one is queued and
+  // handed to Paho by Paho's own thread, right after it reports the next
+  // result (on_publish_result). Paho's receive thread holds the library's
+  // client mutex while it reports, so a publish made there waits for no
+  // lock; a publish from this thread has to take that mutex, and in a
+  // drain it waited for it on nearly every message (docs/benchmarks.md).
+  // The queue holds only messages this thread has already published,
+  // within the caller's window, in its order. With nothing in flight no
+  // result is coming, so the publish goes to Paho at once, from here;
+  // then the queue is empty (queued_ implies handed_ > 0 or a hand-over
+  // in progress), so nothing can overtake it.
+  bool publish(Message message, DeliveryHandler done) {
     if (!connected_ || stopping_) return false;
     const std::uint64_t id = next_delivery_id_++;
-    pending_.emplace(id, std::move(done));
-    try {
-      auto paho_message = ::mqtt::make_message(message.topic, message.payload, message.qos, message.retain);
-      // The delivery id travels as Paho's user context: no allocation to
-      // leak if Paho never reports back.
-      client_.publish(paho_message, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)), publish_listener_);
-      return true;
-    } catch (const ::mqtt::exception& error) {
-      pending_.erase(id);
-      spdlog::debug("mqtt: publish to {} refused: {}", message.topic, error.what());
-      return false;
+    {
+      const std::lock_guard lock(handover_mutex_);
+      if (handed_ > 0 || handing_over_) {
+        queued_.push_back({id, std::move(message)});
+        pending_.emplace(id, std::move(done));
+        return true;
+      }
+      ++handed_;  // before the call: its result may arrive before the call returns
     }
+    if (hand_to_paho(id, std::move(message))) {
+      pending_.emplace(id, std::move(done));
+      return true;
+    }
+    const std::lock_guard lock(handover_mutex_);
+    if (handed_ > 0) --handed_;
+    return false;
   }
 
   void subscribe(const std::string& filter, int qos) {
@@ -207,19 +237,115 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
     });
   }
 
-  // Paho thread.
+  // Any thread. False when Paho refused the message (not connected).
+  bool hand_to_paho(std::uint64_t id, Message message) noexcept {
+    try {
+      // Moved, not copied: Paho shares the strings by reference count.
+      auto paho_message = ::mqtt::make_message(std::move(message.topic), std::move(message.payload), message.qos,
+                                               message.retain);
+      // The delivery id travels as Paho's user context: no allocation to
+      // leak if Paho never reports back.
+      client_.publish(paho_message, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)), publish_listener_);
+      return true;
+    } catch (const std::exception& error) {
+      spdlog::debug("mqtt: publish refused: {}", error.what());
+      return false;
+    }
+  }
+
+  // Paho thread, after a result: hands over the queued publishes, in
+  // order. One thread at a time does it (handing_over_), until the queue
+  // is empty, so nothing queued is left behind and nothing overtakes.
+  void hand_over_queued() {
+    std::vector<QueuedPublish> batch;
+    {
+      const std::lock_guard lock(handover_mutex_);
+      if (handing_over_ || queued_.empty()) return;
+      handing_over_ = true;
+    }
+    for (;;) {
+      {
+        const std::lock_guard lock(handover_mutex_);
+        if (queued_.empty()) {
+          handing_over_ = false;
+          return;
+        }
+        batch.swap(queued_);
+        handed_ += static_cast<int>(batch.size());
+      }
+      for (auto& [id, message] : batch) {
+        if (hand_to_paho(id, std::move(message))) continue;
+        {
+          const std::lock_guard lock(handover_mutex_);
+          if (handed_ > 0) --handed_;  // 0 if fail_pending() reset it meanwhile
+        }
+        queue_result(id, false, 0);  // the owner re-sends it after the reconnect
+      }
+      batch.clear();
+    }
+  }
+
+  // Paho thread. PUBACKs come in bursts (one TCP read holds several), so
+  // results are queued under a lock held for a push_back and posted as a
+  // batch (queue_result): one io_context wake-up per batch, and the owner
+  // sees the whole batch in one turn (it refills its window in one go).
+  // Then the publishes queued meanwhile go to Paho from this thread.
   void on_publish_result(const ::mqtt::token& token, bool ok) {
     const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(token.get_user_context()));
+    int still_in_paho = 0;
+    {
+      const std::lock_guard lock(handover_mutex_);
+      if (handed_ > 0) --handed_;  // 0 after a reset: a late result of the previous connection
+      still_in_paho = handed_;
+    }
+    queue_result(id, ok, still_in_paho);
+    hand_over_queued();
+  }
+
+  // Any thread. While many publishes are still in Paho's hands, results
+  // are gathered until a quarter of max_inflight is ready: waking the
+  // io_context thread costs two context switches, and it would refill
+  // only a slot or two per wake-up. Once Paho holds half of max_inflight
+  // or less, every result goes out at once, so a lone publish is reported
+  // without delay and the window never runs dry waiting for a batch.
+  void queue_result(std::uint64_t id, bool ok, int still_in_paho) {
+    const auto batch = static_cast<std::size_t>(std::max(1, options_.max_inflight / 4));
+    bool post_now = false;
+    {
+      const std::lock_guard lock(results_mutex_);
+      results_.push_back({id, ok});
+      post_now = !results_posted_ && (results_.size() >= batch || still_in_paho <= options_.max_inflight / 2);
+      if (post_now) results_posted_ = true;
+    }
+    if (!post_now) return;
     std::weak_ptr<PahoSession> weak = weak_from_this();
-    post([weak, id, ok] {
-      auto self = weak.lock();
-      if (!self) return;
-      auto it = self->pending_.find(id);
-      if (it == self->pending_.end()) return;  // already failed by a disconnect
-      auto done = std::move(it->second);
-      self->pending_.erase(it);
-      if (done) done(ok);
+    post([weak] {
+      if (auto self = weak.lock()) self->complete_results();
     });
+  }
+
+  // io_context thread.
+  void complete_results() {
+    std::vector<PublishResult> batch;  // local: a handler may stop() us, which completes again
+    {
+      const std::lock_guard lock(results_mutex_);
+      batch.swap(results_);
+      results_posted_ = false;
+    }
+    for (const auto& [id, ok] : batch) {
+      auto it = pending_.find(id);
+      if (it == pending_.end()) continue;  // already failed by a disconnect
+      auto done = std::move(it->second);
+      pending_.erase(it);
+      if (!done) continue;
+      // One throwing handler must not strand the rest of the burst (nor
+      // escape into Asio).
+      try {
+        done(ok);
+      } catch (const std::exception& error) {
+        spdlog::error("mqtt: delivery handler failed: {}", error.what());
+      }
+    }
   }
 
   void handle_connected(bool session_present) {
@@ -257,7 +383,18 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
     });
   }
 
+  // Publishes still queued fail in fail_pending() with the rest. Results
+  // of the ones Paho holds may never come (or come after a reconnect), so
+  // the count starts again; a late one finds it at 0 and leaves it there.
+  void drop_queued() {
+    const std::lock_guard lock(handover_mutex_);
+    queued_.clear();
+    handed_ = 0;
+  }
+
   void fail_pending() {
+    complete_results();  // PUBACKs that arrived before the loss still count
+    drop_queued();
     auto pending = std::move(pending_);
     pending_.clear();
     for (auto& [id, done] : pending) {
@@ -283,6 +420,21 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
   bool reconnect_scheduled_ = false;
   std::uint64_t next_delivery_id_ = 1;
   std::unordered_map<std::uint64_t, DeliveryHandler> pending_;
+  struct PublishResult {
+    std::uint64_t delivery_id;
+    bool ok;
+  };
+  struct QueuedPublish {
+    std::uint64_t delivery_id;
+    Message message;
+  };
+  std::mutex handover_mutex_;  // guards the three below
+  std::vector<QueuedPublish> queued_;  // published by this thread, not yet handed to Paho
+  int handed_ = 0;                     // handed to Paho, result not reported yet
+  bool handing_over_ = false;          // a Paho thread is in hand_over_queued()
+  std::mutex results_mutex_;
+  std::vector<PublishResult> results_;     // guarded by results_mutex_, filled on Paho's threads
+  bool results_posted_ = false;            // guarded by results_mutex_: complete_results() is on its way
   std::vector<std::pair<std::string, int>> subscriptions_;
   ::mqtt::connect_options connect_options_;
   ActionListener connect_listener_;
@@ -302,8 +454,8 @@ class PahoClient final : public Client {
     session_->stop(std::move(final_message), timeout_ms);
   }
   bool connected() const override { return session_->connected(); }
-  bool publish(const Message& message, DeliveryHandler done) override {
-    return session_->publish(message, std::move(done));
+  bool publish(Message message, DeliveryHandler done) override {
+    return session_->publish(std::move(message), std::move(done));
   }
   void subscribe(const std::string& filter, int qos) override { session_->subscribe(filter, qos); }
 

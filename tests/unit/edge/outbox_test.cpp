@@ -78,6 +78,51 @@ TEST_CASE("removing delivered rows updates depth, unknown ids are ignored", "[ou
   CHECK(stats.oldest_created_ms == kNow + 5);
 }
 
+TEST_CASE("outbox: removing many rows at once, every known id goes, in chunks, counters follow", "[outbox]") {
+  TempDir dir;
+  Outbox outbox(dir.file("outbox.db"), {}, kNow);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 150; ++i) {
+    const auto priority = i % 3 == 0 ? Priority::alarm : Priority::parking;
+    ids.push_back(outbox.append(priority, "t", "payload " + std::to_string(i), kNow + i).row_id);
+  }
+  const auto bytes_before = outbox.stats().bytes;
+  // 130 of them (more than one statement's worth), out of order, with
+  // unknown ids and a duplicate mixed in.
+  std::vector<std::int64_t> gone(ids.rbegin(), ids.rbegin() + 130);
+  gone.insert(gone.begin() + 7, 99'999);
+  gone.push_back(gone.front());
+  outbox.remove(gone);
+  const auto stats = outbox.stats();
+  CHECK(stats.rows == 20);
+  CHECK(stats.depth[static_cast<std::size_t>(Priority::alarm)] == 7);    // ids 0, 3, ..., 18
+  CHECK(stats.depth[static_cast<std::size_t>(Priority::parking)] == 13);
+  CHECK(stats.bytes < bytes_before);
+  CHECK(stats.oldest_created_ms == kNow);
+  CHECK(drain_order(outbox).size() == 20);
+  // The rest, then the cached statements serve a new row.
+  outbox.remove({ids.begin(), ids.begin() + 20});
+  CHECK(outbox.stats().rows == 0);
+  CHECK_FALSE(outbox.stats().oldest_created_ms.has_value());
+  CHECK(outbox.append(Priority::alarm, "t", "again", kNow).status == AppendStatus::stored);
+  CHECK(outbox.next_rows(Priority::alarm, 0, 10).at(0).payload == "again");
+}
+
+TEST_CASE("outbox: the WAL is copied back into the database in the background", "[outbox]") {
+  TempDir dir;
+  const auto path = dir.file("outbox.db");
+  Outbox outbox(path, {}, kNow);
+  // About 1,700 WAL pages: past the background checkpoint threshold (1,000)
+  // and far below the size at which a commit would checkpoint by itself.
+  const std::string payload(64 * 1024, 'x');
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(outbox.append(Priority::evidence, "e", payload, kNow).status == AppendStatus::stored);
+  }
+  CHECK(test::wait_until([&] { return std::filesystem::file_size(path) > 4 * payload.size() * 10; },
+                         std::chrono::seconds(20)));
+  CHECK(outbox.next_rows(Priority::evidence, 0, 1000).size() == 100);
+}
+
 TEST_CASE("capacity: telemetry is dropped first, then lower priorities, drops are counted and persisted",
           "[outbox]") {
   TempDir dir;
