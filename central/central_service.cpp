@@ -18,21 +18,11 @@ std::vector<std::string> central_subscriptions(const std::string& shared_group) 
   return filters;
 }
 
-namespace {
-std::optional<GridMap> load_cells(const DispatchConfig& dispatch) {
-  if (dispatch.cells_file.empty()) {
-    spdlog::warn("dispatch.cells_file is not set: incidents will not be routed to grid cells and departments");
-    return std::nullopt;
-  }
-  auto map = GridMap::load(dispatch.cells_file);
-  spdlog::info("routing: {} grid cells from {}", map.cells().size(), dispatch.cells_file);
-  return map;
-}
-}  // namespace
 
-CentralService::CentralService(boost::asio::io_context& io, CentralConfig config, Store& store)
+CentralService::CentralService(boost::asio::io_context& io, CentralConfig config, Store& store,
+                               std::optional<GridMap> cells)
     : config_(std::move(config)),
-      grid_map_(load_cells(config_.dispatch)),
+      grid_map_(std::move(cells)),
       dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, notifier_),
       ingest_(store, [this](const std::string& episode_id, bool opened, EpochMs now) { on_incident(episode_id, opened, now); }),
       store_(store),

@@ -19,7 +19,8 @@ namespace gridwatch::central {
 
 class CentralService {
  public:
-  CentralService(boost::asio::io_context& io, CentralConfig config, Store& store);
+  /// `cells` is the parsed dispatch.cells_file (nullopt when none is set).
+  CentralService(boost::asio::io_context& io, CentralConfig config, Store& store, std::optional<GridMap> cells);
   ~CentralService();
   CentralService(const CentralService&) = delete;
   CentralService& operator=(const CentralService&) = delete;

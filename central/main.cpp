@@ -42,11 +42,13 @@ std::unique_ptr<gridwatch::central::Store> open_store(const gridwatch::central::
                                        read_only ? SqliteStore::Access::read_only : SqliteStore::Access::read_write);
 }
 
-int run_service(const gridwatch::central::CentralConfig& config) {
+int run_service(const gridwatch::central::CentralConfig& config, std::optional<gridwatch::central::GridMap> cells) {
   const auto owned_store = open_store(config.store, false);
   auto& store = *owned_store;
   boost::asio::io_context io;
-  gridwatch::central::CentralService service(io, config, store);
+  if (cells) spdlog::info("routing: {} grid cells from {}", cells->cells().size(), config.dispatch.cells_file);
+  if (!cells) spdlog::warn("dispatch.cells_file is not set: incidents will not be routed to grid cells and departments");
+  gridwatch::central::CentralService service(io, config, store, std::move(cells));
   std::unique_ptr<gridwatch::central::HttpServer> http;
   if (config.http.enabled) {
     gridwatch::central::HttpSettings settings;
@@ -136,14 +138,30 @@ int main(int argc, char** argv) {
               << " problem(s); see docs/configuration.md\n";
     return kExitUsage;
   }
+  // The grid cells are part of the configuration: a broken file is
+  // reported here, by --check-config too, never at the first alert.
+  std::optional<gridwatch::central::GridMap> cells;
+  if (!config.dispatch.cells_file.empty()) {
+    try {
+      cells = gridwatch::central::GridMap::load(config.dispatch.cells_file);
+    } catch (const gridwatch::central::GridMapInvalid& invalid) {
+      for (const auto& error : invalid.errors()) {
+        std::cerr << config.dispatch.cells_file << ": " << error.field << ": " << error.message << '\n';
+      }
+      std::cerr << config_path << ": dispatch.cells_file: " << invalid.errors().size()
+                << " problem(s); see docs/routing.md\n";
+      return kExitUsage;
+    }
+  }
   if (check_only) {
-    std::cout << config_path << ": OK (instance " << config.instance_id << ")\n";
+    std::cout << config_path << ": OK (instance " << config.instance_id
+              << (cells ? ", " + std::to_string(cells->cells().size()) + " grid cells" : std::string()) << ")\n";
     return 0;
   }
   gridwatch::setup_logging("central", log_level.empty() ? config.log_level : log_level);
   try {
     if (events->parsed()) return list_events(config, as_json, limit);
-    return run_service(config);
+    return run_service(config, std::move(cells));
   } catch (const std::exception& error) {
     spdlog::critical("gridwatch-central cannot run: {}", error.what());
     return kExitRuntime;

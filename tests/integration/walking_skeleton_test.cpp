@@ -74,6 +74,29 @@ TEST_CASE("invalid configs are refused with exit code 2 and file:line errors", "
   CHECK(central.exit_code == 2);
   CHECK(central.output.find("store.extra: unknown key") != std::string::npos);
 
+  // A broken grid-cell file is a config error too, caught by --check-config
+  // and at start, never at the first alert.
+  test::write_file(dir.file("cells.geojson"),
+                   R"({"type": "FeatureCollection", "features": [{"type": "Feature",
+                       "properties": {"id": "g1", "level": "hamlet"},
+                       "geometry": {"type": "Polygon", "coordinates": [[[104, 30], [104.1, 30], [104.1, 30.1], [104, 30]]]}}]})");
+  test::write_file(dir.file("routed.yaml"), "dispatch:\n  cells_file: " + dir.file("cells.geojson") + "\n");
+  for (const bool check_only : {true, false}) {
+    std::vector<std::string> argv{test::binary_path("gridwatch-central"), "-c", dir.file("routed.yaml")};
+    if (check_only) argv.emplace_back("--check-config");
+    const auto cells = test::run_command(argv, 10s);
+    INFO(cells.output);
+    CHECK(cells.exit_code == 2);
+    CHECK(cells.output.find("cells.geojson: features[0].properties.level: must be one of grid, village, town, county") !=
+          std::string::npos);
+  }
+  test::write_file(dir.file("routed.yaml"),
+                   "dispatch:\n  cells_file: " + std::string(GRIDWATCH_SOURCE_DIR) + "/config/grid.example.geojson\n");
+  const auto routed =
+      test::run_command({test::binary_path("gridwatch-central"), "--check-config", "-c", dir.file("routed.yaml")}, 10s);
+  CHECK(routed.exit_code == 0);
+  CHECK(routed.output.find("8 grid cells") != std::string::npos);
+
   auto missing = test::run_command({test::binary_path("gridwatch-edge"), "-c", dir.file("nope.yaml")}, 10s);
   CHECK(missing.exit_code == 2);
   CHECK(missing.output.find("nope.yaml: cannot open") != std::string::npos);
