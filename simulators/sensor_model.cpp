@@ -10,9 +10,8 @@
 namespace gridwatch::sim {
 namespace {
 
-constexpr double kStepS = 0.1;  // noise and dust are drawn per 0.1 s step
 
-std::uint64_t step_of(double t_s) { return t_s <= 0 ? 0 : static_cast<std::uint64_t>(std::floor(t_s / kStepS)); }
+std::uint64_t step_of(double t_s) { return t_s <= 0 ? 0 : static_cast<std::uint64_t>(std::floor(t_s / kSensorStepS)); }
 
 bool active(const SensorEvent& event, double t_s) { return t_s >= event.at_s && t_s < event.end_s(); }
 

@@ -13,6 +13,10 @@
 
 namespace gridwatch::sim {
 
+/// Noise and dust are drawn per step of this many simulated seconds; the
+/// ground truth steps the model at the same resolution.
+inline constexpr double kSensorStepS = 0.1;
+
 struct SensorSample {
   double smoke = 0;        ///< %/m obscuration
   double temperature = 20; ///< degrees C

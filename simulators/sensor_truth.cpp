@@ -6,8 +6,6 @@
 namespace gridwatch::sim {
 namespace {
 
-constexpr double kStepS = 0.1;
-
 double tenth(double seconds) { return std::round(seconds * 10.0) / 10.0; }
 
 }  // namespace
@@ -15,7 +13,7 @@ double tenth(double seconds) { return std::round(seconds * 10.0) / 10.0; }
 nlohmann::json sensor_truth(const SensorModel& model, double horizon_s) {
   const auto& spec = model.spec();
   const double end = spec.duration_s > 0 ? spec.duration_s : horizon_s;
-  const auto steps = static_cast<std::int64_t>(std::floor(end / kStepS));
+  const auto steps = static_cast<std::int64_t>(std::floor(end / kSensorStepS));
   nlohmann::json events = nlohmann::json::array();
   nlohmann::json expected_alarm = nullptr;
   for (const auto& event : spec.events) {
@@ -26,8 +24,8 @@ nlohmann::json sensor_truth(const SensorModel& model, double horizon_s) {
     entry["end_s"] = std::isfinite(event.end_s()) ? nlohmann::json(tenth(event.end_s())) : nlohmann::json(nullptr);
     nlohmann::json first_over = nullptr;
     std::int64_t over_steps = 0;
-    for (std::int64_t i = static_cast<std::int64_t>(std::ceil(event.at_s / kStepS)); i < steps; ++i) {
-      const double t = static_cast<double>(i) * kStepS;
+    for (std::int64_t i = static_cast<std::int64_t>(std::ceil(event.at_s / kSensorStepS)); i < steps; ++i) {
+      const double t = static_cast<double>(i) * kSensorStepS;
       if (t >= event.end_s()) break;
       const auto sample = model.at(t);
       if (!sample.answering || sample.raw_out_of_range || sample.smoke < spec.alarm_level) continue;
@@ -35,7 +33,7 @@ nlohmann::json sensor_truth(const SensorModel& model, double horizon_s) {
       ++over_steps;
     }
     entry["first_over_level_s"] = first_over;
-    entry["seconds_over_level"] = tenth(static_cast<double>(over_steps) * kStepS);
+    entry["seconds_over_level"] = tenth(static_cast<double>(over_steps) * kSensorStepS);
     const auto category = category_of(event.kind);
     entry["alarm_expected"] = category == EventCategory::fire;
     entry["fault_expected"] = category == EventCategory::fault;

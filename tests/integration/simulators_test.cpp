@@ -69,6 +69,13 @@ TEST_CASE("the sensor simulator publishes MQTT JSON, its Will when the link drop
   CHECK(availability == std::vector<std::string>{"online", "offline", "online", "offline"});
 }
 
+TEST_CASE("a sensor simulator whose broker is down exits 1 and says where it tried", "[sim][sensor][mqtt]") {
+  const int port = free_tcp_port();  // nothing listens here
+  const auto result = sim({"sensor", "--scenario", "clean", "--mqtt-port", std::to_string(port), "--duration-s", "5"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.output, Catch::Contains("cannot connect to 127.0.0.1:" + std::to_string(port)));
+}
+
 TEST_CASE("a bad sensor scenario file exits 2 with every error at file:line", "[sim][sensor]") {
   TempDir dir;
   const auto scenario = dir.file("bad.yaml");
