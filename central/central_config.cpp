@@ -1,5 +1,9 @@
 #include "central/central_config.hpp"
 
+#include <algorithm>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <map>
 #include <vector>
 
 #include "central/postgres_store.hpp"
@@ -50,6 +54,94 @@ void read_dispatch(YamlSection& section, DispatchConfig& dispatch) {
   }
 }
 
+// A YAML list of strings, each one of `allowed`.
+std::vector<std::string> read_choices(YamlSection& section, const char* key, const std::vector<std::string>& allowed) {
+  std::vector<std::string> out;
+  const YAML::Node node = section.raw(key);
+  if (!node) return out;
+  if (!node.IsSequence()) {
+    section.error(key, "expected a list");
+    return out;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string where = fmt::format("{}[{}]", section.key_path(key), i);
+    const std::string value = node[i].IsScalar() ? node[i].as<std::string>() : std::string();
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      section.error_at(node[i], where, fmt::format("'{}' is not one of: {}", value, fmt::join(allowed, ", ")));
+    } else {
+      out.push_back(value);
+    }
+  }
+  return out;
+}
+
+bool is_phone_number(const std::string& text) {
+  const std::size_t digits_from = !text.empty() && text[0] == '+' ? 1 : 0;
+  const std::size_t digits = text.size() - digits_from;
+  return digits >= 3 && digits <= 20 &&
+         std::all_of(text.begin() + static_cast<std::ptrdiff_t>(digits_from), text.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A map of key -> phone number (unit_phones, owner_phones).
+std::map<std::string, std::string> read_phones(YamlSection& section, const char* key) {
+  std::map<std::string, std::string> out;
+  const YAML::Node node = section.raw(key);
+  if (!node) return out;
+  if (!node.IsMap()) {
+    section.error(key, "expected a map of name: phone number");
+    return out;
+  }
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string where = section.key_path(key) + "." + name;
+    const std::string phone = entry.second.IsScalar() ? entry.second.as<std::string>() : std::string();
+    if (!is_phone_number(phone)) {
+      section.error_at(entry.second, where, "expected a phone number: digits, optionally after '+' (e.g. \"+8613800000000\")");
+    } else {
+      out[name] = phone;
+    }
+  }
+  return out;
+}
+
+void read_notifiers(YamlSection& top, std::vector<NotifierSettings>& notifiers) {
+  if (!top.has("notifiers")) return;
+  notifiers.clear();
+  for (auto& section : top.sections("notifiers")) {
+    NotifierSettings channel;
+    section.get_id("name", channel.name, Need::required);
+    section.get_choice("type", channel.type, {"log", "webhook", "sms"}, Need::required);
+    if (channel.type != "log") {
+      if (section.get("url", channel.url, Need::required)) {
+        std::string error;
+        if (!parse_http_url(channel.url, error)) section.error("url", error);
+      }
+      section.get("bearer_token", channel.bearer_token);
+      section.get("timeout_ms", channel.timeout_ms, 100, 120'000);
+      section.get("retry_min_ms", channel.retry_min_ms, 100, 3'600'000);
+      section.get("retry_max_ms", channel.retry_max_ms, 100, 86'400'000);
+      if (channel.retry_max_ms < channel.retry_min_ms) section.error("retry_max_ms", "must be >= retry_min_ms");
+    }
+    channel.events = read_choices(section, "events", {"dispatched", "escalated", "sla_breach"});
+    channel.kinds =
+        read_choices(section, "kinds", {"smoke", "fire", "parking", "tamper", "sensor_fault", "camera_fault"});
+    if (channel.type == "sms") {
+      channel.unit_phones = read_phones(section, "unit_phones");
+      section.get("text_vehicle_owner", channel.text_vehicle_owner);
+      channel.owner_phones = read_phones(section, "owner_phones");
+      if (channel.unit_phones.empty() && !(channel.text_vehicle_owner && !channel.owner_phones.empty())) {
+        section.error("unit_phones", "an sms notifier needs unit_phones, or text_vehicle_owner with owner_phones");
+      }
+    }
+    const bool duplicate = std::any_of(notifiers.begin(), notifiers.end(),
+                                       [&](const NotifierSettings& other) { return other.name == channel.name; });
+    if (duplicate) section.error("name", "another notifier is already called '" + channel.name + "'");
+    section.finish();
+    notifiers.push_back(std::move(channel));
+  }
+}
+
 void read_store(YamlSection& section, StoreSettings& store) {
   section.get_choice("backend", store.backend, {"sqlite", "postgres"});
   section.get("sqlite_path", store.sqlite_path);
@@ -92,6 +184,7 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     read_dispatch(*dispatch, config.dispatch);
     dispatch->finish();
   }
+  read_notifiers(top, config.notifiers);
   top.get("stats_log_interval_s", config.stats_log_interval_s, 1, 86'400);
   top.finish();
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = "gridwatch-" + config.instance_id;

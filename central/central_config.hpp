@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "central/core/dispatch.hpp"
+#include "central/core/notification_plan.hpp"
 #include "common/config_reader.hpp"
 #include "common/mqtt_settings.hpp"
 
@@ -55,6 +56,8 @@ struct CentralConfig {
   StoreSettings store;
   HttpConfig http;
   DispatchConfig dispatch;
+  /// Where notifications go (docs/configuration.md); by default a log line.
+  std::vector<NotifierSettings> notifiers = default_notifiers();
   int stats_log_interval_s = 60;
 };
 

@@ -23,7 +23,8 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
                                std::optional<GridMap> cells)
     : config_(std::move(config)),
       grid_map_(std::move(cells)),
-      dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, notifier_),
+      dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, config_.notifiers),
+      sender_(io, store, config_.notifiers),
       ingest_(store, [this](const std::string& episode_id, bool opened, EpochMs now) { on_incident(episode_id, opened, now); }),
       store_(store),
       stats_timer_(io),
@@ -32,6 +33,7 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
   handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
   for (const auto& filter : central_subscriptions(config_.shared_group)) client_->subscribe(filter, 1);
+  dispatcher_.set_notifications_listener([this] { sender_.kick(); });
 }
 
 CentralService::~CentralService() { stop(); }
@@ -56,6 +58,7 @@ void CentralService::start() {
   spdlog::info("central {} starting: broker {}, store {}", config_.instance_id, config_.mqtt.broker,
                store_location(config_.store));
   client_->start();
+  sender_.start();
   schedule_stats();
   schedule_sweep();
 }
@@ -65,6 +68,7 @@ void CentralService::stop() {
   stopped_ = true;
   stats_timer_.cancel();
   sweep_timer_.cancel();
+  sender_.stop();
   client_->stop(std::nullopt, 2000);
   const auto& c = ingest_.counters();
   spdlog::info("central stopped: {} received, {} incidents opened, {} duplicates, {} rejected", c.received,
@@ -97,6 +101,9 @@ void CentralService::schedule_stats() {
     const auto& d = dispatcher_.counters();
     spdlog::info("dispatch: {} routed, {} unrouted, {} auto-dispatched, {} transitions, {} SLA breaches, {} escalations",
                  d.routed, d.unrouted, d.auto_dispatched, d.transitions, d.sla_breaches, d.escalations);
+    const auto& n = sender_.counters();
+    spdlog::info("notifications: {} delivered, {} failed attempts, {} in flight", n.delivered, n.failed_attempts,
+                 n.in_flight);
     const auto rejections = ingest_.take_rejection_summary();
     if (!rejections.empty()) {
       spdlog::warn("rejected in the last {} s: {}", config_.stats_log_interval_s, rejections);

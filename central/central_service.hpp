@@ -1,7 +1,8 @@
 #pragma once
 // The running aggregator: MQTT (persistent session, shared subscription)
 // -> Ingest -> Store -> Dispatcher (routing, auto-dispatch, SLA clocks and
-// escalation), on one io_context, plus periodic counter logging.
+// escalation) -> notification outbox -> NotificationSender, on one
+// io_context, plus periodic counter logging.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -10,7 +11,7 @@
 #include "central/central_config.hpp"
 #include "central/core/grid_map.hpp"
 #include "central/dispatcher.hpp"
-#include "central/notifier.hpp"
+#include "central/notification_sender.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
@@ -29,6 +30,7 @@ class CentralService {
   void stop();
   const IngestCounters& counters() const { return ingest_.counters(); }
   Dispatcher& dispatcher() { return dispatcher_; }
+  const NotificationSender& notification_sender() const { return sender_; }
   /// Live feed: `listener` sees every incident that an alert opened or
   /// updated or the workflow changed, while `wanted()` says someone is
   /// listening (the lookup is skipped otherwise).
@@ -41,8 +43,8 @@ class CentralService {
 
   CentralConfig config_;
   std::optional<GridMap> grid_map_;
-  LogNotifier notifier_;
   Dispatcher dispatcher_;
+  NotificationSender sender_;
   Ingest ingest_;
   Store& store_;
   std::function<bool()> listener_wanted_;

@@ -42,8 +42,8 @@ WorkflowFacts facts_of(const IncidentRecord& incident) {
   return facts;
 }
 
-Dispatcher::Dispatcher(Store& store, const GridMap* map, DispatchConfig config, Notifier& notifier)
-    : store_(store), map_(map), config_(std::move(config)), notifier_(notifier) {}
+Dispatcher::Dispatcher(Store& store, const GridMap* map, DispatchConfig config, std::vector<NotifierSettings> notifiers)
+    : store_(store), map_(map), config_(std::move(config)), notifiers_(std::move(notifiers)) {}
 
 SlaStatus Dispatcher::refresh_sla(IncidentRecord& incident, EpochMs now) const {
   const auto status = evaluate_sla(facts_of(incident), level_of(incident.starting_level), config_.sla, now);
@@ -69,17 +69,36 @@ void Dispatcher::assign(IncidentRecord& incident, AdminLevel level) const {
   }
 }
 
-bool Dispatcher::write(IncidentRecord& incident, const std::string& expected_state, IncidentEvent event) {
-  event.incident_id = incident.id;
-  if (event.from_state.empty()) event.from_state = expected_state;
-  if (event.to_state.empty()) event.to_state = incident.state;
-  if (!store_.update_workflow(incident, expected_state, event)) return false;
-  if (on_change_) on_change_(incident);
+bool Dispatcher::write(WorkflowUpdate update) {
+  for (auto& event : update.events) {
+    event.incident_id = update.incident.id;
+    if (event.from_state.empty()) event.from_state = update.expected_state;
+    if (event.to_state.empty()) event.to_state = update.incident.state;
+  }
+  if (!store_.apply_workflow(update)) return false;
+  if (on_change_) on_change_(update.incident);
+  if (!update.notifications.empty() && on_notifications_) on_notifications_();
   return true;
 }
 
-void Dispatcher::notify(const IncidentRecord& incident, const std::string& event, const std::string& text) {
-  notifier_.notify({incident.id, event, incident.kind, incident.level, incident.department, incident.unit, text});
+std::vector<NotificationRecord> Dispatcher::notifications_for(const IncidentRecord& incident,
+                                                              const std::string& event, const std::string& text,
+                                                              EpochMs now) const {
+  Notification notification{incident.id, event, incident.kind, incident.level, incident.department,
+                            incident.unit, incident.plate, text, now};
+  std::vector<NotificationRecord> out;
+  for (auto& planned : plan_notifications(notifiers_, notification)) {
+    NotificationRecord row;
+    row.channel = std::move(planned.channel);
+    row.incident_id = incident.id;
+    row.event = event;
+    row.target = std::move(planned.target);
+    row.body = std::move(planned.body);
+    row.created_ms = now;
+    row.next_attempt_ms = now;
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 void Dispatcher::on_incident_opened(const std::string& episode_id, EpochMs now) {
@@ -110,7 +129,7 @@ void Dispatcher::on_incident_opened(const std::string& episode_id, EpochMs now) 
   event.note = routed ? fmt::format("{} -> {}/{} ({})", cell->id, incident->department, incident->unit, incident->level)
                       : (cell == nullptr ? "outside every grid cell" : "no cell routes this kind");
   event.details = details.dump();
-  if (!write(*incident, "new", event)) return;
+  if (!write({*incident, "new", std::nullopt, {event}, {}})) return;
   if (!routed) {
     spdlog::warn("incident {}: {} at {:.5f},{:.5f}: {}", incident->id, incident->kind, incident->lat, incident->lon,
                  event.note);
@@ -163,17 +182,19 @@ TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const Transit
   event.action = to_string(request.action);
   event.note = request.note;
   event.details = details.dump();
-  if (!write(*incident, from, event)) {
+  WorkflowUpdate update{*incident, from, std::nullopt, {event}, {}};
+  if (request.action == DispatchAction::dispatch) {
+    update.notifications = notifications_for(*incident, "dispatched",
+                                             fmt::format("{} at {:.5f},{:.5f} ({}): {}", incident->kind, incident->lat,
+                                                         incident->lon, incident->severity, incident->summary),
+                                             now);
+  }
+  if (!write(std::move(update))) {
     outcome.result = TransitionOutcome::Result::conflict;
     outcome.errors.push_back({"state", "the incident changed meanwhile; reload it and try again"});
     return outcome;
   }
   ++counters_.transitions;
-  if (request.action == DispatchAction::dispatch) {
-    notify(*incident, "dispatched",
-           fmt::format("{} at {:.5f},{:.5f} ({}): {}", incident->kind, incident->lat, incident->lon,
-                       incident->severity, incident->summary));
-  }
   outcome.incident = std::move(*incident);
   return outcome;
 }
@@ -181,14 +202,16 @@ TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const Transit
 std::size_t Dispatcher::sweep(EpochMs now) {
   const auto due = store_.incidents_due(now, 1000);
   for (auto incident : due) {
+    const std::optional<EpochMs> due_deadline = incident.sla_next_ms;
     const std::string previous_breaches = incident.breaches;
     const std::string previous_light = incident.light;
     const auto current_level = level_of(incident.level);
     const auto status = refresh_sla(incident, now);
     std::vector<IncidentEvent> events;
+    std::uint64_t new_breaches = 0;
     for (const auto clock : status.breached) {
       if (contains_clock(previous_breaches, clock)) continue;
-      ++counters_.sla_breaches;
+      ++new_breaches;
       IncidentEvent event;
       event.action = "sla_breach";
       event.note = fmt::format("{} clock breached", to_string(clock));
@@ -206,7 +229,6 @@ std::size_t Dispatcher::sweep(EpochMs now) {
     if (escalate) {
       const std::string from_unit = incident.unit;
       assign(incident, status.required_level);
-      ++counters_.escalations;
       IncidentEvent event;
       event.action = "escalated";
       event.note = fmt::format("{} -> {} ({}/{})", to_string(current_level), incident.level, incident.department,
@@ -220,24 +242,32 @@ std::size_t Dispatcher::sweep(EpochMs now) {
                           .dump();
       events.push_back(event);
     }
-    if (events.empty()) {
-      // Only the next deadline moved: nothing for the timeline.
-      store_.update_workflow(incident, incident.state, std::nullopt);
-      continue;
-    }
     for (auto& event : events) {
       event.at_ms = now;
       event.actor = "sla";
-      if (!write(incident, incident.state, event)) break;
     }
+    // One compare-and-set on the deadline this sweep saw: when another
+    // central instance swept the incident first, this write changes
+    // nothing, so the escalation and its notifications happen once.
+    WorkflowUpdate update{incident, incident.state, due_deadline, std::move(events), {}};
     if (escalate) {
-      notify(incident, "escalated",
-             fmt::format("{} open since {} breached {} (light {}); escalated to {}", incident.kind,
-                         format_utc(incident.created_ms), incident.breaches.empty() ? "no clock" : incident.breaches,
-                         incident.light, incident.level));
-    } else if (!events.empty() && events.front().action == "sla_breach") {
-      notify(incident, "sla_breach", events.front().note);
+      update.notifications = notifications_for(
+          incident, "escalated",
+          fmt::format("{} open since {} breached {} (light {}); escalated to {}", incident.kind,
+                      format_utc(incident.created_ms), incident.breaches.empty() ? "no clock" : incident.breaches,
+                      incident.light, incident.level),
+          now);
+    } else if (!update.events.empty() && update.events.front().action == "sla_breach") {
+      update.notifications = notifications_for(incident, "sla_breach", update.events.front().note, now);
     }
+    if (update.events.empty()) {
+      // Only the next deadline moved: nothing for the timeline.
+      store_.apply_workflow(update);
+      continue;
+    }
+    if (!write(std::move(update))) continue;  // another instance got there first
+    counters_.sla_breaches += new_breaches;
+    if (escalate) ++counters_.escalations;
   }
   return due.size();
 }

@@ -3,8 +3,10 @@
 // grid cell, department and duty unit, applies the auto-dispatch rules,
 // moves incidents on at staff's request, and runs the SLA clocks,
 // escalating and notifying on breaches. Rules come from central/core; this
-// class only reads and writes the store and calls the notifier. Runs on
-// the io_context thread.
+// class only reads and writes the store. Notifications are outbox rows
+// written in the same transaction as the change that causes them
+// (central/notification_sender.hpp delivers them). Runs on the io_context
+// thread.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -13,7 +15,7 @@
 #include "central/central_config.hpp"
 #include "central/core/dispatch.hpp"
 #include "central/core/grid_map.hpp"
-#include "central/notifier.hpp"
+#include "central/core/notification_plan.hpp"
 #include "central/store.hpp"
 
 namespace gridwatch::central {
@@ -37,7 +39,7 @@ class Dispatcher {
  public:
   /// `map` may be null (no cells configured): incidents then stay unrouted
   /// and manual dispatch still works.
-  Dispatcher(Store& store, const GridMap* map, DispatchConfig config, Notifier& notifier);
+  Dispatcher(Store& store, const GridMap* map, DispatchConfig config, std::vector<NotifierSettings> notifiers);
 
   /// A new incident was opened for this episode: route it, start its
   /// clocks, and auto-dispatch it when a rule says so.
@@ -54,20 +56,28 @@ class Dispatcher {
   /// Called with the incident after every workflow change this dispatcher
   /// writes (routing, transitions, SLA breaches and escalations).
   void set_change_listener(std::function<void(const IncidentRecord&)> listener) { on_change_ = std::move(listener); }
+  /// Called after a change that queued notifications, so the sender need
+  /// not wait for its next poll.
+  void set_notifications_listener(std::function<void()> listener) { on_notifications_ = std::move(listener); }
   const DispatchConfig& config() const { return config_; }
 
  private:
   SlaStatus refresh_sla(IncidentRecord& incident, EpochMs now) const;
   void assign(IncidentRecord& incident, AdminLevel level) const;
-  bool write(IncidentRecord& incident, const std::string& expected_state, IncidentEvent event);
-  void notify(const IncidentRecord& incident, const std::string& event, const std::string& text);
+  /// Applies `update` (filling in the events' incident and states) and
+  /// tells the listeners; false when the incident had moved meanwhile.
+  bool write(WorkflowUpdate update);
+  /// Outbox rows for this notification on every configured channel.
+  std::vector<NotificationRecord> notifications_for(const IncidentRecord& incident, const std::string& event,
+                                                    const std::string& text, EpochMs now) const;
 
   Store& store_;
   const GridMap* map_;
   DispatchConfig config_;
-  Notifier& notifier_;
+  std::vector<NotifierSettings> notifiers_;
   DispatcherCounters counters_;
   std::function<void(const IncidentRecord&)> on_change_;
+  std::function<void()> on_notifications_;
 };
 
 /// The workflow facts of a stored incident.

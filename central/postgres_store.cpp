@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <array>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -15,9 +16,9 @@ namespace gridwatch::central {
 namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1,
-// the same three steps as SqliteStore's. Never edit an entry once
-// released; append a new one.
-constexpr std::array<const char*, 3> kMigrations{
+// the same steps as SqliteStore's. Never edit an entry once released;
+// append a new one.
+constexpr std::array<const char*, 4> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -103,7 +104,27 @@ CREATE TABLE incident_events(
   details TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX incident_events_by_incident ON incident_events(incident_id, id);
 )sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN plate TEXT NOT NULL DEFAULT '';
+CREATE TABLE notifications(
+  id BIGSERIAL PRIMARY KEY,
+  channel TEXT NOT NULL,
+  incident_id BIGINT NOT NULL,
+  event TEXT NOT NULL,
+  target TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT,
+  delivered_ms BIGINT,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_attempt_ms IS NOT NULL;
+CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
+)sql",
 };
+
+constexpr const char* kNotificationColumns =
+    "id, channel, incident_id, event, target, body, created_ms, attempts, next_attempt_ms, delivered_ms, last_error";
 
 // One row per applied migration.
 constexpr const char* kVersionTable = "gridwatch_schema_version";
@@ -131,12 +152,13 @@ std::vector<Statement> statements() {
       {"find_episode", "SELECT id, episode_ended_ms IS NOT NULL, severity FROM incidents WHERE episode_id = $1"},
       {"open_incident",
        "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
-       "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary) "
-       "VALUES($1,$2,$3,$4,$5,$6,$7,'new',$8,$9,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id"},
+       "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, plate) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7,'new',$8,$9,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id"},
       {"update_incident",
        "UPDATE incidents SET updated_ms = $1, alert_count = alert_count + 1, severity = $2, "
        "confidence = GREATEST(confidence, $3), summary = CASE WHEN $4::text = '' THEN summary ELSE $4::text END, "
-       "episode_ended_ms = CASE WHEN $5::boolean THEN $6 ELSE episode_ended_ms END WHERE id = $7"},
+       "episode_ended_ms = CASE WHEN $5::boolean THEN $6 ELSE episode_ended_ms END, "
+       "plate = CASE WHEN $8::text = '' THEN plate ELSE $8::text END WHERE id = $7"},
       {"link_alert", "UPDATE alerts SET incident_id = $1 WHERE alert_id = $2"},
       {"record_status",
        "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms) VALUES($1,$2,$3,$4,$5) "
@@ -164,7 +186,26 @@ std::vector<Statement> statements() {
        "UPDATE incidents SET state = $1, cell_id = $2, level = $3, starting_level = $4, department = $5, unit = $6, "
        "dispatched_ms = $7, on_scene_ms = $8, feedback_ms = $9, resolved_ms = $10, closed_ms = $11, "
        "satisfaction = $12, light = $13, breaches = $14, sla_next_ms = $15, updated_ms = GREATEST(updated_ms, $16) "
-       "WHERE id = $17 AND state = $18"},
+       "WHERE id = $17 AND state = $18 AND (NOT $19::boolean OR sla_next_ms IS NOT DISTINCT FROM $20::bigint)"},
+      {"insert_notification",
+       "INSERT INTO notifications(channel, incident_id, event, target, body, created_ms, next_attempt_ms) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7)"},
+      // SKIP LOCKED: several central instances claim disjoint rows.
+      {"claim_notifications",
+       std::string("UPDATE notifications SET next_attempt_ms = $1, attempts = attempts + 1 WHERE id IN "
+                   "(SELECT id FROM notifications WHERE next_attempt_ms IS NOT NULL AND next_attempt_ms <= $2 "
+                   "ORDER BY next_attempt_ms, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ") +
+           kNotificationColumns},
+      {"notification_delivered",
+       "UPDATE notifications SET next_attempt_ms = NULL, delivered_ms = $1, last_error = '' WHERE id = $2"},
+      {"notification_failed",
+       "UPDATE notifications SET next_attempt_ms = $1, last_error = $2 WHERE id = $3 AND delivered_ms IS NULL"},
+      {"notifications",
+       std::string("SELECT ") + kNotificationColumns + " FROM notifications WHERE incident_id = $1 ORDER BY id"},
+      {"notification_backlog",
+       "SELECT count(*) FILTER (WHERE delivered_ms IS NULL), count(*) FILTER (WHERE delivered_ms IS NOT NULL), "
+       "count(*) FILTER (WHERE delivered_ms IS NULL AND last_error <> ''), "
+       "coalesce(min(created_ms) FILTER (WHERE delivered_ms IS NULL), 0) FROM notifications"},
       {"insert_event",
        "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
        "VALUES($1,$2,$3,$4,$5,$6,$7,$8)"},
@@ -195,6 +236,22 @@ std::string text(std::string_view value) { return std::string(value); }
 std::optional<std::int64_t> optional_int64(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
   return field.as<std::int64_t>();
+}
+
+NotificationRecord read_notification(const pqxx::row& row) {
+  NotificationRecord out;
+  out.id = row[0].as<std::int64_t>();
+  out.channel = row[1].as<std::string>();
+  out.incident_id = row[2].as<std::int64_t>();
+  out.event = row[3].as<std::string>();
+  out.target = row[4].as<std::string>();
+  out.body = row[5].as<std::string>();
+  out.created_ms = row[6].as<std::int64_t>();
+  out.attempts = row[7].as<int>();
+  out.next_attempt_ms = optional_int64(row[8]);
+  out.delivered_ms = optional_int64(row[9]);
+  out.last_error = row[10].as<std::string>();
+  return out;
 }
 
 IncidentRecord read_incident(const pqxx::row& row) {
@@ -233,6 +290,7 @@ IncidentRecord read_incident(const pqxx::row& row) {
   out.light = row[31].as<std::string>();
   out.breaches = row[32].as<std::string>();
   out.sla_next_ms = optional_int64(row[33]);
+  out.plate = row[34].as<std::string>();
   return out;
 }
 
@@ -383,12 +441,12 @@ AlertOutcome PostgresStore::record_alert(const Alert& alert, std::string_view pa
                           text(to_string(alert.severity)), text(cap.urgency), text(cap.certainty), alert.confidence,
                           alert.detected_at_ms, received_ms, ended.param(), alert.location.lat, alert.location.lon,
                           alert.location.camera.value_or(""), alert.location.zone.value_or(""),
-                          alert.location.sensor.value_or(""), alert.summary)[0]
+                          alert.location.sensor.value_or(""), alert.summary, alert.plate.value_or(""))[0]
             .as<std::int64_t>();
   } else {
     tx.exec_prepared0("update_incident", received_ms, text(to_string(max_severity(existing_severity, alert.severity))),
                       alert.confidence, alert.summary, action == IncidentAction::end_episode, alert.detected_at_ms,
-                      incident_id);
+                      incident_id, alert.plate.value_or(""));
   }
   tx.exec_prepared0("link_alert", incident_id, alert.alert_id);
   tx.commit();
@@ -454,27 +512,71 @@ std::vector<IncidentEvent> PostgresStore::incident_events(std::int64_t incident_
   return out;
 }
 
-bool PostgresStore::update_workflow(const IncidentRecord& updated, const std::string& expected_state,
-                                    const std::optional<IncidentEvent>& event) {
+bool PostgresStore::apply_workflow(const WorkflowUpdate& change) {
+  const IncidentRecord& updated = change.incident;
   pqxx::work tx(impl_->live());
   // The row lock UPDATE takes and its re-check of "state = expected" on
   // the latest row version make this a compare-and-set, also across
   // central instances.
   const Nullable dispatched(updated.dispatched_ms), on_scene(updated.on_scene_ms), feedback(updated.feedback_ms),
       resolved(updated.resolved_ms), closed(updated.closed_ms), satisfaction(updated.satisfaction),
-      sla_next(updated.sla_next_ms);
+      sla_next(updated.sla_next_ms), expected_sla_next(change.expected_sla_next_ms.value_or(std::nullopt));
+  const EpochMs at_ms = change.events.empty() ? updated.updated_ms : change.events.back().at_ms;
   const auto result = tx.exec_prepared(
       "update_workflow", updated.state, updated.cell_id, updated.level, updated.starting_level, updated.department,
       updated.unit, dispatched.param(), on_scene.param(), feedback.param(), resolved.param(), closed.param(),
-      satisfaction.param(), updated.light, updated.breaches, sla_next.param(),
-      event ? event->at_ms : updated.updated_ms, updated.id, expected_state);
+      satisfaction.param(), updated.light, updated.breaches, sla_next.param(), at_ms, updated.id,
+      change.expected_state, change.expected_sla_next_ms.has_value(), expected_sla_next.param());
   if (result.affected_rows() == 0) return false;  // rollback: nothing written
-  if (event) {
-    tx.exec_prepared0("insert_event", updated.id, event->at_ms, event->actor, event->action, event->from_state,
-                      event->to_state, event->note, event->details.empty() ? std::string("{}") : event->details);
+  for (const auto& event : change.events) {
+    tx.exec_prepared0("insert_event", updated.id, event.at_ms, event.actor, event.action, event.from_state,
+                      event.to_state, event.note, event.details.empty() ? std::string("{}") : event.details);
+  }
+  for (const auto& notification : change.notifications) {
+    tx.exec_prepared0("insert_notification", notification.channel, updated.id, notification.event,
+                      notification.target, notification.body, notification.created_ms,
+                      notification.next_attempt_ms.value_or(notification.created_ms));
   }
   tx.commit();
   return true;
+}
+
+std::vector<NotificationRecord> PostgresStore::claim_notifications(EpochMs now, EpochMs lease_until_ms,
+                                                                   std::size_t limit) {
+  pqxx::work tx(impl_->live());
+  std::vector<NotificationRecord> out;
+  for (const auto& row : tx.exec_prepared("claim_notifications", lease_until_ms, now, static_cast<std::int64_t>(limit))) {
+    out.push_back(read_notification(row));
+  }
+  tx.commit();
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+void PostgresStore::notification_delivered(std::int64_t id, EpochMs delivered_ms) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("notification_delivered", delivered_ms, id);
+  tx.commit();
+}
+
+void PostgresStore::notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("notification_failed", next_attempt_ms, error, id);
+  tx.commit();
+}
+
+std::vector<NotificationRecord> PostgresStore::notifications(std::int64_t incident_id) {
+  pqxx::read_transaction tx(impl_->live());
+  std::vector<NotificationRecord> out;
+  for (const auto& row : tx.exec_prepared("notifications", incident_id)) out.push_back(read_notification(row));
+  return out;
+}
+
+NotificationBacklog PostgresStore::notification_backlog() {
+  pqxx::read_transaction tx(impl_->live());
+  const auto row = tx.exec_prepared1("notification_backlog");
+  return {row[0].as<std::uint64_t>(), row[1].as<std::uint64_t>(), row[2].as<std::uint64_t>(),
+          row[3].as<std::int64_t>()};
 }
 
 std::vector<IncidentRecord> PostgresStore::incidents_due(EpochMs now, std::size_t limit) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "central/core/incident_rules.hpp"
@@ -12,7 +13,7 @@ namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1.
 // Never edit an entry once released; append a new one.
-constexpr std::array<const char*, 3> kMigrations{
+constexpr std::array<const char*, 4> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -97,11 +98,47 @@ CREATE TABLE incident_events(
   details TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX incident_events_by_incident ON incident_events(incident_id, id);
 )sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN plate TEXT NOT NULL DEFAULT '';
+CREATE TABLE notifications(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  incident_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  target TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER,
+  delivered_ms INTEGER,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_attempt_ms IS NOT NULL;
+CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
+)sql",
 };
+
+constexpr const char* kNotificationColumns =
+    "id, channel, incident_id, event, target, body, created_ms, attempts, next_attempt_ms, delivered_ms, last_error";
 
 std::optional<EpochMs> optional_int64(const sqlite::Statement& row, int column) {
   if (row.column_is_null(column)) return std::nullopt;
   return row.column_int64(column);
+}
+
+NotificationRecord read_notification(const sqlite::Statement& row) {
+  NotificationRecord out;
+  out.id = row.column_int64(0);
+  out.channel = row.column_text(1);
+  out.incident_id = row.column_int64(2);
+  out.event = row.column_text(3);
+  out.target = row.column_text(4);
+  out.body = row.column_text(5);
+  out.created_ms = row.column_int64(6);
+  out.attempts = static_cast<int>(row.column_int64(7));
+  out.next_attempt_ms = optional_int64(row, 8);
+  out.delivered_ms = optional_int64(row, 9);
+  out.last_error = row.column_text(10);
+  return out;
 }
 
 IncidentRecord read_incident(const sqlite::Statement& row) {
@@ -139,6 +176,7 @@ IncidentRecord read_incident(const sqlite::Statement& row) {
   if (!row.column_is_null(30)) out.satisfaction = static_cast<int>(row.column_int64(30));
   out.light = row.column_text(31);
   out.breaches = row.column_text(32);
+  out.plate = row.column_text(34);
   out.sla_next_ms = optional_int64(row, 33);
   return out;
 }
@@ -218,8 +256,8 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
     const auto cap = classify(alert);
     auto statement = db_.prepare(
         "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
-        "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary) "
-        "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,?)");
+        "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, plate) "
+        "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,?,?)");
     statement.bind(1, alert.episode_id)
         .bind(2, alert.gateway_id)
         .bind(3, to_string(alert.kind))
@@ -241,6 +279,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
         .bind(15, alert.location.zone.value_or(""))
         .bind(16, alert.location.sensor.value_or(""))
         .bind(17, alert.summary)
+        .bind(18, alert.plate.value_or(""))
         .run();
     incident_id = db_.last_insert_rowid();
   } else {
@@ -248,7 +287,8 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
     auto update = db_.prepare(
         "UPDATE incidents SET updated_ms = ?, alert_count = alert_count + 1, severity = ?, "
         "confidence = max(confidence, ?), summary = CASE WHEN ? = '' THEN summary ELSE ? END, "
-        "episode_ended_ms = CASE WHEN ? THEN ? ELSE episode_ended_ms END WHERE id = ?");
+        "episode_ended_ms = CASE WHEN ? THEN ? ELSE episode_ended_ms END, "
+        "plate = CASE WHEN ? = '' THEN plate ELSE ? END WHERE id = ?");
     update.bind(1, received_ms)
         .bind(2, to_string(severity))
         .bind(3, alert.confidence)
@@ -256,7 +296,9 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
         .bind(5, alert.summary)
         .bind(6, action == IncidentAction::end_episode ? 1 : 0)
         .bind(7, alert.detected_at_ms)
-        .bind(8, incident_id)
+        .bind(8, alert.plate.value_or(""))
+        .bind(9, alert.plate.value_or(""))
+        .bind(10, incident_id)
         .run();
   }
   db_.prepare("UPDATE alerts SET incident_id = ? WHERE alert_id = ?").bind(1, incident_id).bind(2, alert.alert_id).run();
@@ -356,13 +398,14 @@ std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id
   return out;
 }
 
-bool SqliteStore::update_workflow(const IncidentRecord& updated, const std::string& expected_state,
-                                  const std::optional<IncidentEvent>& event) {
+bool SqliteStore::apply_workflow(const WorkflowUpdate& change) {
+  const IncidentRecord& updated = change.incident;
   sqlite::Transaction transaction(db_);
   auto update = db_.prepare(
       "UPDATE incidents SET state = ?, cell_id = ?, level = ?, starting_level = ?, department = ?, unit = ?, "
       "dispatched_ms = ?, on_scene_ms = ?, feedback_ms = ?, resolved_ms = ?, closed_ms = ?, satisfaction = ?, "
-      "light = ?, breaches = ?, sla_next_ms = ?, updated_ms = max(updated_ms, ?) WHERE id = ? AND state = ?");
+      "light = ?, breaches = ?, sla_next_ms = ?, updated_ms = max(updated_ms, ?) WHERE id = ? AND state = ? "
+      "AND (? = 0 OR sla_next_ms IS ?)");
   update.bind(1, updated.state)
       .bind(2, updated.cell_id)
       .bind(3, updated.level)
@@ -377,26 +420,89 @@ bool SqliteStore::update_workflow(const IncidentRecord& updated, const std::stri
   bind_optional(update, 12, updated.satisfaction);
   update.bind(13, updated.light).bind(14, updated.breaches);
   bind_optional(update, 15, updated.sla_next_ms);
-  update.bind(16, event ? event->at_ms : updated.updated_ms).bind(17, updated.id).bind(18, expected_state).run();
+  const EpochMs at_ms = change.events.empty() ? updated.updated_ms : change.events.back().at_ms;
+  update.bind(16, at_ms).bind(17, updated.id).bind(18, change.expected_state);
+  update.bind(19, change.expected_sla_next_ms ? 1 : 0);
+  bind_optional(update, 20, change.expected_sla_next_ms.value_or(std::nullopt));
+  update.run();
   if (db_.changes() == 0) return false;  // rollback: nothing written
-  if (!event) {
-    transaction.commit();
-    return true;
+  for (const auto& event : change.events) {
+    db_.prepare(
+           "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
+           "VALUES(?,?,?,?,?,?,?,?)")
+        .bind(1, updated.id)
+        .bind(2, event.at_ms)
+        .bind(3, event.actor)
+        .bind(4, event.action)
+        .bind(5, event.from_state)
+        .bind(6, event.to_state)
+        .bind(7, event.note)
+        .bind(8, event.details.empty() ? std::string("{}") : event.details)
+        .run();
   }
-  db_.prepare(
-         "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
-         "VALUES(?,?,?,?,?,?,?,?)")
-      .bind(1, updated.id)
-      .bind(2, event->at_ms)
-      .bind(3, event->actor)
-      .bind(4, event->action)
-      .bind(5, event->from_state)
-      .bind(6, event->to_state)
-      .bind(7, event->note)
-      .bind(8, event->details.empty() ? std::string("{}") : event->details)
-      .run();
+  for (const auto& notification : change.notifications) {
+    db_.prepare(
+           "INSERT INTO notifications(channel, incident_id, event, target, body, created_ms, next_attempt_ms) "
+           "VALUES(?,?,?,?,?,?,?)")
+        .bind(1, notification.channel)
+        .bind(2, updated.id)
+        .bind(3, notification.event)
+        .bind(4, notification.target)
+        .bind(5, notification.body)
+        .bind(6, notification.created_ms)
+        .bind(7, notification.next_attempt_ms.value_or(notification.created_ms))
+        .run();
+  }
   transaction.commit();
   return true;
+}
+
+std::vector<NotificationRecord> SqliteStore::claim_notifications(EpochMs now, EpochMs lease_until_ms,
+                                                                 std::size_t limit) {
+  std::vector<NotificationRecord> out;
+  auto claim = db_.prepare(fmt::format(
+      "UPDATE notifications SET next_attempt_ms = ?, attempts = attempts + 1 WHERE id IN "
+      "(SELECT id FROM notifications WHERE next_attempt_ms IS NOT NULL AND next_attempt_ms <= ? "
+      "ORDER BY next_attempt_ms, id LIMIT ?) RETURNING {}",
+      kNotificationColumns));
+  claim.bind(1, lease_until_ms).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
+  while (claim.step()) out.push_back(read_notification(claim));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+void SqliteStore::notification_delivered(std::int64_t id, EpochMs delivered_ms) {
+  db_.prepare("UPDATE notifications SET next_attempt_ms = NULL, delivered_ms = ?, last_error = '' WHERE id = ?")
+      .bind(1, delivered_ms)
+      .bind(2, id)
+      .run();
+}
+
+void SqliteStore::notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) {
+  db_.prepare("UPDATE notifications SET next_attempt_ms = ?, last_error = ? WHERE id = ? AND delivered_ms IS NULL")
+      .bind(1, next_attempt_ms)
+      .bind(2, error)
+      .bind(3, id)
+      .run();
+}
+
+std::vector<NotificationRecord> SqliteStore::notifications(std::int64_t incident_id) {
+  std::vector<NotificationRecord> out;
+  auto select =
+      db_.prepare(fmt::format("SELECT {} FROM notifications WHERE incident_id = ? ORDER BY id", kNotificationColumns));
+  select.bind(1, incident_id);
+  while (select.step()) out.push_back(read_notification(select));
+  return out;
+}
+
+NotificationBacklog SqliteStore::notification_backlog() {
+  auto select = db_.prepare(
+      "SELECT count(*) FILTER (WHERE delivered_ms IS NULL), count(*) FILTER (WHERE delivered_ms IS NOT NULL), "
+      "count(*) FILTER (WHERE delivered_ms IS NULL AND last_error <> ''), "
+      "coalesce(min(created_ms) FILTER (WHERE delivered_ms IS NULL), 0) FROM notifications");
+  select.step();
+  return {static_cast<std::uint64_t>(select.column_int64(0)), static_cast<std::uint64_t>(select.column_int64(1)),
+          static_cast<std::uint64_t>(select.column_int64(2)), select.column_int64(3)};
 }
 
 std::vector<IncidentRecord> SqliteStore::incidents_due(EpochMs now, std::size_t limit) {

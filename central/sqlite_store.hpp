@@ -24,9 +24,15 @@ class SqliteStore final : public Store {
   std::optional<IncidentRecord> incident(std::int64_t id) override;
   std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) override;
   std::vector<IncidentEvent> incident_events(std::int64_t incident_id) override;
-  bool update_workflow(const IncidentRecord& updated, const std::string& expected_state,
-                       const std::optional<IncidentEvent>& event) override;
+  using Store::update_workflow;
+  bool apply_workflow(const WorkflowUpdate& update) override;
   std::vector<IncidentRecord> incidents_due(EpochMs now, std::size_t limit) override;
+  std::vector<NotificationRecord> claim_notifications(EpochMs now, EpochMs lease_until_ms,
+                                                      std::size_t limit) override;
+  void notification_delivered(std::int64_t id, EpochMs delivered_ms) override;
+  void notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) override;
+  std::vector<NotificationRecord> notifications(std::int64_t incident_id) override;
+  NotificationBacklog notification_backlog() override;
 
   int schema_version();
 

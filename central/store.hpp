@@ -49,6 +49,7 @@ struct IncidentRecord {
   std::string light = "none";       ///< open-case light: none, green, yellow, red
   std::string breaches;             ///< SLA clocks breached, comma-separated
   std::optional<EpochMs> sla_next_ms;  ///< when the SLA status next needs a look; nullopt = never
+  std::string plate;                ///< vehicle plate, when a detector read one (parking)
 };
 
 /// One line of an incident's timeline and audit trail: who did what, when.
@@ -79,6 +80,42 @@ enum class AlertOutcome {
   duplicate,  ///< this alert id was stored before: nothing changed
 };
 
+/// One row of the notification outbox: a delivery to make, at least once.
+struct NotificationRecord {
+  std::int64_t id = 0;
+  std::string channel;         ///< the notifier's name in the config
+  std::int64_t incident_id = 0;
+  std::string event;           ///< dispatched, escalated, sla_breach
+  std::string target;          ///< URL, phone number, or "log"
+  std::string body;            ///< JSON as sent
+  EpochMs created_ms = 0;
+  int attempts = 0;            ///< failed and in-flight attempts so far
+  std::optional<EpochMs> next_attempt_ms;  ///< nullopt once delivered
+  std::optional<EpochMs> delivered_ms;
+  std::string last_error;
+};
+
+struct NotificationBacklog {
+  std::uint64_t pending = 0;     ///< not delivered yet
+  std::uint64_t delivered = 0;
+  std::uint64_t retrying = 0;    ///< pending with at least one failed attempt
+  EpochMs oldest_pending_created_ms = 0;  ///< 0 when nothing is pending
+};
+
+/// A dispatch workflow change, written atomically: the incident's routing
+/// and workflow fields, its timeline rows, and the notifications it causes.
+struct WorkflowUpdate {
+  IncidentRecord incident;
+  /// Written only if the incident is still in this state (another staff
+  /// member or central instance may have moved it)...
+  std::string expected_state;
+  /// ...and, when set, still has this SLA deadline: two instances sweeping
+  /// the same due incident cannot both escalate it.
+  std::optional<std::optional<EpochMs>> expected_sla_next_ms;
+  std::vector<IncidentEvent> events;
+  std::vector<NotificationRecord> notifications;  ///< ids and attempts are assigned by the store
+};
+
 struct IncidentQuery {
   std::size_t limit = 100;
   std::optional<std::string> gateway_id;
@@ -104,14 +141,30 @@ class Store {
   virtual std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) = 0;
   /// Oldest first.
   virtual std::vector<IncidentEvent> incident_events(std::int64_t incident_id) = 0;
-  /// Writes the routing and workflow fields of `updated` and appends
-  /// `event` (if any), atomically, only if the incident is still in
-  /// `expected_state` (another staff member or central instance may have
-  /// moved it). False when it was not.
-  virtual bool update_workflow(const IncidentRecord& updated, const std::string& expected_state,
-                               const std::optional<IncidentEvent>& event) = 0;
+  /// Applies `update` in one transaction; false (nothing written) when the
+  /// incident no longer matches the expected state or SLA deadline.
+  virtual bool apply_workflow(const WorkflowUpdate& update) = 0;
+  /// apply_workflow with one optional timeline row and no notifications.
+  bool update_workflow(const IncidentRecord& updated, const std::string& expected_state,
+                       const std::optional<IncidentEvent>& event) {
+    WorkflowUpdate update{updated, expected_state, std::nullopt, {}, {}};
+    if (event) update.events.push_back(*event);
+    return apply_workflow(update);
+  }
   /// Incidents whose SLA status needs a look at `now` (sla_next_ms <= now).
   virtual std::vector<IncidentRecord> incidents_due(EpochMs now, std::size_t limit) = 0;
+
+  /// Takes up to `limit` notifications due at `now` (oldest due first) and
+  /// leases them: their next attempt moves to `lease_until_ms` and their
+  /// attempt count goes up, so another sender (or central instance) skips
+  /// them, and a sender that dies mid-delivery leaves them to be retried.
+  virtual std::vector<NotificationRecord> claim_notifications(EpochMs now, EpochMs lease_until_ms,
+                                                              std::size_t limit) = 0;
+  virtual void notification_delivered(std::int64_t id, EpochMs delivered_ms) = 0;
+  virtual void notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) = 0;
+  /// An incident's notifications, oldest first.
+  virtual std::vector<NotificationRecord> notifications(std::int64_t incident_id) = 0;
+  virtual NotificationBacklog notification_backlog() = 0;
 };
 
 }  // namespace gridwatch::central

@@ -326,6 +326,7 @@ std::string encode(const Alert& alert) {
   if (alert.unit) out["unit"] = *alert.unit;
   if (!alert.evidence.empty()) out["evidence"] = alert.evidence;
   if (!alert.summary.empty()) out["summary"] = alert.summary;
+  if (alert.plate) out["plate"] = *alert.plate;
   return out.dump();
 }
 
@@ -464,6 +465,8 @@ Decoded<Alert> decode_alert(std::string_view payload) {
     }
   }
   alert.summary = reader.string("summary", false, 256).value_or("");
+  alert.plate = reader.string("plate", false, 16);
+  if (alert.plate && alert.plate->empty()) reader.error("plate", "must not be empty when present");
   reader.finish();
   return finish_decode(std::move(alert), std::move(errors));
 }

@@ -67,6 +67,9 @@ struct Alert {
   std::optional<std::string> unit;   ///< unit of `value`
   std::vector<std::string> evidence; ///< evidence ids sent on the evidence channel
   std::string summary;               ///< short human-readable text, <= 256 chars
+  /// Licence plate of the vehicle (parking), when a plate reader supplied
+  /// one; central texts its registered owner. <= 16 bytes (UTF-8).
+  std::optional<std::string> plate;
 };
 
 struct Status {

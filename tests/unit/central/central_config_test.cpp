@@ -67,3 +67,54 @@ TEST_CASE("the postgres store needs a conninfo libpq can parse", "[central-confi
                    Catch::Contains("hots"));
   }
 }
+
+TEST_CASE("notifiers default to the log and are checked key by key", "[central-config][notify]") {
+  CHECK(parse_central_config("", "empty.yaml").notifiers.size() == 1);
+  CHECK(parse_central_config("", "empty.yaml").notifiers[0].type == "log");
+  const auto config = parse_central_config(
+      "notifiers:\n"
+      "  - name: hook\n"
+      "    type: webhook\n"
+      "    url: http://127.0.0.1:8088/gridwatch\n"
+      "    events: [dispatched, escalated]\n"
+      "    kinds: [smoke, fire]\n"
+      "  - name: sms\n"
+      "    type: sms\n"
+      "    url: http://10.0.0.9/send\n"
+      "    unit_phones: {traffic-1: \"+8613800000001\"}\n"
+      "    text_vehicle_owner: true\n"
+      "    owner_phones: {A12345: \"13900000002\"}\n",
+      "good.yaml");
+  REQUIRE(config.notifiers.size() == 2);  // the default log is replaced
+  CHECK(config.notifiers[0].events == std::vector<std::string>{"dispatched", "escalated"});
+  CHECK(config.notifiers[1].unit_phones.at("traffic-1") == "+8613800000001");
+  CHECK(config.notifiers[1].owner_phones.at("A12345") == "13900000002");
+
+  try {
+    parse_central_config(
+        "notifiers:\n"
+        "  - name: hook\n"
+        "    type: webhook\n"
+        "    url: https://example.org/hook\n"
+        "    events: [dispatched, exploded]\n"
+        "  - name: hook\n"
+        "    type: pager\n"
+        "  - name: sms\n"
+        "    type: sms\n"
+        "    url: http://10.0.0.9/send\n"
+        "    unit_phones: {traffic-1: call-me}\n"
+        "    colour: red\n",
+        "bad.yaml");
+    FAIL("expected ConfigInvalid");
+  } catch (const ConfigInvalid& invalid) {
+    const auto text = invalid.errors().to_string();
+    CHECK(text.find("bad.yaml:4:") != std::string::npos);
+    CHECK(text.find("https is not supported") != std::string::npos);
+    CHECK(text.find("bad.yaml:5:") != std::string::npos);
+    CHECK(text.find("'exploded' is not one of") != std::string::npos);
+    CHECK(text.find("type: \"pager\" is not one of: log, webhook, sms") != std::string::npos);
+    CHECK(text.find("another notifier is already called 'hook'") != std::string::npos);
+    CHECK(text.find("notifiers[2].unit_phones.traffic-1") != std::string::npos);
+    CHECK(text.find("bad.yaml:12:") != std::string::npos);  // colour: unknown key
+  }
+}

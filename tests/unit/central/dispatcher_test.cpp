@@ -21,12 +21,6 @@ namespace {
 
 constexpr EpochMs kSecond = 1000;
 
-class RecordingNotifier final : public Notifier {
- public:
-  void notify(const Notification& notification) override { sent.push_back(notification); }
-  std::vector<Notification> sent;
-};
-
 // Outside the template: GCC 12 crashes (check_noexcept_r) on DispatchConfig{}
 // inside a class template.
 DispatchConfig default_config() { return DispatchConfig{}; }
@@ -37,8 +31,7 @@ struct Fixture {
   std::unique_ptr<Store> owned_store = backend.open();
   Store& store = *owned_store;
   GridMap map = GridMap::load(GRIDWATCH_SOURCE_DIR "/tests/fixtures/central/grid.geojson");
-  RecordingNotifier notifier;
-  Dispatcher dispatcher{store, &map, default_config(), notifier};
+  Dispatcher dispatcher{store, &map, default_config(), default_notifiers()};
 
   /// Opens an incident at lat/lon as ingest would and returns it.
   IncidentRecord open(AlertKind kind, Severity severity, double lat, double lon, std::uint64_t seq = 1) {
@@ -53,6 +46,16 @@ struct Fixture {
     return *store.incident_by_episode(alert.episode_id);
   }
 };
+
+/// The notifications queued for an incident, as the log channel's JSON bodies.
+std::vector<nlohmann::json> notified(Store& store, std::int64_t id) {
+  std::vector<nlohmann::json> out;
+  for (const auto& row : store.notifications(id)) {
+    CHECK(row.channel == "log");
+    out.push_back(nlohmann::json::parse(row.body));
+  }
+  return out;
+}
 
 std::vector<std::string> actions_of(Store& store, std::int64_t id) {
   std::vector<std::string> out;
@@ -75,9 +78,10 @@ TEMPLATE_TEST_CASE("a new parking incident is routed to its grid cell's unit and
   CHECK(incident.dispatched_ms == incident.detected_at_ms + 150);
   CHECK(incident.sla_next_ms);  // the on-scene clock runs
   CHECK(actions_of(f.store, incident.id) == std::vector<std::string>{"routed", "dispatch"});
-  REQUIRE(f.notifier.sent.size() == 1);
-  CHECK(f.notifier.sent[0].event == "dispatched");
-  CHECK(f.notifier.sent[0].unit == "market-grid-warden");
+  const auto sent = notified(f.store, incident.id);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["event"] == "dispatched");
+  CHECK(sent[0]["unit"] == "market-grid-warden");
   CHECK(f.dispatcher.counters().auto_dispatched == 1);
   // Opening the same episode again (a replay) changes nothing.
   f.dispatcher.on_incident_opened(incident.episode_id, incident.detected_at_ms + 10 * kSecond);
@@ -169,9 +173,10 @@ TEMPLATE_TEST_CASE("the SLA sweep records breaches and escalates grid -> village
   CHECK(now.breaches == "dispatch");
   CHECK(now.level == "village");
   CHECK(now.unit == "east-village-committee");
-  REQUIRE(f.notifier.sent.size() == 1);
-  CHECK(f.notifier.sent[0].event == "escalated");
-  CHECK(f.notifier.sent[0].unit == "east-village-committee");
+  const auto sent = notified(f.store, incident.id);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["event"] == "escalated");
+  CHECK(sent[0]["unit"] == "east-village-committee");
   CHECK(actions_of(f.store, incident.id) == std::vector<std::string>{"routed", "sla_breach", "escalated"});
 
   // Dispatched, but nobody arrives within 3 minutes.

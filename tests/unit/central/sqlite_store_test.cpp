@@ -12,7 +12,7 @@ using namespace gridwatch::central;
 
 TEST_CASE("migrations are versioned and a newer schema is refused", "[store][sqlite]") {
   test::TempDir dir;
-  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 3); }  // alerts+incidents, evidence, dispatch workflow
+  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 4); }  // alerts+incidents, evidence, dispatch workflow, notifications
   { sqlite::Database(dir.file("central.db")).exec("PRAGMA user_version=42"); }
   CHECK_THROWS_WITH(SqliteStore(dir.file("central.db")), Catch::Contains("newer than this build"));
 }

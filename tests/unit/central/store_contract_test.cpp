@@ -287,3 +287,131 @@ TEMPLATE_TEST_CASE("incidents_due lists what the SLA sweep must look at, soonest
   CHECK(store->incidents_due(2999, 10).empty());
   CHECK(store->incidents_due(20'000, 10).size() == 3);
 }
+
+namespace {
+
+NotificationRecord queued(const std::string& channel, const std::string& event, EpochMs at) {
+  NotificationRecord row;
+  row.channel = channel;
+  row.event = event;
+  row.target = channel == "sms" ? "+8613800000001" : "http://127.0.0.1:9/hook";
+  row.body = R"({"event":")" + event + R"("})";
+  row.created_ms = at;
+  row.next_attempt_ms = at;
+  return row;
+}
+
+IncidentRecord one_incident(Store& store) {
+  const auto alert = test::make_alert("gw-1", 1, Phase::start);
+  store.record_alert(alert, encode(alert), 100);
+  return *store.incident_by_episode(alert.episode_id);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("notifications are written with their workflow change, then leased, retried and delivered",
+                   "[store][notify]", SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  auto incident = one_incident(*store);
+  incident.state = "dispatched";
+  IncidentEvent event;
+  event.at_ms = 1000;
+  event.actor = "auto";
+  event.action = "dispatch";
+
+  // A refused change writes none of its notifications.
+  CHECK_FALSE(store->apply_workflow({incident, "acknowledged", std::nullopt, {event}, {queued("hook", "dispatched", 1000)}}));
+  CHECK(store->notifications(incident.id).empty());
+  REQUIRE(store->apply_workflow(
+      {incident, "new", std::nullopt, {event}, {queued("hook", "dispatched", 1000), queued("sms", "dispatched", 1000)}}));
+  auto rows = store->notifications(incident.id);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].incident_id == incident.id);
+  CHECK(rows[0].attempts == 0);
+  CHECK(rows[0].next_attempt_ms == 1000);
+  CHECK(store->notification_backlog().pending == 2);
+  CHECK(store->notification_backlog().oldest_pending_created_ms == 1000);
+
+  CHECK(store->claim_notifications(999, 50'000, 10).empty());  // not due yet
+  auto claimed = store->claim_notifications(1000, 50'000, 1);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == rows[0].id);
+  CHECK(claimed[0].attempts == 1);
+  CHECK(claimed[0].next_attempt_ms == 50'000);  // leased
+  // The leased row is not handed out again; the other one is.
+  claimed = store->claim_notifications(2000, 50'000, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].id == rows[1].id);
+
+  store->notification_failed(rows[0].id, 3000, "HTTP 503: busy");
+  store->notification_delivered(rows[1].id, 2500);
+  CHECK(store->notification_backlog().pending == 1);
+  CHECK(store->notification_backlog().delivered == 1);
+  CHECK(store->notification_backlog().retrying == 1);
+  CHECK(store->claim_notifications(2999, 50'000, 10).empty());
+  claimed = store->claim_notifications(3000, 60'000, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].attempts == 2);
+  CHECK(claimed[0].last_error == "HTTP 503: busy");
+
+  // A lease that runs out (its sender died) makes the row due again.
+  claimed = store->claim_notifications(60'000, 90'000, 10);
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].attempts == 3);
+  store->notification_delivered(rows[0].id, 61'000);
+  // A late failure report for a delivered row changes nothing.
+  store->notification_failed(rows[0].id, 62'000, "late");
+  rows = store->notifications(incident.id);
+  CHECK(rows[0].delivered_ms == 61'000);
+  CHECK_FALSE(rows[0].next_attempt_ms);
+  CHECK(rows[0].last_error.empty());
+  CHECK(store->notification_backlog().pending == 0);
+  CHECK(store->notification_backlog().oldest_pending_created_ms == 0);
+  CHECK(store->claim_notifications(1'000'000, 2'000'000, 10).empty());
+}
+
+TEMPLATE_TEST_CASE("an SLA write applies only while the incident still has the deadline the sweep saw",
+                   "[store][sla]", SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  auto incident = one_incident(*store);
+  incident.sla_next_ms = 5000;
+  REQUIRE(store->update_workflow(incident, "new", std::nullopt));
+
+  // Two sweeps saw deadline 5000; the first moves it on, the second is refused.
+  auto first = incident;
+  first.sla_next_ms = 9000;
+  first.level = "village";
+  CHECK(store->apply_workflow({first, "new", std::optional<EpochMs>(5000), {}, {}}));
+  auto second = incident;
+  second.sla_next_ms = 9000;
+  second.level = "town";
+  CHECK_FALSE(store->apply_workflow({second, "new", std::optional<EpochMs>(5000), {}, {}}));
+  CHECK(store->incident(incident.id)->level == "village");
+  // A deadline of "none" is matched too.
+  auto cleared = *store->incident(incident.id);
+  cleared.sla_next_ms = std::nullopt;
+  CHECK(store->apply_workflow({cleared, "new", std::optional<EpochMs>(9000), {}, {}}));
+  CHECK(store->apply_workflow({cleared, "new", std::optional<std::optional<EpochMs>>(std::nullopt), {}, {}}));
+}
+
+TEMPLATE_TEST_CASE("a parking alert's plate is kept on its incident", "[store]", SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  auto start = test::make_alert("gw-1", 1, Phase::start);
+  start.kind = AlertKind::parking;
+  store->record_alert(start, encode(start), 100);
+  CHECK(store->incident_by_episode(start.episode_id)->plate.empty());
+  auto update = test::make_alert("gw-1", 2, Phase::update, start.episode_id);
+  update.kind = AlertKind::parking;
+  update.plate = "A12345";
+  store->record_alert(update, encode(update), 200);
+  auto end = test::make_alert("gw-1", 3, Phase::end, start.episode_id);
+  end.kind = AlertKind::parking;
+  store->record_alert(end, encode(end), 300);  // no plate: keeps the one read before
+  CHECK(store->incident_by_episode(start.episode_id)->plate == "A12345");
+}

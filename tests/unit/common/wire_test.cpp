@@ -23,6 +23,7 @@ Alert sample_alert() {
   alert.box = Box{0.51, 0.42, 0.09, 0.08};
   alert.evidence = {"gw-1:0a1b2c3d:42:jpg"};
   alert.summary = "Vehicle parked in Z1";
+  alert.plate = "A12345";
   return alert;
 }
 
@@ -59,6 +60,7 @@ TEST_CASE("alert survives an encode/decode round trip", "[wire]") {
   CHECK((*alert.box)[2] == Approx(0.09));
   CHECK(alert.evidence == original.evidence);
   CHECK(alert.summary == original.summary);
+  CHECK(alert.plate == std::optional<std::string>("A12345"));
   CHECK(encode(alert) == encode(original));
 }
 
@@ -120,6 +122,15 @@ TEST_CASE("alert decoding rejects bad input with field-level errors", "[wire]") 
     auto doc = valid;
     doc["colour"] = "red";
     CHECK(has_error_on(alert_errors(doc), "colour"));
+  }
+  SECTION("plate empty or too long") {
+    auto doc = valid;
+    doc["plate"] = "";
+    CHECK(has_error_on(alert_errors(doc), "plate"));
+    doc["plate"] = std::string(17, 'A');
+    CHECK(has_error_on(alert_errors(doc), "plate"));
+    doc["plate"] = 12345;
+    CHECK(has_error_on(alert_errors(doc), "plate"));
   }
   SECTION("unknown schema version") {
     auto doc = valid;
