@@ -185,6 +185,12 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     dispatch->finish();
   }
   read_notifiers(top, config.notifiers);
+  if (auto correlation = top.section("correlation")) {
+    correlation->get("enabled", config.correlation.enabled);
+    correlation->get("radius_m", config.correlation.radius_m, 1, 50'000);
+    correlation->get("window_ms", config.correlation.window_ms, 1000, 86'400'000);
+    correlation->finish();
+  }
   top.get("stats_log_interval_s", config.stats_log_interval_s, 1, 86'400);
   top.finish();
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = "gridwatch-" + config.instance_id;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "central/core/dispatch.hpp"
+#include "central/core/incident_rules.hpp"
 #include "central/core/notification_plan.hpp"
 #include "common/config_reader.hpp"
 #include "common/mqtt_settings.hpp"
@@ -58,6 +59,7 @@ struct CentralConfig {
   DispatchConfig dispatch;
   /// Where notifications go (docs/configuration.md); by default a log line.
   std::vector<NotifierSettings> notifiers = default_notifiers();
+  CorrelationSettings correlation;
   int stats_log_interval_s = 60;
 };
 

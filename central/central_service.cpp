@@ -34,6 +34,7 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
   for (const auto& filter : central_subscriptions(config_.shared_group)) client_->subscribe(filter, 1);
   dispatcher_.set_notifications_listener([this] { sender_.kick(); });
+  store_.set_correlation(config_.correlation);
 }
 
 CentralService::~CentralService() { stop(); }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <utility>
@@ -120,6 +121,7 @@ CREATE TABLE notifications(
   last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_attempt_ms IS NOT NULL;
 CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
+CREATE INDEX incidents_by_kind_time ON incidents(kind, detected_at_ms);
 )sql",
 };
 
@@ -149,7 +151,14 @@ std::vector<Statement> statements() {
       {"insert_alert",
        "INSERT INTO alerts(alert_id, gateway_id, episode_id, seq, phase, kind, severity, confidence, detected_at_ms, "
        "received_ms, payload) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (alert_id) DO NOTHING"},
-      {"find_episode", "SELECT id, episode_ended_ms IS NOT NULL, severity FROM incidents WHERE episode_id = $1"},
+      {"find_episode", kFindEpisodeIncident},
+      // New fire cues take turns, so two instances opening nearby cues at
+      // once still correlate them.
+      {"lock_fire_cues", "SELECT pg_advisory_xact_lock(1735551332, 2)"},
+      {"fire_cue_candidates", kFireCueCandidates},
+      {"insert_correlation",
+       "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
+       "VALUES($1,$2,$3,$4,'','',$5,$6)"},
       {"open_incident",
        "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
        "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, plate) "
@@ -178,7 +187,11 @@ std::vector<Statement> statements() {
       {"incidents_of_gateway",
        "SELECT " + columns + " FROM incidents WHERE gateway_id = $1 ORDER BY id DESC LIMIT $2"},
       {"incident", "SELECT " + columns + " FROM incidents WHERE id = $1"},
-      {"incident_by_episode", "SELECT " + columns + " FROM incidents WHERE episode_id = $1"},
+      // Its own incident, or the one it joined (cross-cue correlation).
+      {"incident_by_episode",
+       "SELECT " + columns +
+           " FROM incidents WHERE episode_id = $1 OR id = (SELECT incident_id FROM alerts WHERE episode_id = $1 "
+           "AND incident_id IS NOT NULL LIMIT 1) LIMIT 1"},
       {"incident_events",
        "SELECT id, incident_id, at_ms, actor, action, from_state, to_state, note, details FROM incident_events "
        "WHERE incident_id = $1 ORDER BY id"},
@@ -426,12 +439,35 @@ AlertOutcome PostgresStore::record_alert(const Alert& alert, std::string_view pa
 
   std::optional<EpisodeIncident> existing;
   Severity existing_severity = Severity::unknown;
+  bool joined = false;  // the episode joined another episode's incident
   const auto found = tx.exec_prepared("find_episode", alert.episode_id);
   if (!found.empty()) {
     existing = EpisodeIncident{found[0][0].as<std::int64_t>(), found[0][1].as<bool>()};
     existing_severity = severity_from_string(found[0][2].as<std::string>()).value_or(Severity::unknown);
+    joined = found[0][3].as<int>() != 0;
   }
-  const auto action = decide(alert, existing);
+  if (!existing && correlation_.enabled && is_fire_cue(alert.kind)) {
+    tx.exec_prepared("lock_fire_cues");
+    std::vector<CorrelationCandidate> candidates;
+    std::map<std::int64_t, std::string> severities;
+    for (const auto& row : tx.exec_prepared("fire_cue_candidates", alert.detected_at_ms - correlation_.window_ms,
+                                            alert.detected_at_ms + correlation_.window_ms)) {
+      candidates.push_back({row[0].as<std::int64_t>(), row[1].as<double>(), row[2].as<double>(),
+                            row[3].as<std::int64_t>()});
+      severities[row[0].as<std::int64_t>()] = row[4].as<std::string>();
+    }
+    if (const auto incident = correlate(alert, candidates, correlation_)) {
+      existing = EpisodeIncident{*incident, false};
+      existing_severity = severity_from_string(severities[*incident]).value_or(Severity::unknown);
+      joined = true;
+      const auto event = correlation_event(alert, received_ms);
+      tx.exec_prepared0("insert_correlation", *incident, event.at_ms, event.actor, event.action, event.note,
+                        event.details);
+    }
+  }
+  auto action = decide(alert, existing);
+  // Only the episode that opened the incident ends it.
+  if (joined && action == IncidentAction::end_episode) action = IncidentAction::update;
   std::int64_t incident_id = existing ? existing->incident_id : 0;
   if (action == IncidentAction::open) {
     const auto cap = classify(alert);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "central/core/incident_rules.hpp"
 #include "central/store_sql.hpp"
@@ -114,6 +115,7 @@ CREATE TABLE notifications(
   last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_attempt_ms IS NOT NULL;
 CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
+CREATE INDEX incidents_by_kind_time ON incidents(kind, detected_at_ms);
 )sql",
 };
 
@@ -242,15 +244,46 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
 
   std::optional<EpisodeIncident> existing;
   Severity existing_severity = Severity::unknown;
+  bool joined = false;  // the episode joined another episode's incident
   {
-    auto find = db_.prepare("SELECT id, episode_ended_ms IS NOT NULL, severity FROM incidents WHERE episode_id = ?");
+    // Its own incident, or the one it joined (through its earlier alerts).
+    auto find = db_.prepare(std::string(kFindEpisodeIncident));
     find.bind(1, alert.episode_id);
     if (find.step()) {
       existing = EpisodeIncident{find.column_int64(0), find.column_int64(1) != 0};
       existing_severity = severity_from_string(find.column_text(2)).value_or(Severity::unknown);
+      joined = find.column_int64(3) != 0;
     }
   }
-  const auto action = decide(alert, existing);
+  if (!existing && correlation_.enabled && is_fire_cue(alert.kind)) {
+    std::vector<CorrelationCandidate> candidates;
+    std::map<std::int64_t, std::string> severities;
+    auto near = db_.prepare(std::string(kFireCueCandidates));
+    near.bind(1, alert.detected_at_ms - correlation_.window_ms).bind(2, alert.detected_at_ms + correlation_.window_ms);
+    while (near.step()) {
+      candidates.push_back({near.column_int64(0), near.column_double(1), near.column_double(2), near.column_int64(3)});
+      severities[near.column_int64(0)] = near.column_text(4);
+    }
+    if (const auto incident = correlate(alert, candidates, correlation_)) {
+      existing = EpisodeIncident{*incident, false};
+      existing_severity = severity_from_string(severities[*incident]).value_or(Severity::unknown);
+      joined = true;
+      const auto event = correlation_event(alert, received_ms);
+      db_.prepare(
+             "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
+             "VALUES(?,?,?,?,'','',?,?)")
+          .bind(1, *incident)
+          .bind(2, event.at_ms)
+          .bind(3, event.actor)
+          .bind(4, event.action)
+          .bind(5, event.note)
+          .bind(6, event.details)
+          .run();
+    }
+  }
+  auto action = decide(alert, existing);
+  // Only the episode that opened the incident ends it.
+  if (joined && action == IncidentAction::end_episode) action = IncidentAction::update;
   std::int64_t incident_id = existing ? existing->incident_id : 0;
   if (action == IncidentAction::open) {
     const auto cap = classify(alert);
@@ -381,7 +414,12 @@ std::optional<IncidentRecord> SqliteStore::incident(std::int64_t id) {
 }
 
 std::optional<IncidentRecord> SqliteStore::incident_by_episode(const std::string& episode_id) {
-  return one_incident("episode_id = ?", episode_id);
+  if (auto own = one_incident("episode_id = ?", episode_id)) return own;
+  // An episode that joined another's incident (cross-cue correlation).
+  auto joined = db_.prepare("SELECT incident_id FROM alerts WHERE episode_id = ? AND incident_id IS NOT NULL LIMIT 1");
+  joined.bind(1, episode_id);
+  if (joined.step()) return incident(joined.column_int64(0));
+  return std::nullopt;
 }
 
 std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id) {

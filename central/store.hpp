@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "central/core/incident_rules.hpp"
 #include "common/time.hpp"
 #include "common/wire.hpp"
 
@@ -124,8 +125,14 @@ struct IncidentQuery {
 class Store {
  public:
   virtual ~Store() = default;
-  /// Stores the alert and applies it to its incident, atomically.
-  /// Idempotent by alert id. Throws on storage failure.
+  /// How record_alert joins a new fire-cue episode to a nearby open
+  /// incident (central/core/incident_rules.hpp). Set before use.
+  void set_correlation(const CorrelationSettings& settings) { correlation_ = settings; }
+  /// Stores the alert and applies it to its incident, atomically: the
+  /// incident of its episode, or for a new smoke/fire episode a nearby open
+  /// smoke/fire incident it correlates with (recorded on that incident's
+  /// timeline as "correlated"), or a new one. Idempotent by alert id.
+  /// Throws on storage failure.
   virtual AlertOutcome record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) = 0;
   virtual void record_status(const Status& status, EpochMs received_ms) = 0;
   virtual void record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) = 0;
@@ -138,6 +145,7 @@ class Store {
   virtual std::vector<GatewayRecord> gateways() = 0;
 
   virtual std::optional<IncidentRecord> incident(std::int64_t id) = 0;
+  /// The incident an episode opened or joined.
   virtual std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) = 0;
   /// Oldest first.
   virtual std::vector<IncidentEvent> incident_events(std::int64_t incident_id) = 0;
@@ -165,6 +173,14 @@ class Store {
   /// An incident's notifications, oldest first.
   virtual std::vector<NotificationRecord> notifications(std::int64_t incident_id) = 0;
   virtual NotificationBacklog notification_backlog() = 0;
+
+ protected:
+  /// Off until set: a store on its own keeps every episode apart.
+  CorrelationSettings correlation_ = [] {
+    CorrelationSettings off;
+    off.enabled = false;
+    return off;
+  }();
 };
 
 }  // namespace gridwatch::central

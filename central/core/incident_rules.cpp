@@ -1,5 +1,9 @@
 #include "central/core/incident_rules.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
 namespace gridwatch::central {
 namespace {
 
@@ -49,5 +53,35 @@ CapClassification classify(const Alert& alert) {
 }
 
 Severity max_severity(Severity a, Severity b) { return rank(a) >= rank(b) ? a : b; }
+
+bool is_fire_cue(AlertKind kind) { return kind == AlertKind::smoke || kind == AlertKind::fire; }
+bool is_fire_cue(std::string_view kind) { return kind == "smoke" || kind == "fire"; }
+
+double distance_m(double lat1, double lon1, double lat2, double lon2) {
+  constexpr double kEarthRadiusM = 6'371'008.8;
+  constexpr double kRadians = 3.14159265358979323846 / 180.0;
+  const double dlat = (lat2 - lat1) * kRadians;
+  const double dlon = (lon2 - lon1) * kRadians;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(lat1 * kRadians) * std::cos(lat2 * kRadians) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+std::optional<std::int64_t> correlate(const Alert& alert, const std::vector<CorrelationCandidate>& candidates,
+                                      const CorrelationSettings& settings) {
+  if (!settings.enabled || !is_fire_cue(alert.kind)) return std::nullopt;
+  std::optional<std::int64_t> best;
+  double best_distance = settings.radius_m;
+  for (const auto& candidate : candidates) {
+    if (std::llabs(candidate.detected_at_ms - alert.detected_at_ms) > settings.window_ms) continue;
+    const double distance = distance_m(alert.location.lat, alert.location.lon, candidate.lat, candidate.lon);
+    // Ties go to the older incident: the one staff already act on.
+    if (distance < best_distance || (distance == best_distance && best && candidate.incident_id < *best)) {
+      best_distance = distance;
+      best = candidate.incident_id;
+    }
+  }
+  return best;
+}
 
 }  // namespace gridwatch::central

@@ -118,3 +118,18 @@ TEST_CASE("notifiers default to the log and are checked key by key", "[central-c
     CHECK(text.find("bad.yaml:12:") != std::string::npos);  // colour: unknown key
   }
 }
+
+TEST_CASE("cross-cue correlation is on by default and its limits are checked", "[central-config][correlation]") {
+  const auto defaults = parse_central_config("", "empty.yaml").correlation;
+  CHECK(defaults.enabled);
+  CHECK(defaults.radius_m == 300);
+  CHECK(defaults.window_ms == 300'000);
+  CHECK(parse_central_config("correlation: {radius_m: 500, window_ms: 60000}\n", "c.yaml").correlation.radius_m == 500);
+  try {
+    parse_central_config("correlation:\n  radius_m: 0\n", "c.yaml");
+    FAIL("expected ConfigInvalid");
+  } catch (const ConfigInvalid& invalid) {
+    CHECK(invalid.errors().to_string().find("c.yaml:2:") != std::string::npos);
+    CHECK(invalid.errors().to_string().find("correlation.radius_m") != std::string::npos);
+  }
+}

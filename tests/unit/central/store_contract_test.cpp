@@ -415,3 +415,54 @@ TEMPLATE_TEST_CASE("a parking alert's plate is kept on its incident", "[store]",
   store->record_alert(end, encode(end), 300);  // no plate: keeps the one read before
   CHECK(store->incident_by_episode(start.episode_id)->plate == "A12345");
 }
+
+TEMPLATE_TEST_CASE("a camera's smoke and a nearby sensor's alarm make one incident; a far one or parking do not",
+                   "[store][correlation]", SqliteBackend, PostgresBackend) {
+  if (!test::backend_usable<TestType>()) return;
+  TestType backend;
+  auto store = backend.open();
+  CorrelationSettings correlation;  // 300 m, 5 min
+  store->set_correlation(correlation);
+
+  auto camera_smoke = test::make_alert("gw-cam", 1, Phase::start);
+  camera_smoke.location = {30.5, 104.1, std::string("cam-1"), std::nullopt, std::nullopt};
+  camera_smoke.severity = Severity::moderate;
+  REQUIRE(store->record_alert(camera_smoke, encode(camera_smoke), 100) == AlertOutcome::opened_incident);
+  const auto incident = *store->incident_by_episode(camera_smoke.episode_id);
+
+  auto sensor_alarm = test::make_alert("gw-pole", 7, Phase::start);  // 6 s later, ~100 m away
+  sensor_alarm.location = {30.5009, 104.1, std::nullopt, std::nullopt, std::string("smoke-1")};
+  CHECK(store->record_alert(sensor_alarm, encode(sensor_alarm), 200) == AlertOutcome::updated_incident);
+  CHECK(store->incident_by_episode(sensor_alarm.episode_id)->id == incident.id);
+  auto joined = *store->incident(incident.id);
+  CHECK(joined.alert_count == 2);
+  CHECK(joined.severity == "severe");  // the worst cue
+  const auto events = store->incident_events(incident.id);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].action == "correlated");
+  CHECK(events[0].note == "smoke sensor smoke-1 of gw-pole joined this incident");
+
+  // The joined episode's later messages follow it; its end does not end
+  // the incident (only the opening episode's does).
+  auto sensor_end = test::make_alert("gw-pole", 8, Phase::end, sensor_alarm.episode_id);
+  CHECK(store->record_alert(sensor_end, encode(sensor_end), 300) == AlertOutcome::updated_incident);
+  CHECK_FALSE(store->incident(incident.id)->episode_ended_ms);
+  CHECK(store->incident(incident.id)->alert_count == 3);
+
+  auto far_smoke = test::make_alert("gw-far", 9, Phase::start);  // ~2 km away
+  far_smoke.location = {30.518, 104.1, std::nullopt, std::nullopt, std::string("smoke-9")};
+  CHECK(store->record_alert(far_smoke, encode(far_smoke), 400) == AlertOutcome::opened_incident);
+  auto parking = test::make_alert("gw-cam", 10, Phase::start);
+  parking.kind = AlertKind::parking;
+  parking.location = camera_smoke.location;
+  CHECK(store->record_alert(parking, encode(parking), 500) == AlertOutcome::opened_incident);
+  CHECK(store->incidents({}).size() == 3);
+
+  // Once staff mark it a false alarm, a new cue opens its own incident.
+  auto closed = *store->incident(incident.id);
+  closed.state = "false_alarm";
+  REQUIRE(store->update_workflow(closed, "new", std::nullopt));
+  auto later = test::make_alert("gw-pole", 11, Phase::start);
+  later.location = sensor_alarm.location;
+  CHECK(store->record_alert(later, encode(later), 600) == AlertOutcome::opened_incident);
+}
