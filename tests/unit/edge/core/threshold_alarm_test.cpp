@@ -2,6 +2,8 @@
 
 #include "edge/core/threshold_alarm.hpp"
 
+#include <cmath>
+
 using namespace gridwatch::edge;
 
 TEST_CASE("alarm raises only after the minimum duration above the level", "[alarm]") {
@@ -36,4 +38,43 @@ TEST_CASE("hysteresis: no flapping around the raise level", "[alarm]") {
   CHECK(cleared->kind == AlarmTransition::Kind::cleared);
   CHECK(cleared->peak == Approx(8.5));
   CHECK_FALSE(alarm.active());
+}
+
+TEST_CASE("rate of rise alarms on a sustained climb below the level", "[alarm][rate-of-rise]") {
+  ThresholdAlarmSettings settings{8.0, 4.0, 8000, {3.0, 30'000, 15'000}};
+  ThresholdAlarm alarm(settings);
+  // +0.15 per second (a smoulder): 3 units within 30 s after 20 s.
+  std::optional<AlarmTransition> raised;
+  EpochMs raised_at = 0;
+  for (int t = 0; t <= 60 && !raised; ++t) {
+    raised = alarm.update(t * 1000, 0.3 + 0.15 * t);
+    raised_at = t * 1000;
+  }
+  REQUIRE(raised);
+  CHECK(raised->by_rate_of_rise);
+  CHECK(raised->value < 8.0);  // well before the level
+  CHECK(raised_at == 35'000);  // rising from 20 s, sustained 15 s
+}
+
+TEST_CASE("a fast spike shorter than the rate-of-rise duration does not alarm", "[alarm][rate-of-rise]") {
+  ThresholdAlarm alarm({8.0, 4.0, 8000, {3.0, 30'000, 15'000}});
+  // A 9 s cooking spike peaking at 14: rises fast, but neither rule holds long enough.
+  for (int t = 0; t < 120; ++t) {
+    const double spike = (t >= 30 && t < 39) ? 14.0 * std::sin((t - 30) * 3.14159 / 9.0) : 0.0;
+    CHECK_FALSE(alarm.update(t * 1000, 0.3 + spike));
+  }
+  CHECK_FALSE(alarm.active());
+}
+
+TEST_CASE("an alarm raised by the rise does not clear while the value keeps rising", "[alarm][rate-of-rise]") {
+  ThresholdAlarm alarm({8.0, 4.0, 0, {1.0, 10'000, 0}});
+  CHECK_FALSE(alarm.update(0, 0.0));
+  REQUIRE(alarm.update(5000, 2.0));  // +2 in 5 s, below the clear level
+  CHECK_FALSE(alarm.update(6000, 3.5));
+  CHECK(alarm.active());
+  // Flat below the clear level: the window empties of rise, so it clears.
+  std::optional<AlarmTransition> cleared;
+  for (int t = 7; t < 30 && !cleared; ++t) cleared = alarm.update(t * 1000, 3.5);
+  REQUIRE(cleared);
+  CHECK(cleared->kind == AlarmTransition::Kind::cleared);
 }
