@@ -123,9 +123,10 @@ void Gateway::on_reading(const SensorReading& reading) {
   const auto& sample = reading.sample;
   if (!sample.value) {
     sensor.read_errors += 1;
-    // Once per outage (and at start for a sensor that never answered), not
-    // once per poll: the heartbeat carries the running count.
-    if (sensor.health != "offline") {
+    // Once per outage and kind of problem (and at start for a sensor that
+    // never answered), not once per poll: the heartbeat carries the count.
+    if (sensor.health != "offline" || sample.error != sensor.last_logged_error) {
+      sensor.last_logged_error = sample.error;
       spdlog::warn("sensor {}: {}; {}", reading.sensor_id, sample.error,
                    sensor.settings.is_modbus() ? fmt::format("retrying every {} ms", sensor.settings.poll_ms)
                                                : std::string("waiting for the next message"));

@@ -70,6 +70,7 @@ class Gateway {
     std::string detail = "no reading yet";
     std::uint64_t read_errors = 0;  ///< since start; shown in the heartbeat's health detail
     std::optional<double> last_value;
+    std::string last_logged_error;
   };
 
   struct CameraState {

@@ -89,14 +89,19 @@ std::string describe(const test::MqttRecorder& recorder) {
 class RtuDevice {
  public:
   RtuDevice() {
-    int slave = -1;
-    if (openpty(&master_, &slave, nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty failed");
-    path_ = ttyname(slave);
-    // libmodbus opens the device by path and sets it raw; the server side
-    // then talks through the master end.
+    if (openpty(&master_, &slave_, nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty failed");
+    path_ = ttyname(slave_);
+    // Raw line, no echo: the gateway's libmodbus sets the same when it
+    // opens the device; keeping our slave end open keeps the pty alive
+    // across the gateway's reconnects.
+    termios line{};
+    tcgetattr(slave_, &line);
+    cfmakeraw(&line);
+    tcsetattr(slave_, TCSANOW, &line);
+    // The device side is a real libmodbus RTU server talking through the
+    // master end (no modbus_connect: there is no device path to open).
     context_ = modbus_new_rtu(path_.c_str(), 19200, 'N', 8, 1);
-    if (context_ == nullptr || modbus_connect(context_) != 0) throw std::runtime_error("cannot open " + path_);
-    slave_keepalive_ = slave;
+    if (context_ == nullptr) throw std::runtime_error("modbus_new_rtu failed");
     modbus_set_socket(context_, master_);
     modbus_set_slave(context_, 1);
     mapping_ = modbus_mapping_new(0, 0, 4, 0);
@@ -106,12 +111,12 @@ class RtuDevice {
     stopping_ = true;
     thread_.join();
     modbus_mapping_free(mapping_);
-    modbus_close(context_);
     modbus_free(context_);
-    close(slave_keepalive_);
+    close(master_);
+    close(slave_);
   }
   const std::string& path() const { return path_; }
-  void set_register(int address, std::uint16_t value) { registers_[address] = value; }
+  void set_register(std::size_t address, std::uint16_t value) { registers_[address] = value; }
   /// A device that stops answering (power cut on the bus).
   void go_silent(bool silent) { silent_ = silent; }
 
@@ -122,13 +127,13 @@ class RtuDevice {
     while (!stopping_) {
       const int length = modbus_receive(context_, query);
       if (length <= 0 || silent_) continue;
-      for (int i = 0; i < 4; ++i) mapping_->tab_registers[i] = registers_[i];
+      for (std::size_t i = 0; i < registers_.size(); ++i) mapping_->tab_registers[i] = registers_[i];
       modbus_reply(context_, query, length, mapping_);
     }
   }
 
   int master_ = -1;
-  int slave_keepalive_ = -1;
+  int slave_ = -1;
   std::string path_;
   modbus_t* context_ = nullptr;
   modbus_mapping_t* mapping_ = nullptr;

@@ -147,7 +147,7 @@ TEST_CASE("sensor monitor: drift compensation follows slow dirt, not smoke, and 
   const auto* exhausted = find_fault(all, SensorFault::drift_exhausted, SensorEvent::Kind::fault_raised);
   REQUIRE(exhausted);
   // 4 units at 1.5 per hour: about 2 h 40 min.
-  CHECK(exhausted->at_ms / 1000.0 == Approx(9600).margin(300));
+  CHECK(static_cast<double>(exhausted->at_ms) / 1000.0 == Approx(9600).margin(300));
   CHECK(monitor.drift_offset() == Approx(4.0));
 
   // A fire on top still alarms: the baseline cannot follow smoke.
