@@ -23,27 +23,86 @@ void read_outbox(YamlSection& section, OutboxSettings& outbox) {
   section.finish();
 }
 
+std::int64_t to_ms(double seconds) { return static_cast<std::int64_t>(seconds * 1000.0 + 0.5); }
+
+void read_alarm(YamlSection& alarm, AlarmSettings& out) {
+  alarm.get("raise", out.raise, -1e9, 1e9, Need::required);
+  alarm.get("clear", out.clear, -1e9, 1e9, Need::required);
+  alarm.get("min_duration_s", out.min_duration_s, 0, 3600);
+  if (out.clear > out.raise) {
+    alarm.error("clear", fmt::format("must not exceed raise ({}) or the alarm could never clear", out.raise));
+  }
+  if (auto rate = alarm.section("rate_of_rise")) {
+    rate->get("rise", out.rate_of_rise.rise, 0, 1e9, Need::required);
+    rate->get("window_s", out.rate_of_rise.window_s, 1, 3600);
+    rate->get("min_duration_s", out.rate_of_rise.min_duration_s, 0, 3600);
+    rate->finish();
+  }
+  alarm.finish();
+}
+
+void read_register_map(YamlSection& section, RegisterMap& map) {
+  section.get("register", map.address, 0, 65535);
+  section.get_choice("register_type", map.kind, {"holding", "input"});
+  section.get_choice("format", map.format, {"uint16", "int16"});
+  section.get("scale", map.scale, -1e6, 1e6);
+  section.get("offset", map.offset, -1e9, 1e9);
+  if (section.has("raw_out_of_range")) {
+    int raw = 0;
+    if (section.get("raw_out_of_range", raw, -32768, 65535)) map.raw_out_of_range = raw;
+  }
+  if (section.has("status_register")) {
+    int address = 0;
+    if (section.get("status_register", address, 0, 65535)) map.status_register = address;
+  }
+  section.get("fault_bit", map.fault_bit, 0, 15);
+}
+
+void read_transport(YamlSection& section, SensorSettings& sensor) {
+  section.get_choice("type", sensor.type, {"modbus_tcp", "modbus_rtu", "mqtt_json"});
+  section.get("host", sensor.host);
+  section.get("port", sensor.port, 1, 65535);
+  if (auto serial = section.section("serial", sensor.type == "modbus_rtu" ? Need::required : Need::optional)) {
+    serial->get("device", sensor.serial.device, Need::required);
+    serial->get("baud", sensor.serial.baud, 50, 4'000'000);
+    serial->get_choice("parity", sensor.serial.parity, {"none", "even", "odd"});
+    serial->get("data_bits", sensor.serial.data_bits, 5, 8);
+    serial->get("stop_bits", sensor.serial.stop_bits, 1, 2);
+    serial->finish();
+  }
+  section.get("unit_id", sensor.unit_id, 0, 247);
+  read_register_map(section, sensor.map);
+  if (auto mqtt = section.section("mqtt", sensor.type == "mqtt_json" ? Need::required : Need::optional)) {
+    mqtt->get("topic", sensor.mqtt.topic, Need::required);
+    mqtt->get("availability_topic", sensor.mqtt.availability_topic);
+    mqtt->get("value_field", sensor.mqtt.value_field);
+    mqtt->get("status_field", sensor.mqtt.status_field);
+    mqtt->finish();
+  }
+  section.get("poll_ms", sensor.poll_ms, 50, 600'000);
+  section.get("timeout_ms", sensor.timeout_ms, 10, 60'000);
+}
+
 SensorSettings read_sensor(YamlSection& section) {
   SensorSettings sensor;
   section.get_id("id", sensor.id, Need::required);
-  section.get_choice("type", sensor.type, {"modbus_tcp"});
-  section.get("host", sensor.host);
-  section.get("port", sensor.port, 1, 65535);
-  section.get("unit_id", sensor.unit_id, 0, 247);
-  section.get("register", sensor.register_address, 0, 65535);
-  section.get("scale", sensor.scale, -1e6, 1e6);
+  read_transport(section, sensor);
   section.get("unit", sensor.unit);
-  section.get("poll_ms", sensor.poll_ms, 50, 600'000);
-  section.get("timeout_ms", sensor.timeout_ms, 10, 60'000);
   if (section.has("camera")) section.get_id("camera", sensor.camera);
-  if (auto alarm = section.section("alarm", Need::required)) {
-    alarm->get("raise", sensor.alarm.raise, -1e9, 1e9, Need::required);
-    alarm->get("clear", sensor.alarm.clear, -1e9, 1e9, Need::required);
-    alarm->get("min_duration_s", sensor.alarm.min_duration_s, 0, 3600);
-    if (sensor.alarm.clear > sensor.alarm.raise) {
-      alarm->error("clear", fmt::format("must not exceed raise ({}) or the alarm could never clear", sensor.alarm.raise));
-    }
-    alarm->finish();
+  if (auto alarm = section.section("alarm", Need::required)) read_alarm(*alarm, sensor.alarm);
+  if (auto drift = section.section("drift")) {
+    drift->get("max_rate_per_h", sensor.drift.max_rate_per_h, 0, 1e9, Need::required);
+    drift->get("max_compensation", sensor.drift.max_compensation, 0, 1e9, Need::required);
+    drift->finish();
+  }
+  if (auto faults = section.section("faults")) {
+    faults->get("valid_min", sensor.faults.valid_min, -1e9, 1e9);
+    faults->get("valid_max", sensor.faults.valid_max, -1e9, 1e9);
+    if (sensor.faults.valid_max < sensor.faults.valid_min) faults->error("valid_max", "must not be below valid_min");
+    faults->get("no_data_s", sensor.faults.no_data_s, 1, 86400);
+    faults->get("comms_lost_s", sensor.faults.comms_lost_s, 0, 86400);
+    faults->get("stuck_s", sensor.faults.stuck_s, 0, 7 * 86400);
+    faults->finish();
   }
   section.finish();
   return sensor;
@@ -103,7 +162,8 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
   }
   top.get("heartbeat_s", config.heartbeat_s, 1, 3600);
   std::set<std::string> sensor_ids;
-  for (auto& section : top.sections("sensors")) {
+  auto sensor_sections = top.sections("sensors");
+  for (auto& section : sensor_sections) {
     auto sensor = read_sensor(section);
     if (!sensor.id.empty() && !sensor_ids.insert(sensor.id).second) {
       section.error("id", fmt::format("duplicate sensor id \"{}\"", sensor.id));
@@ -118,6 +178,16 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
     }
     config.cameras.push_back(std::move(camera));
   }
+  for (std::size_t i = 0; i < config.sensors.size(); ++i) {
+    const auto& camera = config.sensors[i].camera;
+    if (!camera.empty() && !camera_ids.contains(camera)) {
+      sensor_sections[i].error("camera", fmt::format("no camera \"{}\" in cameras[]", camera));
+    }
+  }
+  if (auto fusion = top.section("fusion")) {
+    fusion->get("window_s", config.fusion.window_s, 1, 3600);
+    fusion->finish();
+  }
   top.finish();
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = config.gateway.id;
   if (!errors.empty()) throw ConfigInvalid(std::move(errors));
@@ -131,6 +201,35 @@ std::string EdgeConfig::evidence_directory() const {
 }
 
 std::string EdgeConfig::outbox_path() const { return outbox.path.empty() ? state_dir + "/outbox.db" : outbox.path; }
+
+SensorMonitorSettings monitor_settings(const SensorSettings& sensor) {
+  SensorMonitorSettings out;
+  out.alarm.raise_level = sensor.alarm.raise;
+  out.alarm.clear_level = sensor.alarm.clear;
+  out.alarm.min_duration_ms = to_ms(sensor.alarm.min_duration_s);
+  out.alarm.rate_of_rise = {sensor.alarm.rate_of_rise.rise, to_ms(sensor.alarm.rate_of_rise.window_s),
+                            to_ms(sensor.alarm.rate_of_rise.min_duration_s)};
+  out.drift = {sensor.drift.max_rate_per_h, sensor.drift.max_compensation};
+  out.faults = {sensor.faults.valid_min, sensor.faults.valid_max, to_ms(sensor.faults.no_data_s),
+                to_ms(sensor.faults.comms_lost_s), to_ms(sensor.faults.stuck_s)};
+  return out;
+}
+
+SensorSettings load_sensor_file(const std::string& path) {
+  ConfigErrors errors;
+  YamlSection section(load_yaml_file_or_throw(path), "", path, errors);
+  auto sensor = read_sensor(section);
+  if (!errors.empty()) throw ConfigInvalid(std::move(errors));
+  return sensor;
+}
+
+SensorSettings parse_sensor_text(const std::string& yaml_text, const std::string& name) {
+  ConfigErrors errors;
+  YamlSection section(load_yaml_text_or_throw(yaml_text, name), "", name, errors);
+  auto sensor = read_sensor(section);
+  if (!errors.empty()) throw ConfigInvalid(std::move(errors));
+  return sensor;
+}
 
 EdgeConfig load_edge_config(const std::string& path) { return read_root(load_yaml_file_or_throw(path), path); }
 

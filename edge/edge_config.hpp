@@ -8,6 +8,7 @@
 
 #include "common/config_reader.hpp"
 #include "common/mqtt_settings.hpp"
+#include "edge/core/sensor_monitor.hpp"
 #include "edge/vision/camera_settings.hpp"
 
 namespace gridwatch::edge {
@@ -31,25 +32,84 @@ struct EvidenceSettings {
   std::int64_t max_mib = 64;
 };
 
+struct RateOfRiseConfig {
+  double rise = 0;            ///< reading units; 0 = off
+  double window_s = 30;
+  double min_duration_s = 15;
+};
+
 struct AlarmSettings {
   double raise = 0;
   double clear = 0;
   double min_duration_s = 0;
+  RateOfRiseConfig rate_of_rise;
+};
+
+struct DriftConfig {
+  double max_rate_per_h = 0;  ///< 0 = no drift compensation
+  double max_compensation = 0;
+};
+
+struct SensorFaultConfig {
+  double valid_min = 0;
+  double valid_max = 1e9;
+  double no_data_s = 30;
+  double comms_lost_s = 5;
+  double stuck_s = 600;       ///< 0 = off
+};
+
+/// Modbus RTU serial line (type modbus_rtu).
+struct SerialSettings {
+  std::string device;         ///< e.g. /dev/ttyUSB0
+  int baud = 9600;
+  std::string parity = "none";  ///< none, even, odd
+  int data_bits = 8;
+  int stop_bits = 1;
+};
+
+/// Where the reading is in the Modbus device and how it scales.
+struct RegisterMap {
+  int address = 0;
+  std::string kind = "holding";  ///< holding or input register
+  std::string format = "uint16"; ///< uint16 or int16
+  double scale = 1.0;            ///< reading = raw x scale + offset
+  double offset = 0;
+  std::optional<int> raw_out_of_range;  ///< raw value the device sends for "out of range" (e.g. 65535)
+  std::optional<int> status_register;   ///< holding/input register with the device's fault bit
+  int fault_bit = 0;
+};
+
+/// MQTT JSON sensor (type mqtt_json), on the gateway's own broker.
+struct MqttSensorSettings {
+  std::string topic;               ///< readings, e.g. sensors/smoke1/state
+  std::string availability_topic;  ///< optional: "online"/"offline" (Last Will)
+  std::string value_field = "smoke";
+  std::string status_field = "status";  ///< optional field: "ok", "fault", "out_of_range"
 };
 
 struct SensorSettings {
   std::string id;
-  std::string type = "modbus_tcp";
+  std::string type = "modbus_tcp";  ///< modbus_tcp, modbus_rtu, mqtt_json
   std::string host = "127.0.0.1";
   int port = 502;
+  SerialSettings serial;
   int unit_id = 1;
-  int register_address = 0;
-  double scale = 1.0;
+  RegisterMap map;
+  MqttSensorSettings mqtt;
   std::string unit;
   int poll_ms = 1000;
   int timeout_ms = 1000;
   std::string camera;  ///< camera whose view this sensor covers (fusion), may be empty
   AlarmSettings alarm;
+  DriftConfig drift;
+  SensorFaultConfig faults;
+
+  bool is_modbus() const { return type != "mqtt_json"; }
+};
+
+/// Camera and sensor cues of one fire (docs/configuration.md, fusion).
+struct FusionSettings {
+  double window_s = 120;  ///< the two cues start at most this far apart
 };
 
 /// Where a camera's frames come from: exactly one of url, file, device.
@@ -80,10 +140,19 @@ struct EdgeConfig {
   int heartbeat_s = 30;
   std::vector<SensorSettings> sensors;
   std::vector<CameraConfig> cameras;
+  FusionSettings fusion;
 
   std::string outbox_path() const;
   std::string evidence_directory() const;
 };
+
+/// The alarm and fault logic's settings for one sensor.
+SensorMonitorSettings monitor_settings(const SensorSettings& sensor);
+
+/// One entry of `sensors:` in a file of its own (what `replay-sensor
+/// --sensor` reads); transport keys are accepted and unused there.
+SensorSettings load_sensor_file(const std::string& path);
+SensorSettings parse_sensor_text(const std::string& yaml_text, const std::string& name);
 
 /// Parses and validates; throws ConfigInvalid listing every problem.
 EdgeConfig load_edge_config(const std::string& path);

@@ -183,19 +183,31 @@ double median(std::vector<double> values) {
 
 }  // namespace
 
+void write_report(const std::string& report, std::ostream& out, const std::string& markdown_path) {
+  out << report;
+  if (markdown_path.empty()) return;
+  std::ofstream markdown(markdown_path);
+  markdown << report;
+}
+
+std::vector<fs::path> scenario_files(const std::string& dir, const std::vector<std::string>& only) {
+  std::vector<fs::path> scenarios;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    const auto name = entry.path().stem().string();
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+    scenarios.push_back(entry.path());
+  }
+  if (scenarios.empty()) throw std::runtime_error(fmt::format("no scenarios in {}", dir));
+  std::sort(scenarios.begin(), scenarios.end());
+  return scenarios;
+}
+
 int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
   std::vector<std::function<ScenarioResult()>> tasks;
   std::vector<std::string> names;  // per task, for error rows
-  std::vector<fs::path> scenarios;
-  for (const auto& entry : fs::directory_iterator(options.scenario_dir)) {
-    if (entry.path().extension() != ".yaml") continue;
-    const auto name = entry.path().stem().string();
-    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), name) == options.only.end()) continue;
-    scenarios.push_back(entry.path());
-  }
-  if (scenarios.empty()) throw std::runtime_error(fmt::format("no scenarios in {}", options.scenario_dir));
-  std::sort(scenarios.begin(), scenarios.end());
+  const auto scenarios = scenario_files(options.scenario_dir, options.only);
   for (const auto& scenario : scenarios) {
     tasks.emplace_back([&options, scenario] { return evaluate_scenario(options, scenario); });
     names.push_back(scenario.stem().string());
@@ -281,11 +293,7 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
                            negative_alerts, negative_s, negative_alerts * 3600.0 / negative_s);
   }
   for (const auto& skipped : skipped_negatives) summary << "- " << skipped << "\n";
-  out << table.str() << summary.str();
-  if (!options.markdown_path.empty()) {
-    std::ofstream markdown(options.markdown_path);
-    markdown << table.str() << summary.str();
-  }
+  write_report(table.str() + summary.str(), out, options.markdown_path);
   return 0;
 }
 

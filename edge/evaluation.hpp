@@ -4,6 +4,7 @@
 // as `analyze`, matches episodes to the ground truth by zone and time, and
 // runs the real traffic clips as negatives. docs/evaluation.md holds the
 // measured table.
+#include <filesystem>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -27,7 +28,38 @@ struct EvaluationOptions {
 /// matches at most one violation; unmatched detections are false alerts.
 inline constexpr double kEarlyToleranceS = 5.0;
 
+/// The `*.yaml` files of a scenario folder, sorted, only those named in
+/// `only` when it is not empty; throws when none is left.
+std::vector<std::filesystem::path> scenario_files(const std::string& dir, const std::vector<std::string>& only);
+
+/// Prints an evaluation's table and summary, and writes them to
+/// `markdown_path` too unless it is empty.
+void write_report(const std::string& report, std::ostream& out, const std::string& markdown_path);
+
 /// Prints the table; returns 0 (the goals are reported, not enforced).
 int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out);
+
+/// `gridwatch-edge evaluate sensor`: runs every sensor scenario (with the
+/// simulator's ground truth) and the real IoT log through the same alarm
+/// and fault logic as the gateway (SensorMonitor, see sensor_replay.hpp).
+struct SensorEvaluationOptions {
+  std::string scenario_dir = "simulators/sensor_scenarios";
+  std::string sensor_path = "tests/fixtures/smoke_sensor/library.sensor.yaml";  ///< config for the library (%/m)
+  std::string log_path = "../shared/data/smoke_sensor/smoke_detection_iot_first10080.csv";
+  std::string log_sensor_path = "tests/fixtures/smoke_sensor/iot_log.sensor.yaml";  ///< config for the real log
+  std::string log_column = "NC0.5*0.01";
+  std::string log_time_column = "UTC";
+  std::string log_label_column = "Fire Alarm";
+  double step_s = 1.0;             ///< polling period the replay samples at
+  std::vector<std::string> only;   ///< scenario names; empty = all
+  std::string markdown_path;
+};
+
+/// A fire is detected when an alarm is raised between the fire event's
+/// start and its end; its delay is measured from the moment the reading
+/// first reaches the scenario's reference level (the truth's
+/// first_over_level_s), so a rate-of-rise alarm may be early (negative).
+/// Any other alarm is a false alarm. Prints the table; returns 0.
+int run_sensor_evaluation(const SensorEvaluationOptions& options, std::ostream& out);
 
 }  // namespace gridwatch::edge

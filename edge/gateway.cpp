@@ -1,6 +1,7 @@
 #include "edge/gateway.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -9,6 +10,7 @@
 
 #include "common/ids.hpp"
 #include "common/topics.hpp"
+#include "edge/mqtt_sensor_input.hpp"
 
 namespace gridwatch::edge {
 namespace {
@@ -16,6 +18,17 @@ namespace {
 OutboxLimits limits_from(const OutboxSettings& settings) {
   return {settings.max_rows, settings.max_mib << 20, settings.max_age_h * 3'600'000};
 }
+
+std::map<std::string, std::string> sensor_cameras(const EdgeConfig& config) {
+  std::map<std::string, std::string> out;
+  for (const auto& sensor : config.sensors) {
+    if (!sensor.camera.empty()) out[sensor.id] = sensor.camera;
+  }
+  return out;
+}
+
+/// One sensor alone: likely but unconfirmed (fusion with a camera raises it).
+constexpr double kSensorAlarmConfidence = 0.8;
 
 }  // namespace
 
@@ -28,11 +41,15 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
       evidence_(config_.evidence_directory(),
                 {static_cast<std::size_t>(config_.evidence.max_files),
                  static_cast<std::uint64_t>(config_.evidence.max_mib) << 20}),
-      heartbeat_timer_(io) {
+      fusion_(sensor_cameras(config_), static_cast<std::int64_t>(config_.fusion.window_s * 1000)),
+      heartbeat_timer_(io),
+      sensor_timer_(io) {
   for (const auto& sensor : config_.sensors) {
-    ThresholdAlarmSettings alarm{sensor.alarm.raise, sensor.alarm.clear,
-                                 static_cast<std::int64_t>(sensor.alarm.min_duration_s * 1000)};
-    sensors_.emplace(sensor.id, SensorState{sensor, ThresholdAlarm(alarm), {}, "unknown", "no reading yet", 0});
+    sensors_.emplace(sensor.id, SensorState(sensor, started_ms_));
+    if (sensor.type == "mqtt_json") {
+      sensor_topics_[sensor.mqtt.topic] = sensor.id;
+      if (!sensor.mqtt.availability_topic.empty()) sensor_topics_[sensor.mqtt.availability_topic] = sensor.id;
+    }
   }
   for (const auto& camera : config_.cameras) cameras_.emplace(camera.vision.id, CameraState{});
 
@@ -45,6 +62,7 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
     client_->publish({status_topic, encode(make_status(PresenceState::online)), 1, true}, nullptr);
     uplink_->pump();
   };
+  handlers.on_message = [this](mqtt::Message message) { on_sensor_message(message); };
   client_ = mqtt::make_paho_client(io_, std::move(options), std::move(handlers));
   uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window,
                                      [this](const OutboxRow& row) { return resolve_evidence(row); });
@@ -56,8 +74,11 @@ void Gateway::start() {
   const auto stats = outbox_.stats();
   spdlog::info("gateway {} starting: outbox {} holds {} undelivered message(s), epoch {}", config_.gateway.id,
                config_.outbox_path(), stats.rows, outbox_.epoch());
+  // Subscriptions are renewed on every connect, so they go in first.
+  for (const auto& [topic, sensor_id] : sensor_topics_) client_->subscribe(topic, 1);
   client_->start();
   for (const auto& sensor : config_.sensors) {
+    if (!sensor.is_modbus()) continue;
     auto poller = std::make_unique<ModbusPoller>(sensor, [this](SensorReading reading) {
       boost::asio::post(io_, [this, reading = std::move(reading)] { on_reading(reading); });
     });
@@ -72,6 +93,7 @@ void Gateway::start() {
     camera_workers_.push_back(std::move(worker));
   }
   schedule_heartbeat();
+  schedule_sensor_check();
 }
 
 void Gateway::stop() {
@@ -80,6 +102,7 @@ void Gateway::stop() {
   for (auto& poller : pollers_) poller->stop();
   for (auto& worker : camera_workers_) worker->stop();
   heartbeat_timer_.cancel();
+  sensor_timer_.cancel();
   uplink_->flush_delivered();
   // The client fails its pending deliveries into the uplink, so it must
   // stop while the uplink is alive.
@@ -97,52 +120,177 @@ void Gateway::on_reading(const SensorReading& reading) {
   auto found = sensors_.find(reading.sensor_id);
   if (found == sensors_.end()) return;
   auto& sensor = found->second;
-  if (!reading.value) {
+  const auto& sample = reading.sample;
+  if (!sample.value) {
     sensor.read_errors += 1;
-    // Once per outage (and at start for a sensor that never answered), not
-    // once per poll: the heartbeat carries the running count.
-    if (sensor.health != "offline") {
-      spdlog::warn("sensor {}: {}; retrying every {} ms", reading.sensor_id, reading.error, sensor.settings.poll_ms);
+    // Once per outage and kind of problem (and at start for a sensor that
+    // never answered), not once per poll: the heartbeat carries the count.
+    if (sensor.health != "offline" || sample.error != sensor.last_logged_error) {
+      sensor.last_logged_error = sample.error;
+      spdlog::warn("sensor {}: {}; {}", reading.sensor_id, sample.error,
+                   sensor.settings.is_modbus() ? fmt::format("retrying every {} ms", sensor.settings.poll_ms)
+                                               : std::string("waiting for the next message"));
     }
     sensor.health = "offline";
-    sensor.detail = fmt::format("{} ({} failed reads)", reading.error, sensor.read_errors);
-    return;
+    sensor.detail = fmt::format("{} ({} failed reads)", sample.error, sensor.read_errors);
+  } else {
+    if (sensor.health == "offline" || sensor.health == "unknown") {
+      spdlog::info("sensor {}: reading again ({:.2f} {})", reading.sensor_id, *sample.value, sensor.settings.unit);
+    }
+    sensor.last_value = *sample.value;
+    sensor.health = "ok";
+    sensor.detail.clear();
   }
-  if (sensor.health != "ok") spdlog::info("sensor {}: reading again ({:.2f} {})", reading.sensor_id, *reading.value, sensor.settings.unit);
-  sensor.health = "ok";
-  sensor.detail.clear();
+  handle_sensor_events(sensor, sensor.monitor.update(sample));
+}
 
-  const auto transition = sensor.alarm.update(reading.at_ms, *reading.value);
-  if (!transition) return;
+void Gateway::check_sensors(EpochMs now_ms) {
+  for (auto& [id, sensor] : sensors_) handle_sensor_events(sensor, sensor.monitor.tick(now_ms));
+}
 
+void Gateway::schedule_sensor_check() {
+  sensor_timer_.expires_after(std::chrono::seconds(1));
+  sensor_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    check_sensors(wall_clock_ms());
+    schedule_sensor_check();
+  });
+}
+
+void Gateway::on_sensor_message(const mqtt::Message& message) {
+  if (stopped_) return;
+  auto topic = sensor_topics_.find(message.topic);
+  if (topic == sensor_topics_.end()) return;
+  auto& sensor = sensors_.at(topic->second);
+  const auto now = wall_clock_ms();
+  if (message.topic == sensor.settings.mqtt.topic) {
+    on_reading({sensor.settings.id, parse_sensor_message(sensor.settings, message.payload, now)});
+  } else if (auto sample = parse_sensor_availability(sensor.settings, message.payload, now)) {
+    on_reading({sensor.settings.id, std::move(*sample)});
+  }
+}
+
+void Gateway::handle_sensor_events(SensorState& sensor, const std::vector<SensorEvent>& events) {
+  for (const auto& event : events) {
+    if (event.kind == SensorEvent::Kind::alarm_raised || event.kind == SensorEvent::Kind::alarm_cleared) {
+      raise_sensor_alarm(sensor, event);
+    } else {
+      raise_sensor_fault(sensor, event);
+    }
+  }
+  // Health for the heartbeat: a fault shows even while readings arrive.
+  if (sensor.health == "ok" && sensor.monitor.any_fault()) sensor.health = "fault";
+  if (sensor.health == "fault" && !sensor.monitor.any_fault()) sensor.health = "ok";
+  if (sensor.health == "fault") {
+    std::vector<std::string> active;
+    for (std::size_t i = 0; i < kSensorFaultCount; ++i) {
+      if (sensor.monitor.fault_active(static_cast<SensorFault>(i))) active.emplace_back(to_string(static_cast<SensorFault>(i)));
+    }
+    sensor.detail = fmt::format("fault: {}", fmt::join(active, ", "));
+  }
+}
+
+void Gateway::raise_sensor_alarm(SensorState& sensor, const SensorEvent& event) {
+  const auto& settings = sensor.settings;
   Alert alert;
-  alert.gateway_id = config_.gateway.id;
   alert.kind = AlertKind::smoke;
   alert.severity = Severity::severe;
-  // One sensor alone: likely but unconfirmed (fusion with a camera raises it).
-  alert.confidence = 0.8;
-  alert.detected_at_ms = transition->at_ms;
-  alert.location = {config_.gateway.lat, config_.gateway.lon, std::nullopt, std::nullopt, sensor.settings.id};
-  if (!sensor.settings.camera.empty()) alert.location.camera = sensor.settings.camera;
-  alert.value = transition->value;
-  if (!sensor.settings.unit.empty()) alert.unit = sensor.settings.unit;
-  if (transition->kind == AlarmTransition::Kind::raised) {
+  alert.confidence = kSensorAlarmConfidence;
+  alert.detected_at_ms = event.at_ms;
+  alert.location = {config_.gateway.lat, config_.gateway.lon, std::nullopt, std::nullopt, settings.id};
+  if (!settings.camera.empty()) alert.location.camera = settings.camera;
+  alert.value = event.value;
+  if (!settings.unit.empty()) alert.unit = settings.unit;
+  const bool starts = event.kind == SensorEvent::Kind::alarm_raised;
+  if (starts) {
     alert.phase = Phase::start;
-    alert.summary = fmt::format("Smoke sensor {} reads {:.2f} {} (alarm level {:.2f})", sensor.settings.id,
-                                transition->value, sensor.settings.unit, sensor.settings.alarm.raise);
-    spdlog::warn("sensor {}: SMOKE ALARM at {:.2f} {}", sensor.settings.id, transition->value, sensor.settings.unit);
+    alert.summary = event.by_rate_of_rise
+                        ? fmt::format("Smoke sensor {} rising fast: {:.2f} {} (rate-of-rise alarm)", settings.id,
+                                      event.value, settings.unit)
+                        : fmt::format("Smoke sensor {} reads {:.2f} {} (alarm level {:.2f})", settings.id, event.value,
+                                      settings.unit, settings.alarm.raise);
+    spdlog::warn("sensor {}: SMOKE ALARM at {:.2f} {}", settings.id, event.value, settings.unit);
   } else {
     alert.phase = Phase::end;
     alert.episode_id = sensor.open_episode;
-    alert.summary = fmt::format("Smoke sensor {} back to {:.2f} {} (peak {:.2f})", sensor.settings.id,
-                                transition->value, sensor.settings.unit, transition->peak);
-    spdlog::info("sensor {}: smoke alarm cleared at {:.2f} {}", sensor.settings.id, transition->value,
-                 sensor.settings.unit);
+    alert.summary = fmt::format("Smoke sensor {} back to {:.2f} {} (peak {:.2f})", settings.id, event.value,
+                                settings.unit, event.peak);
+    spdlog::info("sensor {}: smoke alarm cleared at {:.2f} {}", settings.id, event.value, settings.unit);
   }
-  const bool starts_episode = alert.phase == Phase::start;
   const auto alert_id = raise(std::move(alert));
   // The start message's id names the episode for its update and end.
-  sensor.open_episode = starts_episode ? alert_id : std::string();
+  sensor.open_episode = starts ? alert_id : std::string();
+  const auto fire = starts ? fusion_.sensor_alarm_started(settings.id, alert_id, event.at_ms, kSensorAlarmConfidence)
+                           : fusion_.sensor_alarm_ended(settings.id, event.at_ms);
+  if (fire) raise_fire(*fire);
+}
+
+void Gateway::raise_sensor_fault(SensorState& sensor, const SensorEvent& event) {
+  const auto& settings = sensor.settings;
+  auto& episode = sensor.fault_episodes[static_cast<std::size_t>(event.fault)];
+  const bool starts = event.kind == SensorEvent::Kind::fault_raised;
+  if (!starts && episode.empty()) return;
+  Alert alert;
+  alert.kind = AlertKind::sensor_fault;
+  alert.phase = starts ? Phase::start : Phase::end;
+  alert.severity = Severity::minor;
+  alert.confidence = 1.0;
+  alert.detected_at_ms = event.at_ms;
+  alert.location = {config_.gateway.lat, config_.gateway.lon, std::nullopt, std::nullopt, settings.id};
+  if (sensor.last_value) alert.value = *sensor.last_value;
+  if (!settings.unit.empty() && sensor.last_value) alert.unit = settings.unit;
+  alert.episode_id = starts ? std::string() : episode;
+  alert.summary = fmt::format("Smoke sensor {} {} {}: {}", settings.id, starts ? "fault" : "fault cleared",
+                              to_string(event.fault), event.detail)
+                      .substr(0, 256);
+  if (starts) {
+    spdlog::warn("sensor {}: FAULT {}: {}{}", settings.id, to_string(event.fault), event.detail,
+                 sensor.monitor.alarm_active() ? " (the smoke alarm stays active)" : "");
+  } else {
+    spdlog::info("sensor {}: fault {} cleared: {}", settings.id, to_string(event.fault), event.detail);
+  }
+  const auto alert_id = raise(std::move(alert));
+  episode = starts ? alert_id : std::string();
+}
+
+void Gateway::raise_fire(const FireDecision& decision) {
+  auto& fire = fires_[decision.sensor_id];
+  if (decision.kind == FireDecision::Kind::end && fire.episode.empty()) return;
+  const auto& sensor = sensors_.at(decision.sensor_id);
+  auto camera = cameras_.find(decision.camera_id);
+  Alert alert;
+  alert.kind = AlertKind::fire;
+  alert.severity = Severity::extreme;
+  alert.detected_at_ms = decision.at_ms;
+  alert.location = {config_.gateway.lat, config_.gateway.lon, decision.camera_id, std::nullopt, decision.sensor_id};
+  if (sensor.last_value) alert.value = *sensor.last_value;
+  if (!sensor.settings.unit.empty()) alert.unit = sensor.settings.unit;
+  std::optional<std::string> jpeg;
+  if (camera != cameras_.end()) {
+    alert.box = camera->second.smoke_box;
+    jpeg = camera->second.smoke_jpeg;
+  }
+  if (decision.kind == FireDecision::Kind::start) {
+    alert.phase = Phase::start;
+    alert.confidence = decision.confidence;
+    // Both cues' own alerts are named, so central can show both evidences.
+    alert.summary = fmt::format("Fire: smoke seen by camera {} and sensor {} ({:.2f} {}) within {:.0f} s; cues {} + {}",
+                                decision.camera_id, decision.sensor_id, alert.value.value_or(0), sensor.settings.unit,
+                                static_cast<double>(std::abs(decision.sensor.started_ms - decision.camera.started_ms)) / 1000.0,
+                                decision.camera.alert_id, decision.sensor.alert_id)
+                        .substr(0, 256);
+    spdlog::warn("FIRE: camera {} and sensor {} agree (confidence {:.2f})", decision.camera_id, decision.sensor_id,
+                 decision.confidence);
+  } else {
+    alert.phase = Phase::end;
+    alert.confidence = fused_confidence(decision.sensor.confidence, decision.camera.confidence);
+    alert.episode_id = fire.episode;
+    alert.summary = fmt::format("Fire at camera {} / sensor {}: both cues ended", decision.camera_id, decision.sensor_id);
+    jpeg.reset();
+    spdlog::info("fire at camera {} / sensor {}: both cues ended", decision.camera_id, decision.sensor_id);
+  }
+  const auto alert_id = raise(std::move(alert), jpeg);
+  fire.episode = decision.kind == FireDecision::Kind::start ? alert_id : std::string();
 }
 
 void Gateway::on_camera_report(const CameraReport& report) {
@@ -205,7 +353,17 @@ void Gateway::raise_camera_alert(const std::string& camera_id, CameraState& came
     alert.episode_id = *episode;
   }
   spdlog::info("camera {}: {} {} {}", camera_id, to_string(alert.kind), to_string(alert.phase), alert.summary);
+  const bool smoke = camera_alert.kind == AlertKind::smoke;
+  if (smoke && camera_alert.jpeg) camera.smoke_jpeg = camera_alert.jpeg;
+  if (smoke && camera_alert.box) camera.smoke_box = camera_alert.box;
   const auto alert_id = raise(std::move(alert), camera_alert.jpeg);
+  std::optional<FireDecision> fire;
+  if (smoke && camera_alert.phase == Phase::start) {
+    fire = fusion_.camera_smoke_started(camera_id, alert_id, at_ms, camera_alert.confidence);
+  } else if (smoke && camera_alert.phase == Phase::end) {
+    fire = fusion_.camera_smoke_ended(camera_id, at_ms);
+  }
+  if (fire) raise_fire(*fire);
   if (camera_alert.phase == Phase::start) {
     *episode = alert_id;
   } else if (camera_alert.phase == Phase::end) {

@@ -14,6 +14,7 @@
 #include "edge/edge_config.hpp"
 #include "edge/evaluation.hpp"
 #include "edge/gateway.hpp"
+#include "edge/sensor_replay.hpp"
 #include "edge/video_analysis.hpp"
 
 namespace {
@@ -84,6 +85,24 @@ int main(int argc, char** argv) {
   analyze->add_option("--evidence-dir", evidence_dir, "write each alert's evidence JPEG into this folder");
   analyze->add_option("video", video_path, "video file (any format OpenCV's FFmpeg backend reads)")->required();
 
+  auto* replay_sensor = app.add_subcommand(
+      "replay-sensor", "run a sensor CSV log through the alarm and fault logic on the log's time; one JSON line per "
+                       "alarm or fault on stdout, then a summary line");
+  gridwatch::edge::SensorReplayOptions sensor_replay;
+  replay_sensor->add_option("log", sensor_replay.log_path, "CSV log with a header row")->required();
+  replay_sensor->add_option("--sensor", sensor_replay.sensor_path,
+                            "sensor config (one entry of the gateway's sensors list: alarm, drift, faults)")
+      ->required();
+  replay_sensor->add_option("--column", sensor_replay.column, "the reading: NAME[*SCALE], NAME a header or #INDEX")
+      ->required();
+  replay_sensor->add_option("--time-column", sensor_replay.time_column, "seconds (UNIX or relative)");
+  replay_sensor->add_option("--period-s", sensor_replay.period_s, "seconds per row without --time-column")
+      ->capture_default_str();
+  replay_sensor->add_option("--label-column", sensor_replay.label_column, "0/1 truth column, summarised at the end");
+  replay_sensor->add_option("--step-s", sensor_replay.step_s, "polling period the replay samples at")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
+
   auto* evaluate = app.add_subcommand("evaluate", "score the detectors against the scenario library and real clips");
   auto* evaluate_parking = evaluate->add_subcommand("parking", "parking episodes: precision, recall, alert delay");
   evaluate->require_subcommand(1);
@@ -101,6 +120,28 @@ int main(int argc, char** argv) {
   evaluate_parking->add_option("--only", evaluation.only, "scenario names to run (default: all)");
   evaluate_parking->add_option("-j,--jobs", evaluation.jobs, "videos analysed in parallel")->capture_default_str();
   evaluate_parking->add_option("--markdown", evaluation.markdown_path, "also write the table as Markdown here");
+  auto* evaluate_sensor = evaluate->add_subcommand(
+      "sensor", "smoke sensors: recall, time to detect, false alarms per sensor-day (library and real log)");
+  gridwatch::edge::SensorEvaluationOptions sensor_evaluation;
+  evaluate_sensor->add_option("--scenarios", sensor_evaluation.scenario_dir, "sensor scenario folder")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--sensor", sensor_evaluation.sensor_path, "sensor config used for the library")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--log", sensor_evaluation.log_path, "real log (skipped with a message when absent)")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--log-sensor", sensor_evaluation.log_sensor_path, "sensor config used for the real log")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--log-column", sensor_evaluation.log_column, "real log: the reading, NAME[*SCALE]")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--log-time-column", sensor_evaluation.log_time_column, "real log: seconds column")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--log-label-column", sensor_evaluation.log_label_column, "real log: 0/1 truth column")
+      ->capture_default_str();
+  evaluate_sensor->add_option("--step-s", sensor_evaluation.step_s, "polling period the replay samples at")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
+  evaluate_sensor->add_option("--only", sensor_evaluation.only, "scenario names to run (default: all)");
+  evaluate_sensor->add_option("--markdown", sensor_evaluation.markdown_path, "also write the table as Markdown here");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -108,6 +149,22 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   if (analyze->parsed()) return run_analyze(camera_path, video_path, evidence_dir, log_level.empty() ? "info" : log_level);
+  if (replay_sensor->parsed()) {
+    gridwatch::setup_logging("edge-replay", log_level.empty() ? "warn" : log_level);
+    return gridwatch::edge::run_sensor_replay(sensor_replay, std::cout, std::cerr);
+  }
+  if (evaluate_sensor->parsed()) {
+    gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
+    try {
+      return gridwatch::edge::run_sensor_evaluation(sensor_evaluation, std::cout);
+    } catch (const gridwatch::ConfigInvalid& invalid) {
+      std::cerr << invalid.errors().to_string();
+      return kExitUsage;
+    } catch (const std::exception& error) {
+      spdlog::critical("evaluate sensor: {}", error.what());
+      return kExitRuntime;
+    }
+  }
   if (evaluate_parking->parsed()) {
     gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
     if (evaluation.sim_binary.empty()) {
