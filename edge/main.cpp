@@ -15,6 +15,7 @@
 #include "edge/evaluation.hpp"
 #include "edge/gateway.hpp"
 #include "edge/sensor_replay.hpp"
+#include "edge/service_watchdog.hpp"
 #include "edge/video_analysis.hpp"
 
 namespace {
@@ -25,14 +26,17 @@ constexpr int kExitUsage = 2;
 int run_gateway(const gridwatch::edge::EdgeConfig& config) {
   boost::asio::io_context io;
   gridwatch::edge::Gateway gateway(io, config);
+  gridwatch::edge::ServiceWatchdog watchdog(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     spdlog::info("received signal {}, shutting down", signal_number);
+    watchdog.stop();
     gateway.stop();
     io.stop();
   });
   gateway.start();
+  watchdog.start();
   io.run();
   return 0;
 }

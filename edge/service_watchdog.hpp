@@ -1,0 +1,44 @@
+#pragma once
+// The gateway's side of systemd's service protocol (Type=notify): READY=1
+// once the gateway has started, STOPPING=1 on shutdown, and, when the unit
+// sets WatchdogSec=, WATCHDOG=1 pings at half that interval.
+//
+// The pings are a timer on the gateway's io_context, not a thread of their
+// own: every sensor reading, camera report and MQTT result is handled on
+// that loop, so a handler that hangs it also stops the pings, and systemd
+// kills and restarts the service (Restart=on-failure).
+//
+// Outside systemd (no NOTIFY_SOCKET) every call is a no-op.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+
+namespace gridwatch::edge {
+
+class ServiceWatchdog {
+ public:
+  /// Reads the service manager's environment (NOTIFY_SOCKET, WATCHDOG_USEC,
+  /// WATCHDOG_PID) once.
+  explicit ServiceWatchdog(boost::asio::io_context& io);
+  ServiceWatchdog(const ServiceWatchdog&) = delete;
+  ServiceWatchdog& operator=(const ServiceWatchdog&) = delete;
+
+  /// Sends READY=1 and starts the pings. Call on the io_context thread
+  /// after the gateway has started.
+  void start();
+  /// Sends STOPPING=1 and stops the pings.
+  void stop();
+
+  /// The ping interval (half of WatchdogSec), or zero when the service
+  /// manager asked for no watchdog.
+  std::chrono::microseconds ping_interval() const { return ping_interval_; }
+
+ private:
+  void schedule_ping();
+
+  boost::asio::steady_timer timer_;
+  std::chrono::microseconds ping_interval_{0};
+  bool stopped_ = false;
+};
+
+}  // namespace gridwatch::edge
