@@ -258,12 +258,11 @@ SensorSettings parse_sensor_text(const std::string& yaml_text, const std::string
 
 std::string pushed_config_path(const std::string& state_dir) { return state_dir + "/remote-config.yaml"; }
 
-std::vector<CameraConfig> parse_camera_list(const std::string& cameras_yaml, const std::string& name) {
+std::vector<CameraConfig> parse_camera_list(const std::string& cameras_json, const std::string& name) {
   ConfigErrors errors;
-  auto list = load_yaml_text_or_throw(cameras_yaml, name);
-  YAML::Node root;
-  root["cameras"] = list;
-  YamlSection top(root, "", name, errors);
+  // JSON is flow YAML: as the value of a `cameras:` key it reads exactly
+  // like edge.yaml's list, with the same error paths.
+  YamlSection top(load_yaml_text_or_throw("cameras: " + cameras_json, name), "", name, errors);
   auto cameras = read_cameras(top);
   top.finish();
   if (!errors.empty()) throw ConfigInvalid(std::move(errors));

@@ -166,9 +166,9 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& na
 /// replaces the `cameras` of edge.yaml at every load.
 std::string pushed_config_path(const std::string& state_dir);
 
-/// Validates a `cameras` list (YAML or JSON text) with the same rules as
-/// edge.yaml's; throws ConfigInvalid listing every problem with its path
-/// (cameras[0].zones[1].polygon ...).
-std::vector<CameraConfig> parse_camera_list(const std::string& cameras_yaml, const std::string& name);
+/// Validates a `cameras` list given as a JSON array (a config push) with
+/// the same rules as edge.yaml's; throws ConfigInvalid listing every
+/// problem with its path (cameras[0].zones[1].polygon ...).
+std::vector<CameraConfig> parse_camera_list(const std::string& cameras_json, const std::string& name);
 
 }  // namespace gridwatch::edge

@@ -35,8 +35,10 @@ void MosquittoBroker::start() {
   const passwd* self = getpwuid(geteuid());
   const std::string user = self != nullptr ? self->pw_name : "root";
   if (own_config_.write) {
+    // A log file, not stdout: Mosquitto flushes it line by line, so a test
+    // can look for what the broker did (e.g. "Denied PUBLISH") right away.
     write_file(dir_.file("mosquitto.conf"), "user " + user + "\n" + own_config_.write(port_, dir_.path()) +
-                                                "\nlog_dest stdout\nlog_type all\n");
+                                                "\nlog_dest file " + dir_.file("broker.log") + "\nlog_type all\n");
   } else {
     write_file(dir_.file("mosquitto.conf"), "user " + user + "\nlistener " + std::to_string(port_) +
                                               " 127.0.0.1\n"
@@ -78,6 +80,8 @@ void MosquittoBroker::thaw() {
   if (process_) process_->signal(SIGCONT);
 }
 
-std::string MosquittoBroker::log() const { return read_file(dir_.file("mosquitto.log")); }
+std::string MosquittoBroker::log() const {
+  return read_file(dir_.file("mosquitto.log")) + read_file(dir_.file("broker.log"));
+}
 
 }  // namespace gridwatch::test

@@ -27,7 +27,7 @@ TEST_CASE("a YAML edit replaces values in place and keeps comments, order and ot
   CHECK(edited ==
         "# installer's notes\n"
         "gateway:\n"
-        "  id: gw-pole-17          # provision sets this\n"
+        "  id: gw-pole-17        # provision sets this\n"
         "  lat: 30.66\n"
         "  lon: 0\n"
         "\n"
