@@ -134,6 +134,18 @@ TEST_CASE("doctor names every failing check with a fix hint and says the gateway
     CHECK(result.output.find("NOT fit to leave: 5 check(s) failed") != std::string::npos);
     CHECK(result.exit_code == 1);
   }
+  SECTION("cameras slower or narrower than the analysis needs") {
+    const auto gateway = test::provision_gateway(
+        dir, pki, "gw-slow-cam", broker->uri(), {},
+        "cameras:\n"
+        "  - id: fast\n    analysis: {fps: 20, width: 320}\n    source: {file: " + video + "}\n"
+        "  - id: wide\n    analysis: {fps: 5, width: 800}\n    source: {file: " + video + "}\n");
+    const auto result = doctor(gateway.config, {"--skip", "clock", "--skip", "broker", "--skip", "sensors"});
+    INFO(result.output);
+    CHECK(has_line(result.output, "FAIL  camera fast: 640x360 at 10.0 fps, below the 20.0 fps the analysis needs"));
+    CHECK(has_line(result.output, "FAIL  camera wide: 640x360 at 10.0 fps, narrower than analysis.width 800"));
+    CHECK(result.exit_code == 1);
+  }
   SECTION("an expired certificate, and a broker that refuses it") {
     const auto gateway = test::provision_gateway(dir, pki, "gw-expired", broker->uri(),
                                                  {"--start", "20200101000000Z", "--end", "20200201000000Z"});
