@@ -17,6 +17,7 @@
 
 #include "central/central_config.hpp"
 #include "central/central_service.hpp"
+#include "central/config_push.hpp"
 #include "central/http/http_server.hpp"
 #include "central/http/records_json.hpp"
 #include "central/postgres_store.hpp"
@@ -123,6 +124,16 @@ int main(int argc, char** argv) {
   std::size_t limit = 50;
   events->add_flag("--json", as_json, "print JSON instead of text");
   events->add_option("--limit", limit, "how many to list")->capture_default_str();
+  auto* push_config = app.add_subcommand(
+      "push-config", "send a gateway a new camera/zone config over its cmd topic and print its verdict "
+                     "(exit 0 applied, 1 refused, 3 no answer yet)");
+  gridwatch::central::ConfigPushRequest push_request;
+  push_config->add_option("--gateway", push_request.gateway_id, "gateway id")->required();
+  push_config->add_option("--cameras", push_request.cameras_file, "YAML file with a `cameras:` list as in edge.yaml")
+      ->required();
+  push_config->add_option("--version", push_request.config_version, "config version the gateway will report (1-64 chars)")
+      ->required();
+  push_config->add_option("--timeout-s", push_request.timeout_s, "how long to wait for the verdict")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -161,6 +172,7 @@ int main(int argc, char** argv) {
   gridwatch::setup_logging("central", log_level.empty() ? config.log_level : log_level);
   try {
     if (events->parsed()) return list_events(config, as_json, limit);
+    if (push_config->parsed()) return gridwatch::central::push_camera_config(config, push_request, std::cout);
     return run_service(config, std::move(cells));
   } catch (const std::exception& error) {
     spdlog::critical("gridwatch-central cannot run: {}", error.what());

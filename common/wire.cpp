@@ -348,7 +348,7 @@ std::string encode(const Telemetry& telemetry) {
     return list;
   };
   const auto& outbox = telemetry.outbox;
-  return json{{"schema", kSchemaVersion},
+  json document{{"schema", kSchemaVersion},
               {"type", "telemetry"},
               {"gateway_id", telemetry.gateway_id},
               {"boot_id", telemetry.boot_id},
@@ -362,8 +362,9 @@ std::string encode(const Telemetry& telemetry) {
                 {"quarantined_databases", outbox.quarantined_databases},
                 {"store_errors", outbox.store_errors}}},
               {"cameras", health(telemetry.cameras)},
-              {"sensors", health(telemetry.sensors)}}
-      .dump();
+              {"sensors", health(telemetry.sensors)}};
+  if (!telemetry.config_version.empty()) document["config_version"] = telemetry.config_version;
+  return document.dump();
 }
 
 std::string encode(const Evidence& evidence) {
@@ -500,6 +501,7 @@ Decoded<Telemetry> decode_telemetry(std::string_view payload) {
   telemetry.boot_id = reader.string("boot_id", true, 64).value_or("");
   telemetry.ts_ms = reader.integer("ts_ms", true, 1, kLatestPlausibleMs).value_or(0);
   telemetry.uptime_s = reader.integer("uptime_s", true, 0, INT64_MAX).value_or(0);
+  telemetry.config_version = reader.string("config_version", false, 64).value_or("");
   if (const json* outbox = reader.find("outbox", true)) {
     if (!outbox->is_object()) {
       reader.error("outbox", "expected an object");
@@ -520,6 +522,90 @@ Decoded<Telemetry> decode_telemetry(std::string_view payload) {
   decode_health_list(reader.find("sensors", false), "sensors", telemetry.sensors, errors);
   reader.finish();
   return finish_decode(std::move(telemetry), std::move(errors));
+}
+
+std::string encode(const ConfigPush& push) {
+  return json{{"schema", kSchemaVersion},
+              {"type", "config_push"},
+              {"command_id", push.command_id},
+              {"gateway_id", push.gateway_id},
+              {"config_version", push.config_version},
+              {"cameras", json::parse(push.cameras_json)}}
+      .dump();
+}
+
+std::string encode(const CommandResult& result) {
+  json errors = json::array();
+  for (const auto& error : result.errors) errors.push_back({{"field", error.field}, {"message", error.message}});
+  return json{{"schema", kSchemaVersion},
+              {"type", "cmd_result"},
+              {"command_id", result.command_id},
+              {"gateway_id", result.gateway_id},
+              {"ok", result.ok},
+              {"config_version", result.config_version},
+              {"errors", errors},
+              {"ts_ms", result.ts_ms}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Decoded<ConfigPush> decode_config_push(std::string_view payload) {
+  FieldErrors errors;
+  auto document = parse_envelope(payload, "config_push", kMaxCommandPayloadBytes, errors);
+  if (!document) return finish_decode(ConfigPush{}, std::move(errors));
+  ConfigPush push;
+  ObjectReader reader(*document, "", errors);
+  reader.find("schema", true);
+  reader.find("type", true);
+  push.command_id = reader.id("command_id", true).value_or("");
+  push.gateway_id = reader.id("gateway_id", true).value_or("");
+  push.config_version = reader.string("config_version", true, 64).value_or("");
+  if (push.config_version.empty() && reader.find("config_version", false) != nullptr) {
+    reader.error("config_version", "must not be empty");
+  }
+  if (const json* cameras = reader.find("cameras", true)) {
+    if (cameras->is_array()) {
+      push.cameras_json = cameras->dump();
+    } else {
+      reader.error("cameras", fmt::format("expected a list of cameras, got {}", json_type_name(*cameras)));
+    }
+  }
+  reader.finish();
+  return finish_decode(std::move(push), std::move(errors));
+}
+
+Decoded<CommandResult> decode_command_result(std::string_view payload) {
+  FieldErrors errors;
+  auto document = parse_envelope(payload, "cmd_result", kMaxCommandPayloadBytes, errors);
+  if (!document) return finish_decode(CommandResult{}, std::move(errors));
+  CommandResult result;
+  ObjectReader reader(*document, "", errors);
+  reader.find("schema", true);
+  reader.find("type", true);
+  result.command_id = reader.id("command_id", true).value_or("");
+  result.gateway_id = reader.id("gateway_id", true).value_or("");
+  if (const json* ok = reader.find("ok", true)) {
+    if (ok->is_boolean()) {
+      result.ok = ok->get<bool>();
+    } else {
+      reader.error("ok", "expected true or false");
+    }
+  }
+  result.config_version = reader.string("config_version", true, 64).value_or("");
+  if (const json* list = reader.find("errors", true)) {
+    if (!list->is_array()) reader.error("errors", "expected a list");
+    for (std::size_t i = 0; list->is_array() && i < list->size(); ++i) {
+      const auto& item = (*list)[i];
+      if (!item.is_object() || !item.contains("field") || !item.contains("message") || !item["field"].is_string() ||
+          !item["message"].is_string()) {
+        reader.error(fmt::format("errors[{}]", i), "expected {\"field\": string, \"message\": string}");
+        continue;
+      }
+      result.errors.push_back({item["field"].get<std::string>(), item["message"].get<std::string>()});
+    }
+  }
+  result.ts_ms = reader.integer("ts_ms", true, 1, kLatestPlausibleMs).value_or(0);
+  reader.finish();
+  return finish_decode(std::move(result), std::move(errors));
 }
 
 Decoded<InboundMessage> decode_message(std::string_view topic, std::string_view payload) {

@@ -100,6 +100,9 @@ struct Telemetry {
   std::string boot_id;
   EpochMs ts_ms = 0;
   std::int64_t uptime_s = 0;
+  /// Version of the camera/zone config in force: "local" for edge.yaml's,
+  /// else the version central pushed. Optional (gateways before issue 9).
+  std::string config_version;
   OutboxTelemetry outbox;
   std::vector<DeviceHealth> cameras;
   std::vector<DeviceHealth> sensors;
@@ -120,6 +123,31 @@ std::string encode(const Evidence& evidence);
 std::string encode(const Status& status);
 std::string encode(const Telemetry& telemetry);
 
+/// Central -> gateway on gridwatch/v1/{gateway_id}/cmd: replace the
+/// gateway's camera/zone config (docs/protocol.md, "Remote config").
+struct ConfigPush {
+  std::string command_id;      ///< chosen by central, echoed in the result
+  std::string gateway_id;
+  std::string config_version;  ///< 1-64 characters; the gateway reports it in telemetry once applied
+  std::string cameras_json;    ///< the `cameras` list as a JSON array, with edge.yaml's keys
+};
+
+/// Gateway -> central on gridwatch/v1/{gateway_id}/cmd_result.
+struct CommandResult {
+  std::string command_id;
+  std::string gateway_id;
+  bool ok = false;
+  std::string config_version;  ///< in force after the command (the old one when refused)
+  FieldErrors errors;          ///< every problem, with its field path, when refused
+  EpochMs ts_ms = 0;
+};
+
+/// Camera configs with many zones exceed the 16 KiB of telemetry payloads.
+inline constexpr std::size_t kMaxCommandPayloadBytes = 256 * 1024;
+
+std::string encode(const ConfigPush& push);
+std::string encode(const CommandResult& result);
+
 template <typename T>
 struct Decoded {
   std::optional<T> value;
@@ -131,6 +159,8 @@ Decoded<Alert> decode_alert(std::string_view payload);
 Decoded<Status> decode_status(std::string_view payload);
 Decoded<Telemetry> decode_telemetry(std::string_view payload);
 Decoded<Evidence> decode_evidence(std::string_view payload);
+Decoded<ConfigPush> decode_config_push(std::string_view payload);
+Decoded<CommandResult> decode_command_result(std::string_view payload);
 
 /// A message received from the broker, decoded according to its topic.
 struct InboundMessage {

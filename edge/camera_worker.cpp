@@ -30,7 +30,23 @@ vision::WeekTime local_week_time() {
   return {(local.tm_wday + 6) % 7, local.tm_hour * 60 + local.tm_min};
 }
 
-bool open_source(cv::VideoCapture& capture, const CameraSource& source) {
+
+CameraAlert to_camera_alert(const vision::VisionEvent& event) {
+  CameraAlert alert;
+  alert.kind = event.type == vision::EventType::parking ? AlertKind::parking : AlertKind::tamper;
+  alert.phase = event.phase;
+  alert.episode = event.episode;
+  alert.zone = event.zone;
+  if (event.type == vision::EventType::parking) alert.box = event.box;
+  alert.confidence = event.confidence;
+  alert.summary = event.summary;
+  if (!event.evidence.empty()) alert.jpeg = encode_jpeg(event.evidence);
+  return alert;
+}
+
+}  // namespace
+
+bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
   const int timeout_ms = static_cast<int>(source.stall_s * 1000);
   try {
     if (!source.url.empty()) {
@@ -48,21 +64,6 @@ bool open_source(cv::VideoCapture& capture, const CameraSource& source) {
     return false;
   }
 }
-
-CameraAlert to_camera_alert(const vision::VisionEvent& event) {
-  CameraAlert alert;
-  alert.kind = event.type == vision::EventType::parking ? AlertKind::parking : AlertKind::tamper;
-  alert.phase = event.phase;
-  alert.episode = event.episode;
-  alert.zone = event.zone;
-  if (event.type == vision::EventType::parking) alert.box = event.box;
-  alert.confidence = event.confidence;
-  alert.summary = event.summary;
-  if (!event.evidence.empty()) alert.jpeg = encode_jpeg(event.evidence);
-  return alert;
-}
-
-}  // namespace
 
 CameraWorker::CameraWorker(CameraConfig config, std::function<void(CameraReport)> deliver)
     : config_(std::move(config)), deliver_(std::move(deliver)) {}
@@ -120,7 +121,7 @@ void CameraWorker::run() {
       if (stopping_) return;
     }
     cv::VideoCapture capture;
-    if (!open_source(capture, source)) {
+    if (!open_camera_source(capture, source)) {
       report_online(false, "cannot open the source");
       if (wait_until(Clock::now() + std::chrono::milliseconds(backoff.next_delay_ms()))) return;
       continue;

@@ -21,7 +21,16 @@
 #include "common/wire.hpp"
 #include "edge/edge_config.hpp"
 
+namespace cv {
+class VideoCapture;
+}
+
 namespace gridwatch::edge {
+
+/// Opens a camera source the way the gateway does (URL through FFmpeg with
+/// the configured RTSP transport and timeouts, file, or V4L2 device).
+/// False when it cannot be opened; never throws.
+bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source);
 
 /// A parking or tamper episode message, ready to become an Alert.
 struct CameraAlert {

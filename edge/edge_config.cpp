@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <set>
 
 #include "common/logging.hpp"
@@ -136,6 +137,34 @@ CameraConfig read_camera(YamlSection& section) {
   return camera;
 }
 
+// The `cameras` list of `section`, with duplicate ids reported.
+std::vector<CameraConfig> read_cameras(YamlSection& section) {
+  std::vector<CameraConfig> cameras;
+  std::set<std::string> camera_ids;
+  for (auto& entry : section.sections("cameras")) {
+    auto camera = read_camera(entry);
+    if (!camera.vision.id.empty() && !camera_ids.insert(camera.vision.id).second) {
+      entry.error("id", fmt::format("duplicate camera id \"{}\"", camera.vision.id));
+    }
+    cameras.push_back(std::move(camera));
+  }
+  return cameras;
+}
+
+// {state_dir}/remote-config.yaml, when central has pushed a camera config:
+// it replaces edge.yaml's cameras (see docs/configuration.md).
+void apply_pushed_cameras(EdgeConfig& config, ConfigErrors& errors) {
+  const auto path = pushed_config_path(config.state_dir);
+  std::error_code missing;
+  if (!std::filesystem::exists(path, missing)) return;
+  auto root = load_yaml_file(path, errors);
+  if (!root) return;
+  YamlSection top(std::move(*root), "", path, errors);
+  top.get("config_version", config.config_version, Need::required);
+  config.cameras = read_cameras(top);
+  top.finish();
+}
+
 EdgeConfig read_root(YAML::Node root, const std::string& name) {
   ConfigErrors errors;
   EdgeConfig config;
@@ -170,14 +199,9 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
     }
     config.sensors.push_back(std::move(sensor));
   }
+  config.cameras = read_cameras(top);
   std::set<std::string> camera_ids;
-  for (auto& section : top.sections("cameras")) {
-    auto camera = read_camera(section);
-    if (!camera.vision.id.empty() && !camera_ids.insert(camera.vision.id).second) {
-      section.error("id", fmt::format("duplicate camera id \"{}\"", camera.vision.id));
-    }
-    config.cameras.push_back(std::move(camera));
-  }
+  for (const auto& camera : config.cameras) camera_ids.insert(camera.vision.id);
   for (std::size_t i = 0; i < config.sensors.size(); ++i) {
     const auto& camera = config.sensors[i].camera;
     if (!camera.empty() && !camera_ids.contains(camera)) {
@@ -189,6 +213,7 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
     fusion->finish();
   }
   top.finish();
+  if (errors.empty()) apply_pushed_cameras(config, errors);
   if (config.mqtt.client_id.empty()) config.mqtt.client_id = config.gateway.id;
   if (!errors.empty()) throw ConfigInvalid(std::move(errors));
   return config;
@@ -229,6 +254,19 @@ SensorSettings parse_sensor_text(const std::string& yaml_text, const std::string
   auto sensor = read_sensor(section);
   if (!errors.empty()) throw ConfigInvalid(std::move(errors));
   return sensor;
+}
+
+std::string pushed_config_path(const std::string& state_dir) { return state_dir + "/remote-config.yaml"; }
+
+std::vector<CameraConfig> parse_camera_list(const std::string& cameras_json, const std::string& name) {
+  ConfigErrors errors;
+  // JSON is flow YAML: as the value of a `cameras:` key it reads exactly
+  // like edge.yaml's list, with the same error paths.
+  YamlSection top(load_yaml_text_or_throw("cameras: " + cameras_json, name), "", name, errors);
+  auto cameras = read_cameras(top);
+  top.finish();
+  if (!errors.empty()) throw ConfigInvalid(std::move(errors));
+  return cameras;
 }
 
 EdgeConfig load_edge_config(const std::string& path) { return read_root(load_yaml_file_or_throw(path), path); }

@@ -138,6 +138,9 @@ struct EdgeConfig {
   OutboxSettings outbox;
   EvidenceSettings evidence;
   int heartbeat_s = 30;
+  /// "local" while the cameras are edge.yaml's; the pushed version once
+  /// central has replaced them ({state_dir}/remote-config.yaml).
+  std::string config_version = "local";
   std::vector<SensorSettings> sensors;
   std::vector<CameraConfig> cameras;
   FusionSettings fusion;
@@ -158,5 +161,14 @@ SensorSettings parse_sensor_text(const std::string& yaml_text, const std::string
 EdgeConfig load_edge_config(const std::string& path);
 /// Same, from YAML text (`name` is used as the file name in errors).
 EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& name);
+
+/// Where a camera config pushed by central is kept; when present it
+/// replaces the `cameras` of edge.yaml at every load.
+std::string pushed_config_path(const std::string& state_dir);
+
+/// Validates a `cameras` list given as a JSON array (a config push) with
+/// the same rules as edge.yaml's; throws ConfigInvalid listing every
+/// problem with its path (cameras[0].zones[1].polygon ...).
+std::vector<CameraConfig> parse_camera_list(const std::string& cameras_json, const std::string& name);
 
 }  // namespace gridwatch::edge

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/ids.hpp"
 #include "common/topics.hpp"
 #include "edge/mqtt_sensor_input.hpp"
@@ -62,10 +63,20 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
     client_->publish({status_topic, encode(make_status(PresenceState::online)), 1, true}, nullptr);
     uplink_->pump();
   };
-  handlers.on_message = [this](mqtt::Message message) { on_sensor_message(message); };
+  // Our cmd topic carries central's commands; every other subscription is
+  // an MQTT sensor's.
+  handlers.on_message = [this, command_topic = make_topic(config_.gateway.id, Channel::cmd)](mqtt::Message message) {
+    if (message.topic == command_topic) {
+      on_command(message);
+    } else {
+      on_sensor_message(message);
+    }
+  };
   client_ = mqtt::make_paho_client(io_, std::move(options), std::move(handlers));
   uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window,
                                      [this](const OutboxRow& row) { return resolve_evidence(row); });
+  // The persistent session keeps commands sent while we were offline.
+  client_->subscribe(make_topic(config_.gateway.id, Channel::cmd), 1);
 }
 
 Gateway::~Gateway() { stop(); }
@@ -85,6 +96,12 @@ void Gateway::start() {
     poller->start();
     pollers_.push_back(std::move(poller));
   }
+  start_cameras();
+  schedule_heartbeat();
+  schedule_sensor_check();
+}
+
+void Gateway::start_cameras() {
   for (const auto& camera : config_.cameras) {
     auto worker = std::make_unique<CameraWorker>(camera, [this](CameraReport report) {
       boost::asio::post(io_, [this, report = std::move(report)] { on_camera_report(report); });
@@ -92,15 +109,95 @@ void Gateway::start() {
     worker->start();
     camera_workers_.push_back(std::move(worker));
   }
-  schedule_heartbeat();
-  schedule_sensor_check();
+}
+
+void Gateway::stop_cameras() {
+  for (auto& worker : camera_workers_) worker->stop();
+  camera_workers_.clear();
+}
+
+void Gateway::on_command(const mqtt::Message& message) {
+  if (stopped_) return;
+  const auto parsed = parse_topic(message.topic);
+  if (!parsed || parsed->gateway_id != config_.gateway.id || parsed->channel != Channel::cmd) return;
+  CommandResult result;
+  result.gateway_id = config_.gateway.id;
+  result.config_version = config_.config_version;
+  auto decoded = decode_config_push(message.payload);
+  if (!decoded.ok()) {
+    // The id, if readable, lets central match the refusal to its command.
+    const auto document = nlohmann::json::parse(message.payload, nullptr, false);
+    const auto id = document.is_object() ? document.value("command_id", std::string()) : std::string();
+    result.command_id = is_valid_id(id) ? id : "unreadable";
+    result.errors = std::move(decoded.errors);
+    spdlog::warn("command {} refused: {}", result.command_id, join_errors(result.errors));
+    reply(std::move(result));
+    return;
+  }
+  const auto& push = *decoded.value;
+  result.command_id = push.command_id;
+  if (push.gateway_id != config_.gateway.id) {
+    result.errors.push_back({"gateway_id", fmt::format("\"{}\" is not this gateway ({})", push.gateway_id,
+                                                       config_.gateway.id)});
+  } else {
+    try {
+      auto cameras = parse_camera_list(push.cameras_json, "config push " + push.command_id);
+      if (auto problem = apply_config_push(push, std::move(cameras)); !problem.empty()) {
+        result.errors.push_back({"", problem});
+      }
+    } catch (const ConfigInvalid& invalid) {
+      for (const auto& error : invalid.errors().list()) result.errors.push_back({error.key, error.message});
+    }
+  }
+  result.ok = result.errors.empty();
+  result.config_version = config_.config_version;
+  if (result.ok) {
+    spdlog::info("command {}: camera config {} applied ({} camera(s))", push.command_id, push.config_version,
+                 config_.cameras.size());
+  } else {
+    spdlog::warn("command {}: camera config {} refused, keeping {}: {}", push.command_id, push.config_version,
+                 config_.config_version, join_errors(result.errors));
+  }
+  reply(std::move(result));
+}
+
+// Persisted before it is applied: after a power cut the gateway comes back
+// with the config central was told about.
+std::string Gateway::apply_config_push(const ConfigPush& push, std::vector<CameraConfig> cameras) {
+  const std::string persisted = fmt::format(
+      "# Camera config pushed by central (command {}, {}). It replaces the\n"
+      "# cameras of {}; delete this file to go back to those.\n"
+      "config_version: {}\ncameras: {}\n",
+      push.command_id, format_utc(wall_clock_ms()), config_.source_file, nlohmann::json(push.config_version).dump(),
+      push.cameras_json);
+  if (auto problem = replace_file_atomically(pushed_config_path(config_.state_dir), persisted, 0644); !problem.empty()) {
+    return "cannot persist the new config: " + problem;
+  }
+  stop_cameras();
+  config_.cameras = std::move(cameras);
+  config_.config_version = push.config_version;
+  std::map<std::string, CameraState> kept;
+  for (const auto& camera : config_.cameras) {
+    auto found = cameras_.find(camera.vision.id);
+    kept.emplace(camera.vision.id, found != cameras_.end() ? std::move(found->second) : CameraState{});
+  }
+  cameras_ = std::move(kept);
+  start_cameras();
+  return "";
+}
+
+void Gateway::reply(CommandResult result) {
+  result.ts_ms = wall_clock_ms();
+  outbox_.append(Priority::telemetry, make_topic(config_.gateway.id, Channel::cmd_result), encode(result),
+                 result.ts_ms);
+  uplink_->pump();
 }
 
 void Gateway::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& poller : pollers_) poller->stop();
-  for (auto& worker : camera_workers_) worker->stop();
+  stop_cameras();
   heartbeat_timer_.cancel();
   sensor_timer_.cancel();
   uplink_->flush_delivered();
@@ -452,6 +549,7 @@ void Gateway::send_heartbeat() {
   telemetry.boot_id = boot_id_;
   telemetry.ts_ms = now;
   telemetry.uptime_s = (now - started_ms_) / 1000;
+  telemetry.config_version = config_.config_version;
   for (auto priority : kAllPriorities) {
     const auto p = static_cast<std::size_t>(priority);
     telemetry.outbox.depth[std::string(to_string(priority))] = stats.depth[p];

@@ -55,6 +55,12 @@ class Gateway {
   /// on the io_context thread.
   std::string raise(Alert alert, std::optional<std::string> jpeg = std::nullopt);
 
+  /// Entry point for a message on our cmd topic, on the io_context thread:
+  /// a config push is validated, persisted and applied (cameras restarted
+  /// with the new zones), or refused with every error; either way the
+  /// result goes to the cmd_result topic through the outbox.
+  void on_command(const mqtt::Message& message);
+
   const Outbox& outbox() const { return outbox_; }
   const Uplink& uplink() const { return *uplink_; }
 
@@ -88,6 +94,11 @@ class Gateway {
     std::string episode;
   };
 
+  void start_cameras();
+  void stop_cameras();
+  /// Replaces the cameras; empty on success, else why nothing changed.
+  std::string apply_config_push(const ConfigPush& push, std::vector<CameraConfig> cameras);
+  void reply(CommandResult result);
   void raise_camera_alert(const std::string& camera_id, CameraState& camera, const CameraAlert& camera_alert,
                           EpochMs at_ms);
   void handle_sensor_events(SensorState& sensor, const std::vector<SensorEvent>& events);

@@ -18,7 +18,8 @@ std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, co
                                    broker_.uri() +
                                    "\n"
                                    "  reconnect_min_ms: 100\n"
-                                   "  reconnect_max_ms: 1000\n"
+                                   "  reconnect_max_ms: 1000\n" +
+                                   mqtt_tls_yaml(central_tls_) +
                                    "store:\n"
                                    "  sqlite_path: " +
                                    central_db() +
@@ -57,7 +58,8 @@ std::string Daemons::write_edge_config(const EdgeOptions& options, const std::st
                      std::to_string(options.keepalive_s) +
                      "\n"
                      "  reconnect_min_ms: 100\n"
-                     "  reconnect_max_ms: 1000\n";
+                     "  reconnect_max_ms: 1000\n" +
+                     mqtt_tls_yaml(options.tls);
   if (options.sensor_port != 0) {
     yaml += "sensors:\n"
             "  - id: smoke-1\n"
@@ -139,6 +141,24 @@ std::size_t Daemons::evidence_count() {
   } catch (const std::exception&) {
     return 0;
   }
+}
+
+std::string Daemons::presence(const std::string& gateway_id) {
+  if (!std::filesystem::exists(central_db())) return "";
+  try {
+    central::SqliteStore store(central_db(), central::SqliteStore::Access::read_only);
+    for (const auto& gateway : store.gateways()) {
+      if (gateway.gateway_id == gateway_id) return gateway.presence;
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+std::string mqtt_tls_yaml(const std::optional<TlsFiles>& tls) {
+  if (!tls) return "";
+  return "  tls:\n    ca_file: " + tls->ca_file + "\n    cert_file: " + tls->cert_file + "\n    key_file: " + tls->key_file +
+         "\n";
 }
 
 std::set<std::string> stored_ids(const std::string& log) {

@@ -2,6 +2,7 @@
 // Starts GridWatch daemons for integration tests, each with a generated
 // config in the test's temp dir.
 #include <memory>
+#include <optional>
 #include <string>
 #include <set>
 #include <vector>
@@ -13,12 +14,20 @@
 
 namespace gridwatch::test {
 
+/// Files of one mutual-TLS identity (mqtt.tls in both daemons' configs).
+struct TlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
 struct EdgeOptions {
   std::string gateway_id = "gw-test-1";
   int sensor_port = 0;  ///< 0: no sensor configured
   int heartbeat_s = 30;
   int keepalive_s = 30;
   std::string extra_yaml;  ///< appended at top level
+  std::optional<TlsFiles> tls;  ///< connect with this identity (the broker must speak TLS)
 };
 
 struct BurstOptions {
@@ -41,6 +50,8 @@ class Daemons {
 
   /// `extra_yaml` is appended at the top level of central's config.
   std::unique_ptr<ChildProcess> start_central(const std::string& name = "central", const std::string& extra_yaml = "");
+  /// Central connects with this identity from the next start_central() on.
+  void set_central_tls(TlsFiles tls) { central_tls_ = std::move(tls); }
   std::unique_ptr<ChildProcess> start_edge(const EdgeOptions& options, const std::string& name = "edge");
   std::unique_ptr<ChildProcess> start_sensor(int port, const std::string& scenario, double onset_s);
   /// The burst driver (real Gateway code raising `burst.count` alerts).
@@ -60,6 +71,8 @@ class Daemons {
   /// The last telemetry JSON central holds for a gateway ("" if none).
   std::string last_telemetry(const std::string& gateway_id);
   std::size_t evidence_count();
+  /// The presence central last recorded for a gateway ("" when it never heard of it).
+  std::string presence(const std::string& gateway_id);
 
  private:
   std::string write_edge_config(const EdgeOptions& options, const std::string& name);
@@ -67,7 +80,11 @@ class Daemons {
   MosquittoBroker& broker_;
   TempDir dir_;
   int http_port_ = free_tcp_port();
+  std::optional<TlsFiles> central_tls_;
 };
+
+/// The `  tls:` block of an `mqtt:` section ("" when none).
+std::string mqtt_tls_yaml(const std::optional<TlsFiles>& tls);
 
 /// Alert ids a burst driver printed as stored (parsed from its log).
 std::set<std::string> stored_ids(const std::string& log);

@@ -20,6 +20,10 @@ MosquittoBroker::MosquittoBroker(std::string extra_config)
   start();
 }
 
+MosquittoBroker::MosquittoBroker(OwnConfig config) : port_(free_tcp_port()), own_config_(std::move(config)) {
+  start();
+}
+
 MosquittoBroker::~MosquittoBroker() { stop(); }
 
 void MosquittoBroker::start() {
@@ -30,7 +34,13 @@ void MosquittoBroker::start() {
   // the mosquitto user and could not write its persistence into our dir.
   const passwd* self = getpwuid(geteuid());
   const std::string user = self != nullptr ? self->pw_name : "root";
-  write_file(dir_.file("mosquitto.conf"), "user " + user + "\nlistener " + std::to_string(port_) +
+  if (own_config_.write) {
+    // A log file, not stdout: Mosquitto flushes it line by line, so a test
+    // can look for what the broker did (e.g. "Denied PUBLISH") right away.
+    write_file(dir_.file("mosquitto.conf"), "user " + user + "\n" + own_config_.write(port_, dir_.path()) +
+                                                "\nlog_dest file " + dir_.file("broker.log") + "\nlog_type all\n");
+  } else {
+    write_file(dir_.file("mosquitto.conf"), "user " + user + "\nlistener " + std::to_string(port_) +
                                               " 127.0.0.1\n"
                                               "allow_anonymous true\n"
                                               "persistence true\n"
@@ -43,6 +53,7 @@ void MosquittoBroker::start() {
                                               "set_tcp_nodelay true\n"
                                               "log_dest stdout\n" +
                                               extra_config_ + "\n");
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{mosquitto_binary(), "-c", dir_.file("mosquitto.conf")}, dir_.file("mosquitto.log"));
@@ -69,6 +80,8 @@ void MosquittoBroker::thaw() {
   if (process_) process_->signal(SIGCONT);
 }
 
-std::string MosquittoBroker::log() const { return read_file(dir_.file("mosquitto.log")); }
+std::string MosquittoBroker::log() const {
+  return read_file(dir_.file("mosquitto.log")) + read_file(dir_.file("broker.log"));
+}
 
 }  // namespace gridwatch::test

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,12 +16,22 @@ namespace gridwatch::test {
 /// docs/outbox.md, "Broker settings").
 class MosquittoBroker {
  public:
+  /// Writes a complete mosquitto.conf for a listener on `port` whose
+  /// persistence goes to `dir` (e.g. a shipped sample config with its paths
+  /// replaced). The fixture adds only `user` and logging to stdout.
+  using ConfigWriter = std::function<std::string(int port, const std::string& dir)>;
+  struct OwnConfig {
+    ConfigWriter write;
+    bool tls = false;  ///< the listener speaks TLS: uri() is ssl://
+  };
+
   /// `extra_config` is appended to the generated mosquitto.conf.
   explicit MosquittoBroker(std::string extra_config = "");
+  explicit MosquittoBroker(OwnConfig config);
   ~MosquittoBroker();
 
   int port() const { return port_; }
-  std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  std::string uri() const { return (own_config_.tls ? "ssl://127.0.0.1:" : "tcp://127.0.0.1:") + std::to_string(port_); }
 
   void start();
   void stop();
@@ -34,6 +45,7 @@ class MosquittoBroker {
   TempDir dir_;
   int port_;
   std::string extra_config_;
+  OwnConfig own_config_;
   std::unique_ptr<ChildProcess> process_;
 };
 
