@@ -8,7 +8,8 @@
 
 namespace gridwatch::test {
 
-std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, const std::string& extra_yaml) {
+std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, const std::string& extra_yaml,
+                                                     const std::string& http_yaml) {
   write_file(central_config(), "instance_id: " + name +
                                    "\n"
                                    "log_level: debug\n"
@@ -25,7 +26,7 @@ std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, co
                                    "\n"
                                    "http:\n"
                                    "  port: " +
-                                   std::to_string(http_port_) + "\n" + extra_yaml);
+                                   std::to_string(http_port_) + "\n" + http_yaml + extra_yaml);
   return std::make_unique<ChildProcess>(
       std::vector<std::string>{binary_path("gridwatch-central"), "--config", central_config()},
       dir_.file(name + ".log"));
