@@ -178,7 +178,17 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     http->get("listen_address", config.http.listen_address);
     http->get("port", config.http.port, 0, 65535);
     http->get("max_connections", config.http.max_connections, 1, 100'000);
+    http->get_choice("auth", config.http.auth, {"required", "off"});
+    http->get("assets_dir", config.http.assets_dir);
+    http->get("session_ttl_s", config.http.session_ttl_s, 60, 30 * 86'400);
+    http->get("secure_cookies", config.http.secure_cookies);
     http->finish();
+  }
+  if (auto fleet = top.section("fleet")) {
+    fleet->get("heartbeat_timeout_s", config.fleet.heartbeat_timeout_s, 1, 86'400);
+    fleet->get("maintenance_after_s", config.fleet.maintenance_after_s, 0, 30 * 86'400);
+    fleet->get("check_interval_ms", config.fleet.check_interval_ms, 100, 600'000);
+    fleet->finish();
   }
   if (auto dispatch = top.section("dispatch")) {
     read_dispatch(*dispatch, config.dispatch);

@@ -27,6 +27,20 @@ struct HttpConfig {
   std::string listen_address = "127.0.0.1";
   int port = 8080;
   int max_connections = 256;
+  /// "required": staff sign in, machines send a Bearer token, every action
+  /// is role-checked. "off": no sign-in at all (loopback test rigs only;
+  /// logged as a warning at start).
+  std::string auth = "required";
+  std::string assets_dir;         ///< the dashboard's files; empty = installed next to the binary
+  int session_ttl_s = 12 * 3600;  ///< a browser session lasts this long
+  bool secure_cookies = true;     ///< the session cookie's Secure attribute
+};
+
+/// The fleet registry's clocks (central/fleet_monitor.hpp).
+struct FleetConfig {
+  int heartbeat_timeout_s = 90;    ///< no status or telemetry for this long: offline
+  int maintenance_after_s = 300;   ///< offline this long: a maintenance incident opens
+  int check_interval_ms = 5000;    ///< how often silence is looked for
 };
 
 /// Send an incident of this kind to its routed duty unit as soon as it is
@@ -60,6 +74,7 @@ struct CentralConfig {
   /// Where notifications go (docs/configuration.md); by default a log line.
   std::vector<NotifierSettings> notifiers = default_notifiers();
   CorrelationSettings correlation;
+  FleetConfig fleet;
   int stats_log_interval_s = 60;
 };
 

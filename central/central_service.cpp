@@ -25,10 +25,15 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
       grid_map_(std::move(cells)),
       dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, config_.notifiers),
       sender_(io, store, config_.notifiers),
+      fleet_(store, grid_map_ ? &*grid_map_ : nullptr, config_.fleet),
       ingest_(store, [this](const std::string& episode_id, bool opened, EpochMs now) { on_incident(episode_id, opened, now); }),
       store_(store),
       stats_timer_(io),
-      sweep_timer_(io) {
+      sweep_timer_(io),
+      fleet_timer_(io) {
+  ingest_.set_gateway_hooks({[this](const std::string& id) { fleet_.on_status(id); },
+                             [this](const std::string& id) { fleet_.on_telemetry(id); },
+                             [this](const std::string& id, double lat, double lon) { fleet_.on_alert(id, lat, lon); }});
   mqtt::Handlers handlers;
   handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
@@ -62,6 +67,7 @@ void CentralService::start() {
   sender_.start();
   schedule_stats();
   schedule_sweep();
+  schedule_fleet_check();
 }
 
 void CentralService::stop() {
@@ -70,6 +76,7 @@ void CentralService::stop() {
   stats_timer_.cancel();
   sweep_timer_.cancel();
   sender_.stop();
+  fleet_timer_.cancel();
   client_->stop(std::nullopt, 2000);
   const auto& c = ingest_.counters();
   spdlog::info("central stopped: {} received, {} incidents opened, {} duplicates, {} rejected", c.received,
@@ -89,6 +96,25 @@ void CentralService::schedule_sweep() {
       spdlog::error("sla sweep failed: {}", failure.what());
     }
     schedule_sweep();
+  });
+}
+
+// Presence: a gateway silent past fleet.heartbeat_timeout_s goes offline;
+// one offline past fleet.maintenance_after_s gets a maintenance incident,
+// routed like any other.
+void CentralService::schedule_fleet_check() {
+  fleet_timer_.expires_after(std::chrono::milliseconds(config_.fleet.check_interval_ms));
+  fleet_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopped_) return;
+    try {
+      const auto now = wall_clock_ms();
+      for (const auto& episode_id : fleet_.check(now)) {
+        dispatcher_.on_incident_opened(episode_id, now);
+      }
+    } catch (const std::exception& failure) {
+      spdlog::error("fleet check failed: {}", failure.what());
+    }
+    schedule_fleet_check();
   });
 }
 

@@ -12,6 +12,7 @@
 #include "central/core/grid_map.hpp"
 #include "central/dispatcher.hpp"
 #include "central/notification_sender.hpp"
+#include "central/fleet_monitor.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
@@ -35,16 +36,20 @@ class CentralService {
   /// updated or the workflow changed, while `wanted()` says someone is
   /// listening (the lookup is skipped otherwise).
   void set_incident_listener(std::function<bool()> wanted, std::function<void(const IncidentRecord&)> listener);
+  FleetMonitor& fleet() { return fleet_; }
+  const GridMap* grid_map() const { return grid_map_ ? &*grid_map_ : nullptr; }
 
  private:
   void schedule_stats();
   void schedule_sweep();
+  void schedule_fleet_check();
   void on_incident(const std::string& episode_id, bool opened, EpochMs now);
 
   CentralConfig config_;
   std::optional<GridMap> grid_map_;
   Dispatcher dispatcher_;
   NotificationSender sender_;
+  FleetMonitor fleet_;
   Ingest ingest_;
   Store& store_;
   std::function<bool()> listener_wanted_;
@@ -52,6 +57,7 @@ class CentralService {
   std::unique_ptr<mqtt::Client> client_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer fleet_timer_;
   bool stopped_ = false;
 };
 

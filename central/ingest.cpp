@@ -39,15 +39,18 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
                 break;
               case AlertOutcome::duplicate:
                 counters_.duplicates += 1;
-                break;
+                return;
             }
+            if (gateway_hooks_.on_alert) gateway_hooks_.on_alert(body.gateway_id, body.location.lat, body.location.lon);
           } else if constexpr (std::is_same_v<Body, Status>) {
             store_.record_status(body, received_ms);
             counters_.statuses += 1;
             spdlog::info("gateway {} is {} (boot {})", body.gateway_id, to_string(body.state), body.boot_id);
+            if (gateway_hooks_.on_status) gateway_hooks_.on_status(body.gateway_id);
           } else if constexpr (std::is_same_v<Body, Telemetry>) {
             store_.record_telemetry(body, message.payload, received_ms);
             counters_.telemetry += 1;
+            if (gateway_hooks_.on_telemetry) gateway_hooks_.on_telemetry(body.gateway_id);
           } else {
             if (store_.record_evidence(body, received_ms)) counters_.evidence += 1;
           }

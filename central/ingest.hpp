@@ -32,6 +32,14 @@ class Ingest {
 
   explicit Ingest(Store& store, IncidentHook on_incident = {});
 
+  /// What the fleet registry hears after a message was stored; each may be empty.
+  struct GatewayHooks {
+    std::function<void(const std::string& gateway_id)> on_status;
+    std::function<void(const std::string& gateway_id)> on_telemetry;
+    std::function<void(const std::string& gateway_id, double lat, double lon)> on_alert;
+  };
+  void set_gateway_hooks(GatewayHooks hooks) { gateway_hooks_ = std::move(hooks); }
+
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
   const IngestCounters& counters() const { return counters_; }
@@ -44,6 +52,7 @@ class Ingest {
 
   Store& store_;
   IncidentHook on_incident_;
+  GatewayHooks gateway_hooks_;
   IngestCounters counters_;
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;

@@ -3,6 +3,9 @@
 //   gridwatch-central [--config FILE]            run the aggregator
 //   gridwatch-central --check-config             validate and exit
 //   gridwatch-central events [--json] [--limit]  list incidents, newest first
+//   gridwatch-central user add --role ROLE NAME  create a staff user (password from stdin or the tty)
+//   gridwatch-central user list                  list staff users
+//   gridwatch-central token add --user NAME      issue an API token (printed once)
 //
 // Exit codes: 0 success; 1 runtime failure (store or broker setup);
 // 2 invalid command line or configuration.
@@ -10,11 +13,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <termios.h>
+#include <unistd.h>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "central/auth/auth_service.hpp"
 #include "central/central_config.hpp"
 #include "central/central_service.hpp"
 #include "central/config_push.hpp"
@@ -43,6 +52,31 @@ std::unique_ptr<gridwatch::central::Store> open_store(const gridwatch::central::
                                        read_only ? SqliteStore::Access::read_only : SqliteStore::Access::read_write);
 }
 
+/// The dashboard's files: http.assets_dir, else installed beside the binary
+/// (<prefix>/share/gridwatch/dashboard), else the build tree's copy.
+std::string find_assets_dir(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code error;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  const auto bin = exe.parent_path();
+  for (const auto& candidate : {bin.parent_path() / "share" / "gridwatch" / "dashboard", bin / "dashboard"}) {
+    if (std::filesystem::is_regular_file(candidate / "index.html", error)) return candidate.string();
+  }
+  return {};
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string dump(const nlohmann::json& message) {
+  return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 int run_service(const gridwatch::central::CentralConfig& config, std::optional<gridwatch::central::GridMap> cells) {
   const auto owned_store = open_store(config.store, false);
   auto& store = *owned_store;
@@ -57,17 +91,41 @@ int run_service(const gridwatch::central::CentralConfig& config, std::optional<g
     settings.port = config.http.port;
     settings.max_connections = config.http.max_connections;
     settings.sender = "gridwatch@" + config.instance_id;
+    settings.auth_required = config.http.auth == "required";
+    settings.session_ttl_s = config.http.session_ttl_s;
+    settings.secure_cookies = config.http.secure_cookies;
+    settings.assets_dir = find_assets_dir(config.http.assets_dir);
+    if (settings.assets_dir.empty()) {
+      spdlog::warn("http: dashboard files not found (http.assets_dir unset, none installed beside the binary); "
+                   "serving the API only");
+    } else {
+      spdlog::info("http: dashboard from {}", settings.assets_dir);
+    }
+    if (!settings.auth_required) {
+      spdlog::warn("http.auth is off: anyone who reaches {}:{} may read and act on every incident",
+                   config.http.listen_address, config.http.port);
+    } else if (store.users().empty()) {
+      spdlog::warn("no staff users yet: create the first with `gridwatch-central --config {} user add --role admin "
+                   "NAME`",
+                   config.source_file);
+    }
     http = std::make_unique<gridwatch::central::HttpServer>(io, settings, store,
                                                             [&service] { return service.counters(); });
+    http->router().set_sla(config.dispatch.sla);
+    if (!config.dispatch.cells_file.empty()) http->router().set_cells_geojson(read_text_file(config.dispatch.cells_file));
     http->set_transition_handler([&service](std::int64_t id, const gridwatch::central::TransitionRequest& request) {
       return service.dispatcher().transition(id, request, gridwatch::wall_clock_ms());
     });
     service.set_incident_listener([&http] { return http->live_clients() > 0; },
                                   [&http](const gridwatch::central::IncidentRecord& incident) {
-                                    http->broadcast(nlohmann::json{{"type", "incident"},
-                                                                   {"incident", gridwatch::central::to_json(incident)}}
-                                                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                                    http->broadcast(dump({{"type", "incident"},
+                                                          {"incident", gridwatch::central::to_json(incident)}}));
                                   });
+    service.fleet().set_change_listener([&http] { return http->live_clients() > 0; },
+                                        [&http](const gridwatch::central::GatewayRecord& gateway) {
+                                          http->broadcast(dump({{"type", "gateway"},
+                                                                {"gateway", gridwatch::central::to_fleet_json(gateway)}}));
+                                        });
     http->start();
     spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
   }
@@ -107,6 +165,72 @@ int list_events(const gridwatch::central::CentralConfig& config, bool as_json, s
   return 0;
 }
 
+/// A new user's password: from the terminal (asked twice, not echoed) or
+/// the first line of stdin (scripts). Empty on mismatch or EOF.
+std::string read_new_password(const std::string& name) {
+  if (isatty(STDIN_FILENO) == 0) {
+    std::string line;
+    std::getline(std::cin, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  termios saved{};
+  tcgetattr(STDIN_FILENO, &saved);
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string first;
+  std::string second;
+  std::cerr << "password for " << name << ": " << std::flush;
+  std::getline(std::cin, first);
+  std::cerr << "\nagain: " << std::flush;
+  std::getline(std::cin, second);
+  std::cerr << '\n';
+  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (first != second) {
+    std::cerr << "the passwords differ\n";
+    return {};
+  }
+  return first;
+}
+
+int add_user(const gridwatch::central::CentralConfig& config, const std::string& name, const std::string& role) {
+  const auto store = open_store(config.store, false);
+  gridwatch::central::AuthService auth(*store, config.http.session_ttl_s);
+  const auto password = read_new_password(name);
+  if (password.empty()) {
+    std::cerr << "no password given; nothing created\n";
+    return kExitUsage;
+  }
+  const auto problem = auth.add_user(name, role, password, gridwatch::wall_clock_ms());
+  if (!problem.empty()) {
+    std::cerr << problem << '\n';
+    return kExitUsage;
+  }
+  std::cout << "user " << name << " (" << role << ") created\n";
+  return 0;
+}
+
+int list_users(const gridwatch::central::CentralConfig& config) {
+  const auto store = open_store(config.store, true);
+  for (const auto& user : store->users()) {
+    std::cout << user.name << "  " << user.role << "  since " << gridwatch::format_utc(user.created_ms) << '\n';
+  }
+  return 0;
+}
+
+int add_token(const gridwatch::central::CentralConfig& config, const std::string& user, const std::string& label) {
+  const auto store = open_store(config.store, false);
+  gridwatch::central::AuthService auth(*store, config.http.session_ttl_s);
+  const auto token = auth.issue_token(user, label, gridwatch::wall_clock_ms());
+  if (!token) {
+    std::cerr << "no user " << user << "; create it first with `user add`\n";
+    return kExitUsage;
+  }
+  std::cout << *token << '\n';
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +258,23 @@ int main(int argc, char** argv) {
   push_config->add_option("--version", push_request.config_version, "config version the gateway will report (1-64 chars)")
       ->required();
   push_config->add_option("--timeout-s", push_request.timeout_s, "how long to wait for the verdict")->capture_default_str();
+  auto* user_command = app.add_subcommand("user", "manage staff users of the dashboard and API");
+  user_command->require_subcommand(1);
+  auto* user_add = user_command->add_subcommand("add", "create a user; the password is read from the tty or stdin");
+  std::string user_name;
+  std::string user_role;
+  user_add->add_option("--role", user_role, "operator, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"operator", "supervisor", "admin"}));
+  user_add->add_option("name", user_name, "login name (1-64 of A-Z a-z 0-9 _ -)")->required();
+  auto* user_list = user_command->add_subcommand("list", "list users and roles");
+  auto* token_command = app.add_subcommand("token", "API tokens for machine clients");
+  token_command->require_subcommand(1);
+  auto* token_add = token_command->add_subcommand("add", "issue a token acting as a user; printed once");
+  std::string token_user;
+  std::string token_label;
+  token_add->add_option("--user", token_user, "the user whose role the token carries")->required();
+  token_add->add_option("--label", token_label, "what the token is for");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -173,6 +314,9 @@ int main(int argc, char** argv) {
   try {
     if (events->parsed()) return list_events(config, as_json, limit);
     if (push_config->parsed()) return gridwatch::central::push_camera_config(config, push_request, std::cout);
+    if (user_add->parsed()) return add_user(config, user_name, user_role);
+    if (user_list->parsed()) return list_users(config);
+    if (token_add->parsed()) return add_token(config, token_user, token_label);
     return run_service(config, std::move(cells));
   } catch (const std::exception& error) {
     spdlog::critical("gridwatch-central cannot run: {}", error.what());

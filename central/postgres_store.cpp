@@ -19,7 +19,7 @@ namespace {
 // Versioned migrations: entry i brings the schema from version i to i+1,
 // the same steps as SqliteStore's. Never edit an entry once released;
 // append a new one.
-constexpr std::array<const char*, 4> kMigrations{
+constexpr std::array<const char*, 5> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -123,6 +123,32 @@ CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_atte
 CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
 CREATE INDEX incidents_by_kind_time ON incidents(kind, detected_at_ms);
 )sql",
+    // v5: the fleet registry, the dashboard's filters, staff and credentials.
+    R"sql(
+ALTER TABLE gateways
+  ADD COLUMN lat DOUBLE PRECISION,
+  ADD COLUMN lon DOUBLE PRECISION,
+  ADD COLUMN cell_id TEXT NOT NULL DEFAULT '',
+  ADD COLUMN offline_since_ms BIGINT,
+  ADD COLUMN offline_reason TEXT NOT NULL DEFAULT '',
+  ADD COLUMN maintenance_incident_id BIGINT;
+CREATE INDEX gateways_by_presence ON gateways(presence, last_seen_ms);
+CREATE INDEX incidents_by_detected ON incidents(detected_at_ms);
+CREATE INDEX incidents_by_state ON incidents(state, id);
+CREATE TABLE users(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_ms BIGINT NOT NULL);
+CREATE TABLE credentials(
+  secret_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  csrf_token TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  expires_ms BIGINT);
+)sql",
 };
 
 constexpr const char* kNotificationColumns =
@@ -144,6 +170,7 @@ struct Statement {
 
 std::vector<Statement> statements() {
   const std::string columns = kIncidentColumns;
+  const std::string gateway_columns = kGatewayColumns;
   return {
       // Two central instances may receive alerts of one episode at once;
       // this transaction-scoped lock makes them take turns.
@@ -169,23 +196,40 @@ std::vector<Statement> statements() {
        "episode_ended_ms = CASE WHEN $5::boolean THEN $6 ELSE episode_ended_ms END, "
        "plate = CASE WHEN $8::text = '' THEN plate ELSE $8::text END WHERE id = $7"},
       {"link_alert", "UPDATE alerts SET incident_id = $1 WHERE alert_id = $2"},
+      // Online ends an offline spell (a later one gets its own maintenance
+      // incident); a moved gateway's cell is looked up again.
       {"record_status",
-       "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms) VALUES($1,$2,$3,$4,$5) "
+       "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms, lat, lon, offline_since_ms, "
+       "offline_reason) VALUES($1,$2,$3,$4,$5::bigint,$6::double precision,$7::double precision,"
+       "CASE WHEN $8::boolean THEN NULL ELSE $5::bigint END, CASE WHEN $8::boolean THEN '' ELSE 'status' END) "
        "ON CONFLICT (gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
-       "version = excluded.version, last_seen_ms = GREATEST(gateways.last_seen_ms, excluded.last_seen_ms)"},
+       "version = excluded.version, last_seen_ms = GREATEST(gateways.last_seen_ms, excluded.last_seen_ms), "
+       "cell_id = CASE WHEN excluded.lat IS NOT NULL AND (gateways.lat IS NULL OR gateways.lat <> excluded.lat "
+       "OR gateways.lon <> excluded.lon) THEN '' ELSE gateways.cell_id END, "
+       "lat = COALESCE(excluded.lat, gateways.lat), lon = COALESCE(excluded.lon, gateways.lon), "
+       "offline_since_ms = CASE WHEN $8::boolean THEN NULL ELSE COALESCE(gateways.offline_since_ms, $5::bigint) END, "
+       "offline_reason = excluded.offline_reason, "
+       "maintenance_incident_id = CASE WHEN $8::boolean THEN NULL ELSE gateways.maintenance_incident_id END"},
+      // A heartbeat from a gateway marked offline only for its silence
+      // brings it back; an offline status (Last Will) stands until the
+      // gateway says online itself.
       {"record_telemetry",
        "INSERT INTO gateways(gateway_id, boot_id, last_seen_ms, telemetry) VALUES($1,$2,$3,$4) "
        "ON CONFLICT (gateway_id) DO UPDATE SET last_seen_ms = GREATEST(gateways.last_seen_ms, "
-       "excluded.last_seen_ms), telemetry = excluded.telemetry"},
+       "excluded.last_seen_ms), telemetry = excluded.telemetry, "
+       "presence = CASE WHEN gateways.offline_reason = 'heartbeat_timeout' THEN 'online' ELSE gateways.presence END, "
+       "offline_since_ms = CASE WHEN gateways.offline_reason = 'heartbeat_timeout' THEN NULL "
+       "ELSE gateways.offline_since_ms END, "
+       "maintenance_incident_id = CASE WHEN gateways.offline_reason = 'heartbeat_timeout' THEN NULL "
+       "ELSE gateways.maintenance_incident_id END, "
+       "offline_reason = CASE WHEN gateways.offline_reason = 'heartbeat_timeout' THEN '' "
+       "ELSE gateways.offline_reason END"},
       {"record_evidence",
        "INSERT INTO evidence(evidence_id, alert_id, gateway_id, content_type, captured_at_ms, received_ms, data) "
        "VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (evidence_id) DO NOTHING"},
       {"evidence",
        "SELECT evidence_id, alert_id, gateway_id, captured_at_ms, content_type, data FROM evidence "
        "WHERE evidence_id = $1"},
-      {"incidents", "SELECT " + columns + " FROM incidents ORDER BY id DESC LIMIT $1"},
-      {"incidents_of_gateway",
-       "SELECT " + columns + " FROM incidents WHERE gateway_id = $1 ORDER BY id DESC LIMIT $2"},
       {"incident", "SELECT " + columns + " FROM incidents WHERE id = $1"},
       // Its own incident, or the one it joined (cross-cue correlation).
       {"incident_by_episode",
@@ -225,8 +269,39 @@ std::vector<Statement> statements() {
       {"incidents_due",
        "SELECT " + columns +
            " FROM incidents WHERE sla_next_ms IS NOT NULL AND sla_next_ms <= $1 ORDER BY sla_next_ms LIMIT $2"},
-      {"gateways",
-       "SELECT gateway_id, presence, boot_id, version, last_seen_ms, telemetry FROM gateways ORDER BY gateway_id"},
+      {"gateways", "SELECT " + gateway_columns + " FROM gateways ORDER BY gateway_id"},
+      {"gateway", "SELECT " + gateway_columns + " FROM gateways WHERE gateway_id = $1"},
+      {"open_incident_draft",
+       "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
+       "detected_at_ms, created_ms, updated_ms, lat, lon, camera, zone, sensor, summary, alert_count) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7,'new',$8,$9,$9,$10,$11,$12,$13,$14,$15,0) ON CONFLICT (episode_id) DO NOTHING"},
+      {"incident_id_by_episode", "SELECT id FROM incidents WHERE episode_id = $1"},
+      {"set_gateway_location",
+       "INSERT INTO gateways(gateway_id, lat, lon, cell_id) VALUES($1,$2,$3,$4) ON CONFLICT (gateway_id) DO UPDATE "
+       "SET lat = excluded.lat, lon = excluded.lon, cell_id = excluded.cell_id"},
+      {"mark_silent_offline",
+       "UPDATE gateways SET presence = 'offline', offline_since_ms = $1, offline_reason = 'heartbeat_timeout' "
+       "WHERE presence = 'online' AND last_seen_ms < $2 RETURNING " + gateway_columns},
+      {"offline_without_maintenance",
+       "SELECT " + gateway_columns +
+           " FROM gateways WHERE presence = 'offline' AND offline_since_ms < $1 AND maintenance_incident_id IS NULL "
+           "ORDER BY gateway_id"},
+      {"set_maintenance_incident", "UPDATE gateways SET maintenance_incident_id = $1 WHERE gateway_id = $2"},
+      {"add_user",
+       "INSERT INTO users(name, role, password_hash, created_ms) VALUES($1,$2,$3,$4) ON CONFLICT (name) DO NOTHING"},
+      {"user", std::string("SELECT ") + kUserColumns + " FROM users WHERE name = $1"},
+      {"users", std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name"},
+      {"add_credential",
+       "INSERT INTO credentials(secret_hash, user_name, kind, label, csrf_token, created_ms, expires_ms) "
+       "VALUES($1,$2,$3,$4,$5,$6,$7::bigint)"},
+      {"credential",
+       std::string("SELECT ") + kCredentialColumns +
+           " FROM credentials WHERE secret_hash = $1 AND (expires_ms IS NULL OR expires_ms > $2)"},
+      {"remove_credential", "DELETE FROM credentials WHERE secret_hash = $1"},
+      {"incident_alerts",
+       "SELECT alert_id, phase, detected_at_ms, received_ms, payload FROM alerts "
+       "WHERE episode_id = (SELECT episode_id FROM incidents WHERE id = $1) "
+       "ORDER BY detected_at_ms, seq LIMIT $2"},
   };
 }
 
@@ -236,7 +311,7 @@ class Nullable {
  public:
   template <typename Value>
   explicit Nullable(const std::optional<Value>& value)
-      : present_(value.has_value()), text_(value ? std::to_string(*value) : std::string()) {}
+      : present_(value.has_value()), text_(value ? fmt::format("{}", *value) : std::string()) {}
   const char* param() const { return present_ ? text_.c_str() : nullptr; }
 
  private:
@@ -305,6 +380,39 @@ IncidentRecord read_incident(const pqxx::row& row) {
   out.sla_next_ms = optional_int64(row[33]);
   out.plate = row[34].as<std::string>();
   return out;
+}
+
+std::optional<double> optional_double(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<double>();
+}
+
+GatewayRecord read_gateway(const pqxx::row& row) {
+  GatewayRecord out;
+  out.gateway_id = row[0].as<std::string>();
+  out.presence = row[1].as<std::string>();
+  out.boot_id = row[2].as<std::string>();
+  out.version = row[3].as<std::string>();
+  out.last_seen_ms = row[4].as<std::int64_t>();
+  out.telemetry_json = row[5].as<std::string>();
+  out.lat = optional_double(row[6]);
+  out.lon = optional_double(row[7]);
+  out.cell_id = row[8].as<std::string>();
+  out.offline_since_ms = optional_int64(row[9]);
+  out.offline_reason = row[10].as<std::string>();
+  out.maintenance_incident_id = optional_int64(row[11]);
+  return out;
+}
+
+std::vector<GatewayRecord> read_gateways(const pqxx::result& result) {
+  std::vector<GatewayRecord> out;
+  out.reserve(result.size());
+  for (const auto& row : result) out.push_back(read_gateway(row));
+  return out;
+}
+
+UserRecord read_user(const pqxx::row& row) {
+  return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::int64_t>()};
 }
 
 std::vector<IncidentRecord> read_incidents(const pqxx::result& result) {
@@ -491,8 +599,11 @@ AlertOutcome PostgresStore::record_alert(const Alert& alert, std::string_view pa
 
 void PostgresStore::record_status(const Status& status, EpochMs received_ms) {
   pqxx::work tx(impl_->live());
+  const bool located = status.lat && status.lon;
+  const Nullable lat(located ? std::optional<double>(*status.lat) : std::nullopt);
+  const Nullable lon(located ? std::optional<double>(*status.lon) : std::nullopt);
   tx.exec_prepared0("record_status", status.gateway_id, text(to_string(status.state)), status.boot_id, status.version,
-                    received_ms);
+                    received_ms, lat.param(), lon.param(), status.state == PresenceState::online);
   tx.commit();
 }
 
@@ -522,9 +633,7 @@ std::optional<Evidence> PostgresStore::evidence(const std::string& evidence_id) 
 
 std::vector<IncidentRecord> PostgresStore::incidents(const IncidentQuery& query) {
   pqxx::read_transaction tx(impl_->live());
-  const auto limit = static_cast<std::int64_t>(query.limit);
-  return read_incidents(query.gateway_id ? tx.exec_prepared("incidents_of_gateway", *query.gateway_id, limit)
-                                         : tx.exec_prepared("incidents", limit));
+  return read_incidents(tx.exec(incident_query_sql(query, [&tx](const std::string& value) { return tx.quote(value); })));
 }
 
 std::optional<IncidentRecord> PostgresStore::incident(std::int64_t id) {
@@ -544,6 +653,16 @@ std::vector<IncidentEvent> PostgresStore::incident_events(std::int64_t incident_
     out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
                    row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
                    row[6].as<std::string>(), row[7].as<std::string>(), row[8].as<std::string>()});
+  }
+  return out;
+}
+
+std::vector<StoredAlert> PostgresStore::incident_alerts(std::int64_t incident_id, std::size_t limit) {
+  pqxx::read_transaction tx(impl_->live());
+  std::vector<StoredAlert> out;
+  for (const auto& row : tx.exec_prepared("incident_alerts", incident_id, static_cast<std::int64_t>(limit))) {
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
+                   row[3].as<std::int64_t>(), row[4].as<std::string>()});
   }
   return out;
 }
@@ -622,12 +741,95 @@ std::vector<IncidentRecord> PostgresStore::incidents_due(EpochMs now, std::size_
 
 std::vector<GatewayRecord> PostgresStore::gateways() {
   pqxx::read_transaction tx(impl_->live());
-  std::vector<GatewayRecord> out;
-  for (const auto& row : tx.exec_prepared("gateways")) {
-    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                   row[3].as<std::string>(), row[4].as<std::int64_t>(), row[5].as<std::string>()});
-  }
+  return read_gateways(tx.exec_prepared("gateways"));
+}
+
+std::int64_t PostgresStore::open_incident(const IncidentRecord& draft) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared("lock_episode", draft.episode_id);
+  tx.exec_prepared0("open_incident_draft", draft.episode_id, draft.gateway_id, draft.kind, draft.severity,
+                    draft.urgency, draft.certainty, draft.confidence, draft.detected_at_ms, draft.created_ms,
+                    draft.lat, draft.lon, draft.camera, draft.zone, draft.sensor, draft.summary);
+  const auto id = tx.exec_prepared1("incident_id_by_episode", draft.episode_id)[0].as<std::int64_t>();
+  tx.commit();
+  return id;
+}
+
+std::optional<GatewayRecord> PostgresStore::gateway(const std::string& gateway_id) {
+  pqxx::read_transaction tx(impl_->live());
+  const auto result = tx.exec_prepared("gateway", gateway_id);
+  if (result.empty()) return std::nullopt;
+  return read_gateway(result[0]);
+}
+
+void PostgresStore::set_gateway_location(const std::string& gateway_id, double lat, double lon,
+                                         const std::string& cell_id) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("set_gateway_location", gateway_id, lat, lon, cell_id);
+  tx.commit();
+}
+
+std::vector<GatewayRecord> PostgresStore::mark_silent_offline(EpochMs silent_before, EpochMs now) {
+  pqxx::work tx(impl_->live());
+  auto out = read_gateways(tx.exec_prepared("mark_silent_offline", now, silent_before));
+  tx.commit();
   return out;
+}
+
+std::vector<GatewayRecord> PostgresStore::offline_without_maintenance(EpochMs offline_before) {
+  pqxx::read_transaction tx(impl_->live());
+  return read_gateways(tx.exec_prepared("offline_without_maintenance", offline_before));
+}
+
+void PostgresStore::set_maintenance_incident(const std::string& gateway_id, std::int64_t incident_id) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("set_maintenance_incident", incident_id, gateway_id);
+  tx.commit();
+}
+
+bool PostgresStore::add_user(const UserRecord& user) {
+  pqxx::work tx(impl_->live());
+  const auto result = tx.exec_prepared("add_user", user.name, user.role, user.password_hash, user.created_ms);
+  tx.commit();
+  return result.affected_rows() > 0;
+}
+
+std::optional<UserRecord> PostgresStore::user(const std::string& name) {
+  pqxx::read_transaction tx(impl_->live());
+  const auto result = tx.exec_prepared("user", name);
+  if (result.empty()) return std::nullopt;
+  return read_user(result[0]);
+}
+
+std::vector<UserRecord> PostgresStore::users() {
+  pqxx::read_transaction tx(impl_->live());
+  std::vector<UserRecord> out;
+  for (const auto& row : tx.exec_prepared("users")) out.push_back(read_user(row));
+  return out;
+}
+
+void PostgresStore::add_credential(const CredentialRecord& credential) {
+  pqxx::work tx(impl_->live());
+  const Nullable expires(credential.expires_ms);
+  tx.exec_prepared0("add_credential", credential.secret_hash, credential.user_name, credential.kind, credential.label,
+                    credential.csrf_token, credential.created_ms, expires.param());
+  tx.commit();
+}
+
+std::optional<CredentialRecord> PostgresStore::credential(const std::string& secret_hash, EpochMs now) {
+  pqxx::read_transaction tx(impl_->live());
+  const auto result = tx.exec_prepared("credential", secret_hash, now);
+  if (result.empty()) return std::nullopt;
+  const auto& row = result[0];
+  return CredentialRecord{row[0].as<std::string>(),  row[1].as<std::string>(), row[2].as<std::string>(),
+                          row[3].as<std::string>(),  row[4].as<std::string>(), row[5].as<std::int64_t>(),
+                          optional_int64(row[6])};
+}
+
+void PostgresStore::remove_credential(const std::string& secret_hash) {
+  pqxx::work tx(impl_->live());
+  tx.exec_prepared0("remove_credential", secret_hash);
+  tx.commit();
 }
 
 std::optional<std::string> conninfo_error(const std::string& conninfo) {

@@ -49,6 +49,20 @@ class PostgresStore final : public Store {
   void notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) override;
   std::vector<NotificationRecord> notifications(std::int64_t incident_id) override;
   NotificationBacklog notification_backlog() override;
+  std::vector<StoredAlert> incident_alerts(std::int64_t incident_id, std::size_t limit) override;
+  std::int64_t open_incident(const IncidentRecord& draft) override;
+  std::optional<GatewayRecord> gateway(const std::string& gateway_id) override;
+  void set_gateway_location(const std::string& gateway_id, double lat, double lon,
+                            const std::string& cell_id) override;
+  std::vector<GatewayRecord> mark_silent_offline(EpochMs silent_before, EpochMs now) override;
+  std::vector<GatewayRecord> offline_without_maintenance(EpochMs offline_before) override;
+  void set_maintenance_incident(const std::string& gateway_id, std::int64_t incident_id) override;
+  bool add_user(const UserRecord& user) override;
+  std::optional<UserRecord> user(const std::string& name) override;
+  std::vector<UserRecord> users() override;
+  void add_credential(const CredentialRecord& credential) override;
+  std::optional<CredentialRecord> credential(const std::string& secret_hash, EpochMs now) override;
+  void remove_credential(const std::string& secret_hash) override;
 
   /// The applied schema version (0 for an empty database).
   int schema_version();

@@ -14,7 +14,7 @@ namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1.
 // Never edit an entry once released; append a new one.
-constexpr std::array<const char*, 4> kMigrations{
+constexpr std::array<const char*, 5> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -117,6 +117,31 @@ CREATE INDEX notifications_due ON notifications(next_attempt_ms) WHERE next_atte
 CREATE INDEX notifications_by_incident ON notifications(incident_id, id);
 CREATE INDEX incidents_by_kind_time ON incidents(kind, detected_at_ms);
 )sql",
+    // v5: the fleet registry, the dashboard's filters, staff and credentials.
+    R"sql(
+ALTER TABLE gateways ADD COLUMN lat REAL;
+ALTER TABLE gateways ADD COLUMN lon REAL;
+ALTER TABLE gateways ADD COLUMN cell_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE gateways ADD COLUMN offline_since_ms INTEGER;
+ALTER TABLE gateways ADD COLUMN offline_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE gateways ADD COLUMN maintenance_incident_id INTEGER;
+CREATE INDEX gateways_by_presence ON gateways(presence, last_seen_ms);
+CREATE INDEX incidents_by_detected ON incidents(detected_at_ms);
+CREATE INDEX incidents_by_state ON incidents(state, id);
+CREATE TABLE users(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE credentials(
+  secret_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  csrf_token TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER);
+)sql",
 };
 
 constexpr const char* kNotificationColumns =
@@ -183,6 +208,43 @@ IncidentRecord read_incident(const sqlite::Statement& row) {
   return out;
 }
 
+std::optional<double> optional_double(const sqlite::Statement& row, int column) {
+  if (row.column_is_null(column)) return std::nullopt;
+  return row.column_double(column);
+}
+
+GatewayRecord read_gateway(const sqlite::Statement& row) {
+  GatewayRecord out;
+  out.gateway_id = row.column_text(0);
+  out.presence = row.column_text(1);
+  out.boot_id = row.column_text(2);
+  out.version = row.column_text(3);
+  out.last_seen_ms = row.column_int64(4);
+  out.telemetry_json = row.column_text(5);
+  out.lat = optional_double(row, 6);
+  out.lon = optional_double(row, 7);
+  out.cell_id = row.column_text(8);
+  out.offline_since_ms = optional_int64(row, 9);
+  out.offline_reason = row.column_text(10);
+  out.maintenance_incident_id = optional_int64(row, 11);
+  return out;
+}
+
+CredentialRecord read_credential(const sqlite::Statement& row) {
+  return {row.column_text(0),  row.column_text(1), row.column_text(2),   row.column_text(3),
+          row.column_text(4),  row.column_int64(5), optional_int64(row, 6)};
+}
+
+/// SQLite string literal: standard SQL quoting, no backslash escapes.
+std::string quote_text(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
 template <typename Value>
 void bind_optional(sqlite::Statement& statement, int index, const std::optional<Value>& value) {
   if (value) {
@@ -210,15 +272,19 @@ SqliteStore::SqliteStore(const std::string& path, Access access)
 int SqliteStore::schema_version() { return std::stoi(db_.query_text("PRAGMA user_version").value_or("0")); }
 
 void SqliteStore::migrate() {
-  const int current = schema_version();
-  if (current > static_cast<int>(kMigrations.size())) {
-    throw std::runtime_error(fmt::format("{} has schema version {}, newer than this build's {}", db_.path(), current,
-                                         kMigrations.size()));
-  }
-  for (auto version = static_cast<std::size_t>(current); version < kMigrations.size(); ++version) {
+  // The version is read inside each write transaction: another process on
+  // the same file (`gridwatch-central user add` while central starts) may
+  // have applied the step meanwhile.
+  while (true) {
     sqlite::Transaction transaction(db_);
-    db_.exec(kMigrations[version]);
-    db_.exec(fmt::format("PRAGMA user_version={}", version + 1));
+    const int current = schema_version();
+    if (current > static_cast<int>(kMigrations.size())) {
+      throw std::runtime_error(fmt::format("{} has schema version {}, newer than this build's {}", db_.path(), current,
+                                           kMigrations.size()));
+    }
+    if (current == static_cast<int>(kMigrations.size())) return;
+    db_.exec(kMigrations[static_cast<std::size_t>(current)]);
+    db_.exec(fmt::format("PRAGMA user_version={}", current + 1));
     transaction.commit();
   }
 }
@@ -340,23 +406,51 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
 }
 
 void SqliteStore::record_status(const Status& status, EpochMs received_ms) {
-  db_.prepare(
-         "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms) VALUES(?,?,?,?,?) "
-         "ON CONFLICT(gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
-         "version = excluded.version, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)")
-      .bind(1, status.gateway_id)
+  const bool online = status.state == PresenceState::online;
+  // Online ends an offline spell (a later one gets its own maintenance
+  // incident); a moved gateway's cell is looked up again.
+  auto statement = db_.prepare(
+      "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms, lat, lon, offline_since_ms, "
+      "offline_reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
+      "ON CONFLICT(gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
+      "version = excluded.version, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
+      "cell_id = CASE WHEN excluded.lat IS NOT NULL AND (gateways.lat IS NULL OR gateways.lat <> excluded.lat "
+      "OR gateways.lon <> excluded.lon) THEN '' ELSE gateways.cell_id END, "
+      "lat = coalesce(excluded.lat, gateways.lat), lon = coalesce(excluded.lon, gateways.lon), "
+      "offline_since_ms = CASE WHEN ?10 THEN NULL ELSE coalesce(gateways.offline_since_ms, ?5) END, "
+      "offline_reason = CASE WHEN ?10 THEN '' ELSE 'status' END, "
+      "maintenance_incident_id = CASE WHEN ?10 THEN NULL ELSE gateways.maintenance_incident_id END");
+  statement.bind(1, status.gateway_id)
       .bind(2, to_string(status.state))
       .bind(3, status.boot_id)
       .bind(4, status.version)
-      .bind(5, received_ms)
-      .run();
+      .bind(5, received_ms);
+  if (status.lat && status.lon) {
+    statement.bind(6, *status.lat).bind(7, *status.lon);
+  } else {
+    statement.bind_null(6).bind_null(7);
+  }
+  if (online) {
+    statement.bind_null(8).bind(9, "");
+  } else {
+    statement.bind(8, received_ms).bind(9, "status");
+  }
+  statement.bind(10, online ? 1 : 0).run();
 }
 
 void SqliteStore::record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) {
   db_.prepare(
          "INSERT INTO gateways(gateway_id, boot_id, last_seen_ms, telemetry) VALUES(?,?,?,?) "
          "ON CONFLICT(gateway_id) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
-         "telemetry = excluded.telemetry")
+         "telemetry = excluded.telemetry, "
+         // A heartbeat from a gateway marked offline only for its silence
+         // brings it back; an offline status (Last Will) stands until the
+         // gateway says online itself.
+         "presence = CASE WHEN offline_reason = 'heartbeat_timeout' THEN 'online' ELSE presence END, "
+         "offline_since_ms = CASE WHEN offline_reason = 'heartbeat_timeout' THEN NULL ELSE offline_since_ms END, "
+         "maintenance_incident_id = CASE WHEN offline_reason = 'heartbeat_timeout' THEN NULL "
+         "ELSE maintenance_incident_id END, "
+         "offline_reason = CASE WHEN offline_reason = 'heartbeat_timeout' THEN '' ELSE offline_reason END")
       .bind(1, telemetry.gateway_id)
       .bind(2, telemetry.boot_id)
       .bind(3, received_ms)
@@ -390,11 +484,7 @@ std::optional<Evidence> SqliteStore::evidence(const std::string& evidence_id) {
 
 std::vector<IncidentRecord> SqliteStore::incidents(const IncidentQuery& query) {
   std::vector<IncidentRecord> out;
-  const std::string where = query.gateway_id ? " WHERE gateway_id = ?" : "";
-  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents{} ORDER BY id DESC LIMIT ?", kIncidentColumns, where));
-  int index = 1;
-  if (query.gateway_id) select.bind(index++, *query.gateway_id);
-  select.bind(index, static_cast<std::int64_t>(query.limit));
+  auto select = db_.prepare(incident_query_sql(query, quote_text));
   while (select.step()) out.push_back(read_incident(select));
   return out;
 }
@@ -432,6 +522,20 @@ std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id
     out.push_back({select.column_int64(0), select.column_int64(1), select.column_int64(2), select.column_text(3),
                    select.column_text(4), select.column_text(5), select.column_text(6), select.column_text(7),
                    select.column_text(8)});
+  }
+  return out;
+}
+
+std::vector<StoredAlert> SqliteStore::incident_alerts(std::int64_t incident_id, std::size_t limit) {
+  std::vector<StoredAlert> out;
+  auto select = db_.prepare(
+      "SELECT alert_id, phase, detected_at_ms, received_ms, payload FROM alerts "
+      "WHERE episode_id = (SELECT episode_id FROM incidents WHERE id = ?) "
+      "ORDER BY detected_at_ms, seq LIMIT ?");
+  select.bind(1, incident_id).bind(2, static_cast<std::int64_t>(limit));
+  while (select.step()) {
+    out.push_back({select.column_text(0), select.column_text(1), select.column_int64(2), select.column_int64(3),
+                   select.column_text(4)});
   }
   return out;
 }
@@ -555,13 +659,141 @@ std::vector<IncidentRecord> SqliteStore::incidents_due(EpochMs now, std::size_t 
 
 std::vector<GatewayRecord> SqliteStore::gateways() {
   std::vector<GatewayRecord> out;
-  auto select = db_.prepare(
-      "SELECT gateway_id, presence, boot_id, version, last_seen_ms, telemetry FROM gateways ORDER BY gateway_id");
+  auto select = db_.prepare(fmt::format("SELECT {} FROM gateways ORDER BY gateway_id", kGatewayColumns));
+  while (select.step()) out.push_back(read_gateway(select));
+  return out;
+}
+
+std::int64_t SqliteStore::open_incident(const IncidentRecord& draft) {
+  sqlite::Transaction transaction(db_);
+  db_.prepare(
+         "INSERT OR IGNORE INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, "
+         "state, detected_at_ms, created_ms, updated_ms, lat, lon, camera, zone, sensor, summary, alert_count) "
+         "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,0)")
+      .bind(1, draft.episode_id)
+      .bind(2, draft.gateway_id)
+      .bind(3, draft.kind)
+      .bind(4, draft.severity)
+      .bind(5, draft.urgency)
+      .bind(6, draft.certainty)
+      .bind(7, draft.confidence)
+      .bind(8, draft.detected_at_ms)
+      .bind(9, draft.created_ms)
+      .bind(10, draft.created_ms)
+      .bind(11, draft.lat)
+      .bind(12, draft.lon)
+      .bind(13, draft.camera)
+      .bind(14, draft.zone)
+      .bind(15, draft.sensor)
+      .bind(16, draft.summary)
+      .run();
+  auto find = db_.prepare("SELECT id FROM incidents WHERE episode_id = ?");
+  find.bind(1, draft.episode_id);
+  find.step();
+  const auto id = find.column_int64(0);
+  transaction.commit();
+  return id;
+}
+
+std::optional<GatewayRecord> SqliteStore::gateway(const std::string& gateway_id) {
+  auto select = db_.prepare(fmt::format("SELECT {} FROM gateways WHERE gateway_id = ?", kGatewayColumns));
+  select.bind(1, gateway_id);
+  if (!select.step()) return std::nullopt;
+  return read_gateway(select);
+}
+
+void SqliteStore::set_gateway_location(const std::string& gateway_id, double lat, double lon,
+                                       const std::string& cell_id) {
+  db_.prepare(
+         "INSERT INTO gateways(gateway_id, lat, lon, cell_id) VALUES(?,?,?,?) ON CONFLICT(gateway_id) DO UPDATE "
+         "SET lat = excluded.lat, lon = excluded.lon, cell_id = excluded.cell_id")
+      .bind(1, gateway_id)
+      .bind(2, lat)
+      .bind(3, lon)
+      .bind(4, cell_id)
+      .run();
+}
+
+std::vector<GatewayRecord> SqliteStore::mark_silent_offline(EpochMs silent_before, EpochMs now) {
+  std::vector<GatewayRecord> out;
+  auto update = db_.prepare(fmt::format(
+      "UPDATE gateways SET presence = 'offline', offline_since_ms = ?, offline_reason = 'heartbeat_timeout' "
+      "WHERE presence = 'online' AND last_seen_ms < ? RETURNING {}",
+      kGatewayColumns));
+  update.bind(1, now).bind(2, silent_before);
+  while (update.step()) out.push_back(read_gateway(update));
+  return out;
+}
+
+std::vector<GatewayRecord> SqliteStore::offline_without_maintenance(EpochMs offline_before) {
+  std::vector<GatewayRecord> out;
+  auto select = db_.prepare(fmt::format(
+      "SELECT {} FROM gateways WHERE presence = 'offline' AND offline_since_ms < ? AND maintenance_incident_id IS "
+      "NULL ORDER BY gateway_id",
+      kGatewayColumns));
+  select.bind(1, offline_before);
+  while (select.step()) out.push_back(read_gateway(select));
+  return out;
+}
+
+void SqliteStore::set_maintenance_incident(const std::string& gateway_id, std::int64_t incident_id) {
+  db_.prepare("UPDATE gateways SET maintenance_incident_id = ? WHERE gateway_id = ?")
+      .bind(1, incident_id)
+      .bind(2, gateway_id)
+      .run();
+}
+
+bool SqliteStore::add_user(const UserRecord& user) {
+  db_.prepare("INSERT OR IGNORE INTO users(name, role, password_hash, created_ms) VALUES(?,?,?,?)")
+      .bind(1, user.name)
+      .bind(2, user.role)
+      .bind(3, user.password_hash)
+      .bind(4, user.created_ms)
+      .run();
+  return db_.changes() > 0;
+}
+
+std::optional<UserRecord> SqliteStore::user(const std::string& name) {
+  auto select = db_.prepare(fmt::format("SELECT {} FROM users WHERE name = ?", kUserColumns));
+  select.bind(1, name);
+  if (!select.step()) return std::nullopt;
+  return UserRecord{select.column_text(0), select.column_text(1), select.column_text(2), select.column_int64(3)};
+}
+
+std::vector<UserRecord> SqliteStore::users() {
+  std::vector<UserRecord> out;
+  auto select = db_.prepare(fmt::format("SELECT {} FROM users ORDER BY name", kUserColumns));
   while (select.step()) {
-    out.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_text(3),
-                   select.column_int64(4), select.column_text(5)});
+    out.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_int64(3)});
   }
   return out;
+}
+
+void SqliteStore::add_credential(const CredentialRecord& credential) {
+  auto insert = db_.prepare(
+      "INSERT INTO credentials(secret_hash, user_name, kind, label, csrf_token, created_ms, expires_ms) "
+      "VALUES(?,?,?,?,?,?,?)");
+  insert.bind(1, credential.secret_hash)
+      .bind(2, credential.user_name)
+      .bind(3, credential.kind)
+      .bind(4, credential.label)
+      .bind(5, credential.csrf_token)
+      .bind(6, credential.created_ms);
+  bind_optional(insert, 7, credential.expires_ms);
+  insert.run();
+}
+
+std::optional<CredentialRecord> SqliteStore::credential(const std::string& secret_hash, EpochMs now) {
+  auto select = db_.prepare(fmt::format(
+      "SELECT {} FROM credentials WHERE secret_hash = ? AND (expires_ms IS NULL OR expires_ms > ?)",
+      kCredentialColumns));
+  select.bind(1, secret_hash).bind(2, now);
+  if (!select.step()) return std::nullopt;
+  return read_credential(select);
+}
+
+void SqliteStore::remove_credential(const std::string& secret_hash) {
+  db_.prepare("DELETE FROM credentials WHERE secret_hash = ?").bind(1, secret_hash).run();
 }
 
 }  // namespace gridwatch::central

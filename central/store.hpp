@@ -66,13 +66,49 @@ struct IncidentEvent {
   std::string details;     ///< JSON object with the facts of the event
 };
 
+/// One stored alert of an incident, as the gateway sent it.
+struct StoredAlert {
+  std::string alert_id;
+  std::string phase;
+  EpochMs detected_at_ms = 0;
+  EpochMs received_ms = 0;
+  std::string payload;  ///< the alert JSON (wire contract v1): box, zone, evidence ids, value
+};
+
+/// The fleet registry's entry for one gateway.
 struct GatewayRecord {
   std::string gateway_id;
-  std::string presence;  ///< "online", "offline"
+  std::string presence;  ///< "online", "offline", "unknown" (telemetry only so far)
   std::string boot_id;
   std::string version;
   EpochMs last_seen_ms = 0;
   std::string telemetry_json;  ///< last telemetry payload as received
+  std::optional<double> lat;   ///< from its status (or first alert); nullopt until known
+  std::optional<double> lon;
+  std::string cell_id;         ///< grid cell it stands in; empty when unknown or outside every cell
+  std::optional<EpochMs> offline_since_ms;  ///< set while offline
+  std::string offline_reason;  ///< "status" (its own or its Last Will) or "heartbeat_timeout"
+  std::optional<std::int64_t> maintenance_incident_id;  ///< opened for the current offline spell
+};
+
+/// Staff roles, least to most privileged (docs/api.md#roles).
+struct UserRecord {
+  std::string name;
+  std::string role;           ///< operator, supervisor, admin
+  std::string password_hash;  ///< PBKDF2 string (central/auth/password.hpp)
+  EpochMs created_ms = 0;
+};
+
+/// A browser session or an API token: only the SHA-256 of the secret is
+/// stored, so a copy of the database does not let anyone in.
+struct CredentialRecord {
+  std::string secret_hash;
+  std::string user_name;
+  std::string kind;        ///< "session" or "token"
+  std::string label;       ///< tokens: what the token is for
+  std::string csrf_token;  ///< sessions: must come back in X-CSRF-Token on writes
+  EpochMs created_ms = 0;
+  std::optional<EpochMs> expires_ms;  ///< sessions expire; tokens until revoked
 };
 
 enum class AlertOutcome {
@@ -117,9 +153,24 @@ struct WorkflowUpdate {
   std::vector<NotificationRecord> notifications;  ///< ids and attempts are assigned by the store
 };
 
+/// A page of incidents, newest first (id descending, so pages are stable
+/// while new incidents arrive). Every set filter must match.
 struct IncidentQuery {
+  IncidentQuery() = default;
+  /// The newest `page_size` incidents, of one gateway when `gateway` is set.
+  IncidentQuery(std::size_t page_size, std::optional<std::string> gateway = std::nullopt)
+      : limit(page_size), gateway_id(std::move(gateway)) {}
+
   std::size_t limit = 100;
   std::optional<std::string> gateway_id;
+  std::vector<std::string> states;      ///< any of these; empty = all
+  std::optional<std::string> kind;
+  std::optional<std::string> cell_id;
+  std::optional<std::string> level;
+  std::optional<EpochMs> since_ms;      ///< detected_at_ms >= since
+  std::optional<EpochMs> until_ms;      ///< detected_at_ms < until
+  bool open_only = false;               ///< not resolved, closed, cancelled or false_alarm
+  std::optional<std::int64_t> before_id;  ///< cursor: only ids below this
 };
 
 class Store {
@@ -149,6 +200,36 @@ class Store {
   virtual std::optional<IncidentRecord> incident_by_episode(const std::string& episode_id) = 0;
   /// Oldest first.
   virtual std::vector<IncidentEvent> incident_events(std::int64_t incident_id) = 0;
+  /// The alerts applied to an incident, oldest first, at most `limit`.
+  virtual std::vector<StoredAlert> incident_alerts(std::int64_t incident_id, std::size_t limit) = 0;
+
+  // --- Incidents central opens itself (maintenance) ---------------------
+  /// Inserts `draft` (state "new") unless an incident with its episode_id
+  /// exists. Returns the incident's id either way.
+  virtual std::int64_t open_incident(const IncidentRecord& draft) = 0;
+
+  // --- Fleet registry ----------------------------------------------------
+  virtual std::optional<GatewayRecord> gateway(const std::string& gateway_id) = 0;
+  /// Records where a gateway stands and its grid cell.
+  virtual void set_gateway_location(const std::string& gateway_id, double lat, double lon,
+                                    const std::string& cell_id) = 0;
+  /// Marks every online gateway last seen before `silent_before` offline
+  /// (reason heartbeat_timeout, since `now`) and returns them as updated.
+  virtual std::vector<GatewayRecord> mark_silent_offline(EpochMs silent_before, EpochMs now) = 0;
+  /// Offline gateways whose spell started before `offline_before` and has
+  /// no maintenance incident yet.
+  virtual std::vector<GatewayRecord> offline_without_maintenance(EpochMs offline_before) = 0;
+  virtual void set_maintenance_incident(const std::string& gateway_id, std::int64_t incident_id) = 0;
+
+  // --- Staff and credentials (central/auth) ------------------------------
+  /// False when a user of that name exists already.
+  virtual bool add_user(const UserRecord& user) = 0;
+  virtual std::optional<UserRecord> user(const std::string& name) = 0;
+  virtual std::vector<UserRecord> users() = 0;
+  virtual void add_credential(const CredentialRecord& credential) = 0;
+  /// The credential with this secret hash, unless it has expired at `now`.
+  virtual std::optional<CredentialRecord> credential(const std::string& secret_hash, EpochMs now) = 0;
+  virtual void remove_credential(const std::string& secret_hash) = 0;
   /// Applies `update` in one transaction; false (nothing written) when the
   /// incident no longer matches the expected state or SLA deadline.
   virtual bool apply_workflow(const WorkflowUpdate& update) = 0;

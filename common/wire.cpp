@@ -331,10 +331,14 @@ std::string encode(const Alert& alert) {
 }
 
 std::string encode(const Status& status) {
-  return json{{"schema", kSchemaVersion},     {"type", "status"},         {"gateway_id", status.gateway_id},
-              {"state", to_string(status.state)}, {"boot_id", status.boot_id}, {"ts_ms", status.ts_ms},
-              {"version", status.version}}
-      .dump();
+  json out{{"schema", kSchemaVersion},     {"type", "status"},         {"gateway_id", status.gateway_id},
+           {"state", to_string(status.state)}, {"boot_id", status.boot_id}, {"ts_ms", status.ts_ms},
+           {"version", status.version}};
+  if (status.lat && status.lon) {
+    out["lat"] = *status.lat;
+    out["lon"] = *status.lon;
+  }
+  return out.dump();
 }
 
 std::string encode(const Telemetry& telemetry) {
@@ -485,6 +489,11 @@ Decoded<Status> decode_status(std::string_view payload) {
   status.boot_id = reader.string("boot_id", true, 64).value_or("");
   status.ts_ms = reader.integer("ts_ms", true, 0, kLatestPlausibleMs).value_or(0);
   status.version = reader.string("version", true, 64).value_or("");
+  status.lat = reader.number("lat", false, -90, 90);
+  status.lon = reader.number("lon", false, -180, 180);
+  if (status.lat.has_value() != status.lon.has_value()) {
+    reader.error(status.lat ? "lon" : "lat", "lat and lon come together: give both or neither");
+  }
   reader.finish();
   return finish_decode(std::move(status), std::move(errors));
 }

@@ -78,6 +78,11 @@ struct Status {
   std::string boot_id;   ///< random per process start: tells a restart from a reconnect
   EpochMs ts_ms = 0;
   std::string version;   ///< gateway software version
+  /// Where the gateway stands (its configured position), so central can
+  /// place it on the map and in a grid cell before its first alert.
+  /// Optional on the wire: both or neither.
+  std::optional<double> lat;
+  std::optional<double> lon;
 };
 
 struct OutboxTelemetry {

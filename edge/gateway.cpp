@@ -528,7 +528,8 @@ std::optional<std::string> Gateway::resolve_evidence(const OutboxRow& row) const
 }
 
 Status Gateway::make_status(PresenceState state) const {
-  return Status{config_.gateway.id, state, boot_id_, wall_clock_ms(), GRIDWATCH_VERSION};
+  return Status{config_.gateway.id, state, boot_id_, wall_clock_ms(), GRIDWATCH_VERSION, config_.gateway.lat,
+                config_.gateway.lon};
 }
 
 void Gateway::schedule_heartbeat() {

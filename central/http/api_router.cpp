@@ -4,10 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "central/incident_stats.hpp"
 #include "central/http/interop.hpp"
 #include "central/http/records_json.hpp"
 #include "common/ids.hpp"
@@ -31,7 +34,11 @@ enum class Endpoint {
   metrics,
   open311_services,
   open311_requests,
-  open311_request
+  open311_request,
+  fleet,
+  fleet_gateway,
+  stats,
+  cells
 };
 
 constexpr std::string_view kEvidencePrefix = "/api/v1/evidence/";
@@ -41,6 +48,12 @@ constexpr std::string_view kCapSuffix = "/cap.xml";
 constexpr std::string_view kOpen311Requests = "/open311/v2/requests.json";
 constexpr std::string_view kOpen311RequestPrefix = "/open311/v2/requests/";
 constexpr std::string_view kOpen311Services = "/open311/v2/services.json";
+constexpr std::string_view kFleetPrefix = "/api/v1/fleet/";
+/// Incidents a stats request looks at, at most; the reply says when it hit this.
+constexpr std::size_t kMaxStatsIncidents = 200'000;
+constexpr EpochMs kDayMs = 86'400'000;
+constexpr std::size_t kMaxIncidentAlerts = 200;
+constexpr EpochMs kCorrelationWindowMs = 10 * 60 * 1000;
 
 /// The {id} of /api/v1/incidents/{id}[/transitions]; nullopt when not a number.
 std::optional<std::int64_t> incident_id_of(std::string_view path) {
@@ -58,6 +71,10 @@ std::optional<Endpoint> endpoint_for(std::string_view path) {
   if (path == "/api/v1/incidents") return Endpoint::incidents;
   if (path == "/api/v1/gateways") return Endpoint::gateways;
   if (path == "/metrics") return Endpoint::metrics;
+  if (path == "/api/v1/fleet") return Endpoint::fleet;
+  if (path.substr(0, kFleetPrefix.size()) == kFleetPrefix) return Endpoint::fleet_gateway;
+  if (path == "/api/v1/stats") return Endpoint::stats;
+  if (path == "/api/v1/cells") return Endpoint::cells;
   if (path.substr(0, kEvidencePrefix.size()) == kEvidencePrefix) return Endpoint::evidence;
   if (path.substr(0, kIncidentPrefix.size()) == kIncidentPrefix) {
     if (path.ends_with(kCapSuffix)) return Endpoint::cap;
@@ -84,6 +101,10 @@ const char* name_of(Endpoint endpoint) {
     case Endpoint::open311_requests: return "/open311/v2/requests.json";
     case Endpoint::open311_request: return "/open311/v2/requests/{id}.json";
     case Endpoint::metrics: return "/metrics";
+    case Endpoint::fleet: return "/api/v1/fleet";
+    case Endpoint::fleet_gateway: return "/api/v1/fleet/{gateway}";
+    case Endpoint::stats: return "/api/v1/stats";
+    case Endpoint::cells: return "/api/v1/cells";
   }
   return "?";
 }
@@ -160,6 +181,36 @@ std::size_t parse_limit(std::string_view text) {
   return value;
 }
 
+EpochMs parse_time(const std::string& name, std::string_view text) {
+  EpochMs value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stopped_at, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc{} || stopped_at != end || value < 0) {
+    throw BadRequest{name + ": must be milliseconds since the Unix epoch (a non-negative integer)"};
+  }
+  return value;
+}
+
+bool parse_bool(const std::string& name, std::string_view text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  throw BadRequest{name + ": must be true or false"};
+}
+
+constexpr std::array<std::string_view, 9> kStates{"new",      "dispatched", "acknowledged", "on_scene",   "feedback",
+                                                   "resolved", "closed",     "cancelled",    "false_alarm"};
+constexpr std::array<std::string_view, 7> kKinds{"smoke",        "fire",         "parking",    "tamper",
+                                                  "sensor_fault", "camera_fault", "maintenance"};
+constexpr std::array<std::string_view, 4> kLevels{"grid", "village", "town", "county"};
+
+template <std::size_t N>
+std::string one_of(const std::string& name, const std::string& value, const std::array<std::string_view, N>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return value;
+  std::string list;
+  for (const auto item : allowed) list += (list.empty() ? "" : ", ") + std::string(item);
+  throw BadRequest{fmt::format("{}: must be one of {}", name, list)};
+}
+
 }  // namespace
 
 ApiReply error_reply(unsigned status, std::string_view message) {
@@ -187,9 +238,9 @@ ApiRouter::ApiRouter(Store& store, std::function<IngestCounters()> counters)
     : store_(store), counters_(std::move(counters)) {}
 
 ApiReply ApiRouter::handle(std::string_view method, std::string_view target, std::string_view body,
-                           const HttpStats& http) {
+                           const HttpStats& http, const Caller* caller) {
   try {
-    return route(method, target, body, http);
+    return route(method, target, body, http, caller);
   } catch (const BadRequest& bad) {
     return error_reply(400, bad.message);
   } catch (const std::exception& error) {
@@ -201,7 +252,7 @@ ApiReply ApiRouter::handle(std::string_view method, std::string_view target, std
 }
 
 ApiReply ApiRouter::route(std::string_view method, std::string_view target, std::string_view body,
-                          const HttpStats& http) {
+                          const HttpStats& http, const Caller* caller) {
   if (target.empty() || target.front() != '/') return error_reply(400, "request target must be a path such as /healthz");
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
@@ -213,7 +264,7 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, std:
     const auto id = incident_id_of(path);
     if (!id) throw BadRequest{"incident id: must be a positive integer"};
     check_known(query_params(query), {});
-    return transition(*id, body);
+    return transition(*id, body, caller);
   }
   if (method != "GET" && method != "HEAD") {
     auto reply = json_reply(405, nlohmann::json{{"error", fmt::format("method not allowed; {} accepts GET and HEAD",
@@ -255,13 +306,21 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, std:
       id.remove_suffix(std::string_view(".json").size());
       return open311_request(id, query);
     }
+    case Endpoint::fleet:
+      return fleet(query);
+    case Endpoint::fleet_gateway:
+      return fleet_gateway(path.substr(kFleetPrefix.size()), query);
+    case Endpoint::stats:
+      return stats(query);
+    case Endpoint::cells:
+      return cells(query);
   }
   return error_reply(500, "unrouted endpoint");
 }
 
 ApiReply ApiRouter::incidents(std::string_view query) {
   const auto params = query_params(query);
-  check_known(params, {"limit", "gateway"});
+  check_known(params, {"limit", "gateway", "state", "kind", "cell", "level", "since", "until", "open", "cursor"});
   IncidentQuery selection;
   selection.limit = kDefaultIncidentLimit;
   for (const auto& [name, value] : params) {
@@ -272,11 +331,43 @@ ApiReply ApiRouter::incidents(std::string_view query) {
         throw BadRequest{"gateway: must be a gateway id, 1-64 characters of A-Z a-z 0-9 _ -"};
       }
       selection.gateway_id = value;
+    } else if (name == "state") {
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        selection.states.push_back(one_of("state", std::string(rest.substr(0, comma)), kStates));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+      if (selection.states.empty()) throw BadRequest{"state: give one or more states, comma-separated"};
+    } else if (name == "kind") {
+      selection.kind = one_of("kind", value, kKinds);
+    } else if (name == "cell") {
+      if (!is_valid_id(value)) throw BadRequest{"cell: must be a cell id, 1-64 characters of A-Z a-z 0-9 _ -"};
+      selection.cell_id = value;
+    } else if (name == "level") {
+      selection.level = one_of("level", value, kLevels);
+    } else if (name == "since") {
+      selection.since_ms = parse_time(name, value);
+    } else if (name == "until") {
+      selection.until_ms = parse_time(name, value);
+    } else if (name == "open") {
+      selection.open_only = parse_bool(name, value);
+    } else if (name == "cursor") {
+      const auto cursor = parse_time(name, value);
+      if (cursor < 1) throw BadRequest{"cursor: must be the next_cursor of a previous page"};
+      selection.before_id = cursor;
     }
   }
+  if (selection.since_ms && selection.until_ms && *selection.until_ms <= *selection.since_ms) {
+    throw BadRequest{"until: must be later than since"};
+  }
+  const auto found = store_.incidents(selection);
   auto list = nlohmann::json::array();
-  for (const auto& incident : store_.incidents(selection)) list.push_back(to_json(incident));
-  return json_reply(200, nlohmann::json{{"incidents", std::move(list)}});
+  for (const auto& incident : found) list.push_back(to_json(incident));
+  // A full page may have more behind it; ids only fall, so the cursor is stable.
+  const auto next = found.size() == selection.limit && !found.empty() ? nlohmann::json(found.back().id)
+                                                                       : nlohmann::json(nullptr);
+  return json_reply(200, nlohmann::json{{"incidents", std::move(list)}, {"next_cursor", next}});
 }
 
 // One incident with its timeline: every routing, transition, SLA breach
@@ -287,10 +378,30 @@ ApiReply ApiRouter::incident(std::int64_t id, std::string_view query) {
   if (!found) return json_reply(404, nlohmann::json{{"error", "no such incident"}, {"id", id}});
   auto timeline = nlohmann::json::array();
   for (const auto& event : store_.incident_events(id)) timeline.push_back(to_json(event));
-  return json_reply(200, nlohmann::json{{"incident", to_json(*found)}, {"timeline", std::move(timeline)}});
+  auto alerts = nlohmann::json::array();
+  for (const auto& alert : store_.incident_alerts(id, kMaxIncidentAlerts)) alerts.push_back(to_json(alert));
+  // Correlated: other incidents in the same cell (or from the same gateway
+  // when unrouted) detected within kCorrelationWindowMs of this one.
+  IncidentQuery nearby;
+  nearby.limit = 20;
+  if (found->cell_id.empty()) {
+    nearby.gateway_id = found->gateway_id;
+  } else {
+    nearby.cell_id = found->cell_id;
+  }
+  nearby.since_ms = found->detected_at_ms - kCorrelationWindowMs;
+  nearby.until_ms = found->detected_at_ms + kCorrelationWindowMs;
+  auto related = nlohmann::json::array();
+  for (const auto& other : store_.incidents(nearby)) {
+    if (other.id != id) related.push_back(to_json(other));
+  }
+  return json_reply(200, nlohmann::json{{"incident", to_json(*found)},
+                                        {"timeline", std::move(timeline)},
+                                        {"alerts", std::move(alerts)},
+                                        {"related", std::move(related)}});
 }
 
-ApiReply ApiRouter::transition(std::int64_t id, std::string_view body) {
+ApiReply ApiRouter::transition(std::int64_t id, std::string_view body, const Caller* caller) {
   if (!transitions_) return error_reply(503, "the dispatch workflow is not running in this process");
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object()) {
@@ -310,7 +421,9 @@ ApiReply ApiRouter::transition(std::int64_t id, std::string_view body) {
   };
   std::string action;
   text("action", action, true);
-  text("actor", request.actor, true);
+  // Signed in, the caller is the actor: the audit trail records who really did it.
+  text("actor", request.actor, caller == nullptr);
+  if (caller != nullptr) request.actor = caller->user;
   text("note", request.note, false);
   text("unit", request.unit, false);
   if (const auto found = json.find("satisfaction"); found != json.end()) {
@@ -335,6 +448,14 @@ ApiReply ApiRouter::transition(std::int64_t id, std::string_view body) {
   }
   if (request.note.size() > 2000) errors.push_back({"note", "at most 2000 characters"});
   if (!errors.empty()) throw BadRequest{join_errors(errors)};
+  if (caller != nullptr && !may_take(caller->role, request.action)) {
+    return json_reply(403, nlohmann::json{
+                               {"error", fmt::format("action: {} may not {}; it needs the {} role or higher",
+                                                     to_string(caller->role), action,
+                                                     to_string(least_role_for(request.action)))},
+                               {"role", to_string(caller->role)},
+                               {"action", action}});
+  }
   const auto outcome = transitions_(id, request);
   switch (outcome.result) {
     case TransitionOutcome::Result::applied:
@@ -434,6 +555,102 @@ ApiReply ApiRouter::gateways(std::string_view query) {
   auto list = nlohmann::json::array();
   for (const auto& gateway : store_.gateways()) list.push_back(to_json(gateway));
   return json_reply(200, nlohmann::json{{"gateways", std::move(list)}});
+}
+
+ApiReply ApiRouter::fleet(std::string_view query) {
+  check_known(query_params(query), {});
+  auto list = nlohmann::json::array();
+  std::map<std::string, std::size_t> presence;
+  for (const auto& gateway : store_.gateways()) {
+    ++presence[gateway.presence];
+    list.push_back(to_fleet_json(gateway));
+  }
+  const auto total = list.size();
+  return json_reply(200, nlohmann::json{{"gateways", std::move(list)},
+                                        {"summary", {{"total", total},
+                                                     {"online", presence["online"]},
+                                                     {"offline", presence["offline"]},
+                                                     {"unknown", presence["unknown"]}}}});
+}
+
+ApiReply ApiRouter::fleet_gateway(std::string_view gateway_id, std::string_view query) {
+  check_known(query_params(query), {});
+  if (!is_valid_id(gateway_id)) throw BadRequest{"gateway: must be a gateway id, 1-64 characters of A-Z a-z 0-9 _ -"};
+  const auto found = store_.gateway(std::string(gateway_id));
+  if (!found) return json_reply(404, nlohmann::json{{"error", "no such gateway"}, {"gateway_id", gateway_id}});
+  IncidentQuery recent;
+  recent.limit = 20;
+  recent.gateway_id = std::string(gateway_id);
+  auto incidents = nlohmann::json::array();
+  for (const auto& incident : store_.incidents(recent)) incidents.push_back(to_json(incident));
+  return json_reply(200, nlohmann::json{{"gateway", to_fleet_json(*found)}, {"incidents", std::move(incidents)}});
+}
+
+// The stats page: incidents detected in [since, until), default the last 30 days.
+ApiReply ApiRouter::stats(std::string_view query) {
+  const auto params = query_params(query);
+  check_known(params, {"since", "until", "tz_offset_min"});
+  const auto now = wall_clock_ms();
+  IncidentQuery selection;
+  selection.limit = kMaxStatsIncidents;
+  selection.until_ms = now + 1;
+  selection.since_ms = now - 30 * kDayMs;
+  int tz_offset_min = 0;
+  for (const auto& [name, value] : params) {
+    if (name == "since") selection.since_ms = parse_time(name, value);
+    if (name == "until") selection.until_ms = parse_time(name, value);
+    if (name == "tz_offset_min") {
+      const auto* end = value.data() + value.size();
+      const auto [stopped_at, error] = std::from_chars(value.data(), end, tz_offset_min);
+      if (error != std::errc{} || stopped_at != end || tz_offset_min < -840 || tz_offset_min > 840) {
+        throw BadRequest{"tz_offset_min: must be an integer from -840 to 840 (480 for China Standard Time)"};
+      }
+    }
+  }
+  if (*selection.until_ms <= *selection.since_ms) throw BadRequest{"until: must be later than since"};
+  const auto incidents = store_.incidents(selection);
+  const auto figures = compute_stats(incidents, sla_, now, tz_offset_min);
+  auto clock = [](const ClockCompliance& compliance, double limit_s) {
+    const auto percent = compliance.percent();
+    return nlohmann::json{{"limit_s", limit_s},
+                          {"met", compliance.met},
+                          {"missed", compliance.missed},
+                          {"pending", compliance.pending},
+                          {"percent", percent < 0 ? nlohmann::json(nullptr) : nlohmann::json(percent)}};
+  };
+  nlohmann::json resolved_share = nlohmann::json::object();
+  for (const auto level : kLevels) {
+    const auto found = figures.resolved_at_level.find(std::string(level));
+    const auto count = found == figures.resolved_at_level.end() ? 0 : found->second;
+    resolved_share[std::string(level)] = {
+        {"count", count},
+        {"percent", figures.resolved == 0 ? nlohmann::json(nullptr)
+                                          : nlohmann::json(100.0 * static_cast<double>(count) /
+                                                           static_cast<double>(figures.resolved))}};
+  }
+  return json_reply(200, nlohmann::json{{"since_ms", *selection.since_ms},
+                                        {"until_ms", *selection.until_ms},
+                                        {"tz_offset_min", tz_offset_min},
+                                        {"total", figures.total},
+                                        {"truncated", incidents.size() == kMaxStatsIncidents},
+                                        {"sla",
+                                         {{"dispatch", clock(figures.dispatch, sla_.dispatch_s)},
+                                          {"on_scene", clock(figures.on_scene, sla_.on_scene_s)},
+                                          {"feedback", clock(figures.feedback, sla_.feedback_s)}}},
+                                        {"by_kind", figures.by_kind},
+                                        {"by_cell", figures.by_cell},
+                                        {"by_day", figures.by_day},
+                                        {"by_state", figures.by_state},
+                                        {"resolved", figures.resolved},
+                                        {"resolved_at_level", std::move(resolved_share)}});
+}
+
+ApiReply ApiRouter::cells(std::string_view query) {
+  check_known(query_params(query), {});
+  ApiReply reply;
+  reply.content_type = "application/geo+json";
+  reply.body = cells_geojson_.empty() ? R"({"type":"FeatureCollection","features":[]})" : cells_geojson_;
+  return reply;
 }
 
 }  // namespace gridwatch::central

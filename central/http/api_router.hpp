@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "central/auth/auth_service.hpp"
 #include "central/dispatcher.hpp"
 #include "central/http/metrics_text.hpp"
 #include "central/ingest.hpp"
@@ -48,17 +49,33 @@ class ApiRouter {
   ApiReply handle(std::string_view method, std::string_view target, const HttpStats& http) {
     return handle(method, target, {}, http);
   }
-  ApiReply handle(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http);
+  ApiReply handle(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http) {
+    return handle(method, target, body, http, nullptr);
+  }
+  /// `caller` is who signed in (http.auth: required), or null when auth is
+  /// off: transitions are then role-checked against the caller's role and
+  /// recorded under the caller's name.
+  ApiReply handle(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http,
+                  const Caller* caller);
 
   /// Enables POST /api/v1/incidents/{id}/transitions (the dispatch workflow).
   void set_transition_handler(TransitionHandler handler) { transitions_ = std::move(handler); }
   /// CAP <sender> of this central, e.g. "gridwatch@central-1".
   void set_sender(std::string sender) { sender_ = std::move(sender); }
+  /// The SLA limits the stats endpoint measures against.
+  void set_sla(SlaSettings sla) { sla_ = sla; }
+  /// The grid cells file (GeoJSON) served at /api/v1/cells for the map.
+  void set_cells_geojson(std::string geojson) { cells_geojson_ = std::move(geojson); }
 
  private:
-  ApiReply route(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http);
+  ApiReply route(std::string_view method, std::string_view target, std::string_view body, const HttpStats& http,
+                 const Caller* caller);
   ApiReply incident(std::int64_t id, std::string_view query);
-  ApiReply transition(std::int64_t id, std::string_view body);
+  ApiReply transition(std::int64_t id, std::string_view body, const Caller* caller);
+  ApiReply fleet(std::string_view query);
+  ApiReply fleet_gateway(std::string_view gateway_id, std::string_view query);
+  ApiReply stats(std::string_view query);
+  ApiReply cells(std::string_view query);
   ApiReply cap(std::int64_t id, std::string_view query);
   ApiReply open311_requests(std::string_view query);
   ApiReply open311_request(std::string_view id, std::string_view query);
@@ -70,6 +87,8 @@ class ApiRouter {
   std::function<IngestCounters()> counters_;
   TransitionHandler transitions_;
   std::string sender_ = "gridwatch@central";
+  SlaSettings sla_;
+  std::string cells_geojson_;
 };
 
 }  // namespace gridwatch::central

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,12 +20,19 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <deque>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 
+#include "central/auth/auth_service.hpp"
+#include "central/auth/password.hpp"
 #include "central/http/api_router.hpp"
+#include "central/http/records_json.hpp"
 
 namespace gridwatch::central {
 namespace {
@@ -60,6 +69,59 @@ std::string host_port(const std::string& address, unsigned port) {
 }
 
 std::string_view to_std(boost::beast::string_view text) { return {text.data(), text.size()}; }
+boost::beast::string_view beast_view(std::string_view text) { return {text.data(), text.size()}; }
+
+constexpr std::string_view kSessionPath = "/api/v1/session";
+constexpr std::string_view kAssetPrefix = "/assets/";
+/// Dashboard files larger than this are not served (and not loaded).
+constexpr std::uintmax_t kMaxAssetBytes = 4 * 1024 * 1024;
+
+/// The dashboard page may load only its own files and talk only to this
+/// server: no CDN, no inline script, no framing by other sites.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "media-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+std::string content_type_for(const std::filesystem::path& path) {
+  static const std::map<std::string, std::string> kTypes{
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+      {".svg", "image/svg+xml"},             {".png", "image/png"},
+      {".wav", "audio/wav"},                 {".ico", "image/x-icon"},
+      {".txt", "text/plain; charset=utf-8"}};
+  const auto found = kTypes.find(path.extension().string());
+  return found == kTypes.end() ? "application/octet-stream" : found->second;
+}
+
+/// A file of the dashboard, read once at start.
+struct Asset {
+  std::string content_type;
+  std::string body;
+};
+
+/// Every file under `dir`, keyed by its URL path ("/" for index.html).
+std::map<std::string, Asset> load_assets(const std::string& dir) {
+  std::map<std::string, Asset> assets;
+  std::error_code error;
+  if (dir.empty() || !std::filesystem::is_directory(dir, error)) return assets;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, error)) {
+    if (!entry.is_regular_file() || entry.file_size() > kMaxAssetBytes) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    const auto relative = std::filesystem::relative(entry.path(), dir).generic_string();
+    assets[std::string(kAssetPrefix) + relative] = {content_type_for(entry.path()), content.str()};
+    if (relative == "index.html") assets["/"] = assets[std::string(kAssetPrefix) + relative];
+  }
+  return assets;
+}
+
+ApiReply json_body_reply(unsigned status, const nlohmann::json& body) {
+  ApiReply reply;
+  reply.status = status;
+  reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return reply;
+}
 
 }  // namespace
 
@@ -73,6 +135,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         store_(store),
         settings_(std::move(settings)),
         router_(store, std::move(counters)),
+        auth_(store, settings_.session_ttl_s),
+        assets_(load_assets(settings_.assets_dir)),
         acceptor_(io),
         accept_retry_(io) {
     router_.set_sender(settings_.sender);
@@ -85,10 +149,15 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   // For sessions.
   bool stopped() const { return stopped_; }
   const HttpSettings& settings() const { return settings_; }
-  ApiReply handle(std::string_view method, std::string_view target, std::string_view body) {
-    return router_.handle(method, target, body, HttpStats{open_connections_, rejected_connections_});
-  }
   ApiRouter& router() { return router_; }
+  AuthService& auth() { return auth_; }
+  asio::io_context& io() { return io_; }
+  asio::thread_pool& kdf_pool() { return kdf_pool_; }
+  const Asset* asset(std::string_view path) const {
+    const auto found = assets_.find(std::string(path));
+    return found == assets_.end() ? nullptr : &found->second;
+  }
+  HttpStats stats() const { return HttpStats{open_connections_, rejected_connections_}; }
   void add(Session* session, bool counted) {
     sessions_.insert(session);
     if (counted) ++open_connections_;
@@ -120,6 +189,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   Store& store_;
   HttpSettings settings_;
   ApiRouter router_;
+  AuthService auth_;
+  std::map<std::string, Asset> assets_;
+  /// PBKDF2 runs here, never on the io_context thread: a sign-in must not
+  /// stall ingest for the fraction of a second the KDF takes on purpose.
+  asio::thread_pool kdf_pool_{1};
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
   std::unordered_set<Session*> sessions_;  ///< every HTTP connection, so stop() can close them
@@ -200,9 +274,150 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<HttpServer
       spdlog::debug("HTTP connection closed: unsupported version {}", request.version());
       return stream_.close();
     }
-    if (to_std(request.target()) == kLivePath && websocket::is_upgrade(request)) return upgrade();
-    auto reply = server_->handle(to_std(request.method_string()), to_std(request.target()), request.body());
-    send(std::move(reply), request.version(), request.keep_alive(), request.method() == http::verb::head);
+    const auto target = to_std(request.target());
+    const auto path = target.substr(0, target.find('?'));
+    const auto version = request.version();
+    const bool keep_alive = request.keep_alive();
+    const bool head = request.method() == http::verb::head;
+    const bool reads = request.method() == http::verb::get || head;
+    if (reads && (path == "/" || path.substr(0, kAssetPrefix.size()) == kAssetPrefix)) {
+      return send(asset_reply(path), version, keep_alive, head);
+    }
+    if (path == kSessionPath) return session_request(request);
+    std::optional<Caller> caller;
+    if (server_->settings().auth_required && path != "/healthz") {
+      caller = server_->auth().authenticate(to_std(request[http::field::cookie]),
+                                            to_std(request[http::field::authorization]), wall_clock_ms());
+      if (!caller) {
+        return send(error_reply(401, "sign in first (POST /api/v1/session), or send Authorization: Bearer <token>"),
+                    version, keep_alive, head);
+      }
+      // A cookie comes with every request the browser makes, whoever asked
+      // for it; a write must also prove it came from our page.
+      if (caller->via_session && !reads && to_std(request[beast_view(kCsrfHeader)]) != caller->csrf_token) {
+        return send(error_reply(403, "X-CSRF-Token header missing or wrong; reload the dashboard"), version,
+                    keep_alive, head);
+      }
+    }
+    if (path == kLivePath && websocket::is_upgrade(request)) return upgrade();
+    auto reply = server_->router().handle(to_std(request.method_string()), target, request.body(), server_->stats(),
+                                          caller ? &*caller : nullptr);
+    send(std::move(reply), version, keep_alive, head);
+  }
+
+  ApiReply asset_reply(std::string_view path) const {
+    const auto* asset = server_->asset(path);
+    if (asset == nullptr) {
+      return error_reply(404, path == "/" ? "the dashboard is not installed here (http.assets_dir); the API works"
+                                          : "no such dashboard file");
+    }
+    ApiReply reply;
+    reply.content_type = asset->content_type;
+    reply.body = asset->body;
+    reply.headers.emplace_back("Cache-Control", "no-cache");
+    reply.headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    reply.headers.emplace_back("X-Frame-Options", "DENY");
+    reply.headers.emplace_back("Referrer-Policy", "no-referrer");
+    return reply;
+  }
+
+  std::string session_cookie(const std::string& value, int max_age_s) const {
+    return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", kSessionCookie, value, max_age_s,
+                       server_->settings().secure_cookies ? "; Secure" : "");
+  }
+
+  // GET: who is signed in; POST: sign in; DELETE: sign out.
+  void session_request(const http::request<http::string_body>& request) {
+    const auto version = request.version();
+    const bool keep_alive = request.keep_alive();
+    const bool head = request.method() == http::verb::head;
+    const auto now = wall_clock_ms();
+    if (!server_->settings().auth_required) {
+      return send(json_body_reply(200, {{"auth", "off"}, {"user", nullptr}, {"role", "admin"}, {"csrf_token", ""}}),
+                  version, keep_alive, head);
+    }
+    if (request.method() == http::verb::post) return sign_in(request.body(), version, keep_alive);
+    const auto caller = server_->auth().authenticate(to_std(request[http::field::cookie]),
+                                                     to_std(request[http::field::authorization]), now);
+    if (request.method() == http::verb::get || head) {
+      if (!caller) return send(error_reply(401, "not signed in"), version, keep_alive, head);
+      return send(json_body_reply(200, {{"auth", "required"},
+                                        {"user", caller->user},
+                                        {"role", to_string(caller->role)},
+                                        {"csrf_token", caller->csrf_token}}),
+                  version, keep_alive, head);
+    }
+    if (request.method() == http::verb::delete_) {
+      if (caller && caller->via_session && to_std(request[beast_view(kCsrfHeader)]) != caller->csrf_token) {
+        return send(error_reply(403, "X-CSRF-Token header missing or wrong; reload the dashboard"), version,
+                    keep_alive, false);
+      }
+      if (caller) server_->auth().close_session(*caller);
+      auto reply = json_body_reply(200, {{"signed_out", true}});
+      reply.headers.emplace_back("Set-Cookie", session_cookie("", 0));
+      return send(std::move(reply), version, keep_alive, false);
+    }
+    auto reply = error_reply(405, "method not allowed; /api/v1/session accepts GET, HEAD, POST and DELETE");
+    reply.headers.emplace_back("Allow", "GET, HEAD, POST, DELETE");
+    send(std::move(reply), version, keep_alive, head);
+  }
+
+  void sign_in(const std::string& body, unsigned version, bool keep_alive) {
+    const auto json = nlohmann::json::parse(body, nullptr, false);
+    FieldErrors errors;
+    if (!json.is_object()) errors.push_back({"body", R"(must be a JSON object {"user": ..., "password": ...})"});
+    std::string name;
+    std::string password;
+    if (json.is_object()) {
+      for (const auto& [key, value] : json.items()) {
+        if (key != "user" && key != "password") errors.push_back({key, "unknown field"});
+      }
+      for (auto [key, out] : {std::pair<const char*, std::string*>{"user", &name}, {"password", &password}}) {
+        const auto found = json.find(key);
+        if (found == json.end() || !found->is_string() || found->get<std::string>().empty()) {
+          errors.push_back({key, "required, a non-empty string"});
+        } else {
+          *out = found->get<std::string>();
+        }
+      }
+    }
+    if (!errors.empty()) return send(error_reply(400, join_errors(errors)), version, keep_alive, false);
+    if (server_->auth().sign_in_blocked(name, wall_clock_ms())) {
+      return send(error_reply(429, "too many wrong passwords for this user; wait 5 minutes"), version, keep_alive,
+                  false);
+    }
+    auto user = server_->store().user(name);
+    asio::post(server_->kdf_pool(), [self = shared_from_this(), user = std::move(user), name, password, version,
+                                     keep_alive]() mutable {
+      // An unknown name costs the same PBKDF2 time as a wrong password, so
+      // timing does not tell which user names exist.
+      static const std::string kDecoy = hash_password("decoy password, never matches");
+      const bool matches = verify_password(password, user ? user->password_hash : kDecoy) && user.has_value();
+      asio::post(self->server_->io(), [self, user = std::move(user), name, matches, version, keep_alive] {
+        self->guarded([&] { self->finish_sign_in(user, name, matches, version, keep_alive); });
+      });
+    });
+  }
+
+  void finish_sign_in(const std::optional<UserRecord>& user, const std::string& name, bool matches, unsigned version,
+                      bool keep_alive) {
+    if (server_->stopped()) return stream_.close();
+    const auto now = wall_clock_ms();
+    if (!matches || !user) {
+      server_->auth().sign_in_failed(name, now);
+      spdlog::warn("sign-in failed for user \"{}\"", name);
+      return send(error_reply(401, "wrong user name or password"), version, keep_alive, false);
+    }
+    server_->auth().sign_in_succeeded(name);
+    const auto session = server_->auth().open_session(*user, now);
+    spdlog::info("user {} ({}) signed in", user->name, user->role);
+    auto reply = json_body_reply(200, {{"auth", "required"},
+                                       {"user", user->name},
+                                       {"role", user->role},
+                                       {"csrf_token", session.csrf_token}});
+    reply.headers.emplace_back("Set-Cookie", session_cookie(session.secret, server_->settings().session_ttl_s));
+    send(std::move(reply), version, keep_alive, false);
   }
 
   void send(ApiReply reply, unsigned version, bool keep_alive, bool head_only) {
@@ -460,7 +675,12 @@ HttpServer::HttpServer(boost::asio::io_context& io, HttpSettings settings, Store
                        std::function<IngestCounters()> counters)
     : impl_(std::make_shared<Impl>(io, std::move(settings), store, std::move(counters))) {}
 
-HttpServer::~HttpServer() { impl_->stop(); }
+HttpServer::~HttpServer() {
+  impl_->stop();
+  // A sign-in still hashing posts its reply to the io_context, which must
+  // outlive that; it does, since the owner destroys this server first.
+  impl_->kdf_pool().join();
+}
 
 void HttpServer::start() { impl_->start(); }
 
@@ -471,6 +691,8 @@ std::uint16_t HttpServer::port() const { return impl_->port(); }
 void HttpServer::broadcast(const std::string& message) { impl_->broadcast(message); }
 
 std::size_t HttpServer::live_clients() const { return impl_->live_clients(); }
+
+ApiRouter& HttpServer::router() { return impl_->router(); }
 
 void HttpServer::set_transition_handler(TransitionHandler handler) {
   impl_->router().set_transition_handler(std::move(handler));

@@ -25,6 +25,10 @@ struct HttpSettings {
   std::size_t max_body_bytes = 64 * 1024;     ///< larger request bodies get 413
   int max_connections = 256;                  ///< further connections get 503 and are closed
   std::string sender = "gridwatch@central";   ///< CAP <sender>: identifies this central
+  bool auth_required = true;                  ///< false: http.auth off (no sign-in, no role checks)
+  std::string assets_dir;                     ///< the dashboard's files; empty or missing: API only
+  int session_ttl_s = 12 * 3600;
+  bool secure_cookies = true;                 ///< Secure attribute on the session cookie
 };
 
 /// Serves the API on `io`, which must be run by one thread only: the store
@@ -51,6 +55,8 @@ class HttpServer {
   std::uint16_t port() const;
   /// Enables the dispatch workflow's transition endpoint (see ApiRouter).
   void set_transition_handler(TransitionHandler handler);
+  /// The router, for its other settings (SLA limits, grid cells).
+  ApiRouter& router();
   /// Sends one JSON text message to every client of the live feed
   /// (GET /api/v1/live, WebSocket). A client more than kLiveQueueLimit
   /// messages behind is disconnected rather than slowing anyone else.

@@ -16,13 +16,14 @@ struct KindInfo {
   const char* description;
 };
 
-constexpr std::array<KindInfo, 6> kKinds{{
+constexpr std::array<KindInfo, 7> kKinds{{
     {"smoke", "Fire", "Smoke detected", "Execute", "Smoke seen by a camera or a smoke sensor on a pole"},
     {"fire", "Fire", "Fire detected", "Execute", "Fire confirmed by camera and sensor together"},
     {"parking", "Transport", "Illegal parking", "Execute", "A vehicle parked in a no-parking zone past its allowed time"},
     {"tamper", "Security", "Camera tampering", "Monitor", "A camera covered, defocused, turned away or frozen"},
     {"sensor_fault", "Infra", "Sensor fault", "Monitor", "A smoke sensor reports a fault or stopped answering"},
     {"camera_fault", "Infra", "Camera fault", "Monitor", "A camera stream is lost"},
+    {"maintenance", "Infra", "Gateway offline", "Monitor", "A gateway has been offline too long (central's fleet registry)"},
 }};
 
 const KindInfo& info_of(const std::string& kind) {

@@ -58,7 +58,16 @@ nlohmann::json to_json(const GatewayRecord& gateway) {
                      {"boot_id", gateway.boot_id},
                      {"version", gateway.version},
                      {"last_seen_ms", gateway.last_seen_ms},
-                     {"telemetry", nullptr}};
+                     {"telemetry", nullptr},
+                     {"lat", gateway.lat ? nlohmann::json(*gateway.lat) : nlohmann::json(nullptr)},
+                     {"lon", gateway.lon ? nlohmann::json(*gateway.lon) : nlohmann::json(nullptr)},
+                     {"cell_id", gateway.cell_id},
+                     {"offline_since_ms", gateway.offline_since_ms ? nlohmann::json(*gateway.offline_since_ms)
+                                                                   : nlohmann::json(nullptr)},
+                     {"offline_reason", gateway.offline_reason},
+                     {"maintenance_incident_id", gateway.maintenance_incident_id
+                                                     ? nlohmann::json(*gateway.maintenance_incident_id)
+                                                     : nlohmann::json(nullptr)}};
   if (!gateway.telemetry_json.empty()) {
     // Stored as received (ingest validated it), but a row written by an older
     // build or edited by hand must not turn the whole fleet listing into a 500.
@@ -66,6 +75,47 @@ nlohmann::json to_json(const GatewayRecord& gateway) {
     if (telemetry.is_object()) out["telemetry"] = std::move(telemetry);
   }
   return out;
+}
+
+namespace {
+
+std::uint64_t sum_counts(const nlohmann::json& telemetry, const char* key) {
+  std::uint64_t total = 0;
+  const auto outbox = telemetry.find("outbox");
+  if (outbox == telemetry.end() || !outbox->is_object()) return 0;
+  const auto counts = outbox->find(key);
+  if (counts == outbox->end() || !counts->is_object()) return 0;
+  for (const auto& [name, value] : counts->items()) {
+    if (value.is_number_unsigned()) total += value.get<std::uint64_t>();
+  }
+  return total;
+}
+
+}  // namespace
+
+nlohmann::json to_fleet_json(const GatewayRecord& gateway) {
+  auto out = to_json(gateway);
+  const auto& telemetry = out["telemetry"];
+  const bool have = telemetry.is_object();
+  auto devices = [&](const char* key) {
+    if (!have) return nlohmann::json::array();
+    const auto found = telemetry.find(key);
+    return found != telemetry.end() && found->is_array() ? *found : nlohmann::json::array();
+  };
+  out["cameras"] = devices("cameras");
+  out["sensors"] = devices("sensors");
+  out["outbox_depth"] = have ? nlohmann::json(sum_counts(telemetry, "depth")) : nlohmann::json(nullptr);
+  out["dropped"] = have ? nlohmann::json(sum_counts(telemetry, "dropped")) : nlohmann::json(nullptr);
+  return out;
+}
+
+nlohmann::json to_json(const StoredAlert& alert) {
+  auto payload = nlohmann::json::parse(alert.payload, nullptr, false);
+  if (!payload.is_object()) payload = nlohmann::json::object();
+  payload["received_ms"] = alert.received_ms;
+  payload["alert_id"] = alert.alert_id;
+  payload["phase"] = alert.phase;
+  return payload;
 }
 
 }  // namespace gridwatch::central

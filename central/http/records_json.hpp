@@ -14,6 +14,15 @@ nlohmann::json to_json(const IncidentRecord& incident);
 /// back into an object, or null when none was stored or it is not a JSON object.
 nlohmann::json to_json(const GatewayRecord& gateway);
 
+/// A gateway as the fleet page shows it: to_json(gateway) plus, from its
+/// last telemetry, `cameras`, `sensors`, `outbox_depth` (undelivered rows,
+/// all priorities) and `dropped` (rows dropped, all priorities).
+nlohmann::json to_fleet_json(const GatewayRecord& gateway);
+
+/// One alert of an incident: the stored payload parsed back (box, zone,
+/// evidence ids), plus when central received it.
+nlohmann::json to_json(const StoredAlert& alert);
+
 /// One timeline entry; `details` parsed back into an object.
 nlohmann::json to_json(const IncidentEvent& event);
 

@@ -8,7 +8,8 @@
 
 namespace gridwatch::test {
 
-std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, const std::string& extra_yaml) {
+std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, const std::string& extra_yaml,
+                                                     const std::string& http_yaml) {
   write_file(central_config(), "instance_id: " + name +
                                    "\n"
                                    "log_level: debug\n"
@@ -26,7 +27,7 @@ std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, co
                                    "\n"
                                    "http:\n"
                                    "  port: " +
-                                   std::to_string(http_port_) + "\n" +
+                                   std::to_string(http_port_) + "\n" + http_yaml +
                                    // Bursts of smoke alerts from one gateway would be correlated
                                    // into one incident; tests that want that say so.
                                    (extra_yaml.find("correlation:") == std::string::npos

@@ -48,8 +48,11 @@ class Daemons {
  public:
   explicit Daemons(MosquittoBroker& broker) : broker_(broker) {}
 
-  /// `extra_yaml` is appended at the top level of central's config.
-  std::unique_ptr<ChildProcess> start_central(const std::string& name = "central", const std::string& extra_yaml = "");
+  /// `extra_yaml` is appended at the top level of central's config,
+  /// `http_yaml` inside its http section (default: sign-in off, so tests
+  /// that exercise the API need no user).
+  std::unique_ptr<ChildProcess> start_central(const std::string& name = "central", const std::string& extra_yaml = "",
+                                              const std::string& http_yaml = "  auth: \"off\"\n");
   /// Central connects with this identity from the next start_central() on.
   void set_central_tls(TlsFiles tls) { central_tls_ = std::move(tls); }
   std::unique_ptr<ChildProcess> start_edge(const EdgeOptions& options, const std::string& name = "edge");

@@ -15,7 +15,7 @@ TEST_CASE("ingest stores valid messages and counts outcomes", "[ingest]") {
   const auto alert = test::make_alert("gw-1", 1, Phase::start);
   ingest.handle({"gridwatch/v1/gw-1/alert", encode(alert), 1, false}, 100);
   ingest.handle({"gridwatch/v1/gw-1/alert", encode(alert), 1, false}, 110);
-  ingest.handle({"gridwatch/v1/gw-1/status", encode(Status{"gw-1", PresenceState::online, "b", 1, "v"}), 1, true},
+  ingest.handle({"gridwatch/v1/gw-1/status", encode(Status{"gw-1", PresenceState::online, "b", 1, "v", std::nullopt, std::nullopt}), 1, true},
                 120);
   const auto& counters = ingest.counters();
   CHECK(counters.received == 3);

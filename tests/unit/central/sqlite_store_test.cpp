@@ -12,7 +12,7 @@ using namespace gridwatch::central;
 
 TEST_CASE("migrations are versioned and a newer schema is refused", "[store][sqlite]") {
   test::TempDir dir;
-  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 4); }  // alerts+incidents, evidence, dispatch workflow, notifications
+  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 5); }  // ...notifications, fleet+auth
   { sqlite::Database(dir.file("central.db")).exec("PRAGMA user_version=42"); }
   CHECK_THROWS_WITH(SqliteStore(dir.file("central.db")), Catch::Contains("newer than this build"));
 }

@@ -136,13 +136,13 @@ TEMPLATE_TEST_CASE("presence and telemetry update the gateway record", "[store]"
   if (!test::backend_usable<TestType>()) return;
   TestType backend;
   auto store = backend.open();
-  store->record_status({"gw-1", PresenceState::online, "boot1", 10, "0.1.0"}, 1000);
+  store->record_status({"gw-1", PresenceState::online, "boot1", 10, "0.1.0", std::nullopt, std::nullopt}, 1000);
   Telemetry telemetry;
   telemetry.gateway_id = "gw-1";
   telemetry.boot_id = "boot1";
   telemetry.ts_ms = 2000;
   store->record_telemetry(telemetry, encode(telemetry), 2000);
-  store->record_status({"gw-1", PresenceState::offline, "boot1", 20, "0.1.1"}, 1500);
+  store->record_status({"gw-1", PresenceState::offline, "boot1", 20, "0.1.1", std::nullopt, std::nullopt}, 1500);
   telemetry.gateway_id = "gw-0";  // telemetry before any status
   store->record_telemetry(telemetry, encode(telemetry), 500);
   const auto gateways = store->gateways();

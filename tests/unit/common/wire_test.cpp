@@ -65,11 +65,30 @@ TEST_CASE("alert survives an encode/decode round trip", "[wire]") {
 }
 
 TEST_CASE("status and telemetry round trip", "[wire]") {
-  Status status{"gw-1", PresenceState::offline, "b00t", 1'795'000'000'000, "0.1.0"};
+  Status status{"gw-1", PresenceState::offline, "b00t", 1'795'000'000'000, "0.1.0", std::nullopt, std::nullopt};
   auto decoded_status = decode_status(encode(status));
   REQUIRE(decoded_status.ok());
   CHECK(decoded_status.value->state == PresenceState::offline);
   CHECK(decoded_status.value->boot_id == "b00t");
+  CHECK_FALSE(decoded_status.value->lat);
+  CHECK(encode(status).find("lat") == std::string::npos);
+
+  // The gateway's position travels with its status (both or neither).
+  status.lat = 30.6598;
+  status.lon = 104.0633;
+  decoded_status = decode_status(encode(status));
+  REQUIRE(decoded_status.ok());
+  CHECK(decoded_status.value->lat == Approx(30.6598));
+  CHECK(decoded_status.value->lon == Approx(104.0633));
+  const auto half = decode_status(
+      R"({"schema":1,"type":"status","gateway_id":"gw-1","state":"online","boot_id":"b","ts_ms":1,"version":"v",)"
+      R"("lat":30.5})");
+  REQUIRE_FALSE(half.ok());
+  CHECK(join_errors(half.errors).find("lon: lat and lon come together") != std::string::npos);
+  CHECK_FALSE(decode_status(
+                  R"({"schema":1,"type":"status","gateway_id":"gw-1","state":"online","boot_id":"b","ts_ms":1,)"
+                  R"("version":"v","lat":91,"lon":0})")
+                  .ok());
 
   Telemetry telemetry;
   telemetry.gateway_id = "gw-1";

@@ -79,7 +79,13 @@ TEST_CASE("to_json(IncidentRecord) maps every field, episode_ended_ms null while
 }
 
 TEST_CASE("to_json(GatewayRecord) parses telemetry back into an object, else null", "[http]") {
-  GatewayRecord gateway{"gw-1", "online", "boot-1", "0.1.0", 123, R"({"uptime_s":5,"outbox":{"stored_bytes":10}})"};
+  GatewayRecord gateway;
+  gateway.gateway_id = "gw-1";
+  gateway.presence = "online";
+  gateway.boot_id = "boot-1";
+  gateway.version = "0.1.0";
+  gateway.last_seen_ms = 123;
+  gateway.telemetry_json = R"({"uptime_s":5,"outbox":{"stored_bytes":10}})";
   auto json = gridwatch::central::to_json(gateway);
   CHECK(json["gateway_id"] == "gw-1");
   CHECK(json["presence"] == "online");

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,8 @@
 #include <sstream>
 #include <thread>
 
+#include "central/auth/auth_service.hpp"
+#include "central/auth/password.hpp"
 #include "central/http/http_server.hpp"
 #include "central/sqlite_store.hpp"
 #include "tests/support/live_feed_client.hpp"
@@ -69,11 +72,18 @@ gridwatch::Alert make_alert(const std::string& gateway, int seq, const std::stri
   return alert;
 }
 
+/// Settings for the transport's own tests: no sign-in (http.auth: off).
+HttpSettings without_sign_in() {
+  HttpSettings settings;
+  settings.auth_required = false;
+  return settings;
+}
+
 /// A SqliteStore and an HttpServer on 127.0.0.1:<free port>, with the
 /// io_context running on its own thread as in gridwatch-central.
 class RunningServer {
  public:
-  explicit RunningServer(HttpSettings settings = {}, IngestCounters counters = {})
+  explicit RunningServer(HttpSettings settings = without_sign_in(), IngestCounters counters = {})
       : store_(dir_.file("central.db")), counters_(counters) {
     settings.listen_address = "127.0.0.1";
     settings.port = 0;
@@ -401,8 +411,8 @@ TEST_CASE("GET /api/v1/gateways lists gateways with their last telemetry", "[htt
   RunningServer server;
   server.on_io([&] {
     auto& store = server.store();
-    store.record_status({"gw-2", gridwatch::PresenceState::offline, "boot-2", 1000, "0.1.0"}, 2000);
-    store.record_status({"gw-1", gridwatch::PresenceState::online, "boot-1", 1000, "0.1.0"}, 3000);
+    store.record_status({"gw-2", gridwatch::PresenceState::offline, "boot-2", 1000, "0.1.0", std::nullopt, std::nullopt}, 2000);
+    store.record_status({"gw-1", gridwatch::PresenceState::online, "boot-1", 1000, "0.1.0", std::nullopt, std::nullopt}, 3000);
     gridwatch::Telemetry telemetry;
     telemetry.gateway_id = "gw-1";
     telemetry.boot_id = "boot-1";
@@ -442,7 +452,7 @@ TEST_CASE("GET /metrics is Prometheus text with the ingest counters", "[http]") 
   counters.rejected = 2;
   counters.store_failures = 0;
   counters.evidence = 3;
-  RunningServer server({}, counters);
+  RunningServer server(without_sign_in(), counters);
   Client client(server.port());
   const auto response = client.get("/metrics");
   REQUIRE(response.result() == http::status::ok);
@@ -496,7 +506,7 @@ TEST_CASE("unknown paths get 404, other methods 405, HEAD the GET headers only",
 }
 
 TEST_CASE("a body over max_body_bytes gets 413 and the connection is closed", "[http]") {
-  HttpSettings settings;
+  auto settings = without_sign_in();
   settings.max_body_bytes = 1024;
   RunningServer server(settings);
   Client client(server.port());
@@ -539,7 +549,7 @@ TEST_CASE("malformed HTTP closes only that connection and the server keeps servi
 }
 
 TEST_CASE("connections beyond max_connections get 503 until one closes", "[http]") {
-  HttpSettings settings;
+  auto settings = without_sign_in();
   settings.max_connections = 2;
   RunningServer server(settings);
   Client first(server.port());
@@ -660,4 +670,93 @@ TEST_CASE("the live feed sends a snapshot, then every broadcast in order, to eve
   // stop() closes the live clients too, and leaves nothing behind.
   CHECK(server.shut_down());
   CHECK_FALSE(first.next(std::chrono::milliseconds(1000)));
+}
+
+namespace {
+
+Response send_request(Client& client, http::verb method, const std::string& target, const std::string& body,
+                      const std::map<std::string, std::string>& headers) {
+  http::request<http::string_body> request{method, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.keep_alive(true);
+  request.body() = body;
+  request.prepare_payload();
+  REQUIRE_FALSE(client.write(request));
+  Response response;
+  REQUIRE_FALSE(client.read(response));
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("with sign-in required: 401 without a credential, cookie sessions with CSRF, bearer tokens",
+          "[http][auth]") {
+  TempDir assets;
+  {
+    std::ofstream(assets.file("index.html")) << "<!doctype html><title>GridWatch</title>";
+    std::ofstream(assets.file("app.js")) << "\"use strict\";";
+  }
+  HttpSettings settings;
+  settings.assets_dir = assets.path();
+  RunningServer server(settings);
+  // A cheap hash: the KDF's cost is not what this test measures.
+  server.on_io([&] {
+    server.store().add_user({"duty-1", "operator", gridwatch::central::hash_password("right password", 1000), 1});
+  });
+  Client client(server.port());
+  const std::map<std::string, std::string> none;
+
+  CHECK(client.get("/api/v1/incidents").result_int() == 401);
+  CHECK(client.get("/metrics").result_int() == 401);
+  CHECK(client.get("/healthz").result_int() == 200);
+  const auto page = client.get("/");
+  CHECK(page.result_int() == 200);
+  CHECK(std::string(page[http::field::content_type]).rfind("text/html", 0) == 0);
+  CHECK(std::string(page["Content-Security-Policy"]).find("default-src 'self'") != std::string::npos);
+  CHECK(std::string(page["X-Frame-Options"]) == "DENY");
+  CHECK(client.get("/assets/app.js").result_int() == 200);
+  CHECK(client.get("/assets/../central.db").result_int() == 404);
+  CHECK(client.get("/api/v1/session").result_int() == 401);
+
+  const auto wrong = send_request(client, http::verb::post, "/api/v1/session",
+                                  R"({"user":"duty-1","password":"wrong password"})", none);
+  CHECK(wrong.result_int() == 401);
+  CHECK(wrong[http::field::set_cookie].empty());
+  CHECK(send_request(client, http::verb::post, "/api/v1/session", R"({"user":"duty-1"})", none).result_int() == 400);
+  const auto signed_in = send_request(client, http::verb::post, "/api/v1/session",
+                                      R"({"user":"duty-1","password":"right password"})", none);
+  REQUIRE(signed_in.result_int() == 200);
+  const std::string set_cookie(signed_in[http::field::set_cookie]);
+  CHECK(set_cookie.find("HttpOnly") != std::string::npos);
+  CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(set_cookie.find("Secure") != std::string::npos);
+  const auto session = nlohmann::json::parse(signed_in.body());
+  CHECK(session["role"] == "operator");
+  const std::string csrf = session["csrf_token"];
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+
+  CHECK(send_request(client, http::verb::get, "/api/v1/incidents", "", {{"Cookie", cookie}}).result_int() == 200);
+  CHECK(send_request(client, http::verb::get, "/api/v1/session", "", {{"Cookie", cookie}}).result_int() == 200);
+  const auto forged = send_request(client, http::verb::post, "/api/v1/incidents/1/transitions",
+                                   R"({"action":"arrive"})", {{"Cookie", cookie}});
+  CHECK(forged.result_int() == 403);
+  CHECK(forged.body().find("X-CSRF-Token") != std::string::npos);
+  const auto with_csrf = send_request(client, http::verb::post, "/api/v1/incidents/1/transitions",
+                                      R"({"action":"arrive"})", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  CHECK(with_csrf.result_int() == 503);  // past the auth checks; no workflow runs in this test
+
+  const auto token = server.on_io([&] {
+    return *gridwatch::central::AuthService(server.store(), 3600).issue_token("duty-1", "test", 1);
+  });
+  CHECK(send_request(client, http::verb::get, "/api/v1/fleet", "", {{"Authorization", "Bearer " + token}})
+            .result_int() == 200);
+  CHECK(send_request(client, http::verb::get, "/api/v1/fleet", "", {{"Authorization", "Bearer gwt_forged"}})
+            .result_int() == 401);
+
+  const auto signed_out = send_request(client, http::verb::delete_, "/api/v1/session", "",
+                                       {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  CHECK(signed_out.result_int() == 200);
+  CHECK(std::string(signed_out[http::field::set_cookie]).find("Max-Age=0") != std::string::npos);
+  CHECK(send_request(client, http::verb::get, "/api/v1/incidents", "", {{"Cookie", cookie}}).result_int() == 401);
 }

@@ -71,7 +71,7 @@ TEST_CASE("an incident as an Open311 GeoReport v2 service request", "[http][open
   CHECK(request["status_notes"] == "state: new; unit: baihe-fire-station");
   incident.state = "closed";
   CHECK(to_open311(incident)["status"] == "closed");
-  CHECK(open311_services().size() == 6);
+  CHECK(open311_services().size() == 7);
 }
 
 TEST_CASE("the CAP and Open311 routes serve stored incidents and refuse bad queries", "[http][open311][cap]") {
@@ -107,5 +107,5 @@ TEST_CASE("the CAP and Open311 routes serve stored incidents and refuse bad quer
   CHECK(router.handle("GET", "/open311/v2/requests/x.json", stats).status == 400);
   CHECK(router.handle("GET", "/open311/v2/requests.json?status=maybe", stats).status == 400);
   CHECK(router.handle("GET", "/open311/v2/requests.json?colour=red", stats).status == 400);
-  CHECK(nlohmann::json::parse(router.handle("GET", "/open311/v2/services.json", stats).body).size() == 6);
+  CHECK(nlohmann::json::parse(router.handle("GET", "/open311/v2/services.json", stats).body).size() == 7);
 }
