@@ -23,7 +23,7 @@
 
 namespace gridwatch::edge {
 
-/// A parking or tamper episode message, ready to become an Alert.
+/// A parking, tamper or smoke episode message, ready to become an Alert.
 struct CameraAlert {
   AlertKind kind = AlertKind::parking;
   Phase phase = Phase::start;
