@@ -33,11 +33,15 @@ vision::WeekTime local_week_time() {
 
 CameraAlert to_camera_alert(const vision::VisionEvent& event) {
   CameraAlert alert;
-  alert.kind = event.type == vision::EventType::parking ? AlertKind::parking : AlertKind::tamper;
+  switch (event.type) {
+    case vision::EventType::parking: alert.kind = AlertKind::parking; break;
+    case vision::EventType::tamper: alert.kind = AlertKind::tamper; break;
+    case vision::EventType::smoke: alert.kind = AlertKind::smoke; break;
+  }
   alert.phase = event.phase;
   alert.episode = event.episode;
   alert.zone = event.zone;
-  if (event.type == vision::EventType::parking) alert.box = event.box;
+  if (event.type != vision::EventType::tamper) alert.box = event.box;
   alert.confidence = event.confidence;
   alert.summary = event.summary;
   if (!event.evidence.empty()) alert.jpeg = encode_jpeg(event.evidence);

@@ -32,7 +32,7 @@ namespace gridwatch::edge {
 /// False when it cannot be opened; never throws.
 bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source);
 
-/// A parking or tamper episode message, ready to become an Alert.
+/// A parking, tamper or smoke episode message, ready to become an Alert.
 struct CameraAlert {
   AlertKind kind = AlertKind::parking;
   Phase phase = Phase::start;

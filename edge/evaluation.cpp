@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -90,28 +92,101 @@ void match(ScenarioResult& result) {
   }
 }
 
+/// A rendered scenario in the cache: video, truth and camera file.
+struct Rendered {
+  std::string video;
+  nlohmann::json truth;
+  fs::path camera;
+};
+
+/// Renders the scenario into the cache unless it is there already; throws
+/// std::runtime_error when rendering fails or the truth is unreadable.
+Rendered render(const EvaluationOptions& options, const fs::path& scenario) {
+  const auto name = scenario.stem().string();
+  auto video = cached_video(options.cache_dir, name);
+  const auto truth_path = fs::path(options.cache_dir) / (name + ".truth.json");
+  const auto camera_path = fs::path(options.cache_dir) / (name + ".camera.yaml");
+  if (!video || !fs::exists(truth_path) || !fs::exists(camera_path)) {
+    spdlog::warn("rendering {} into {}", name, options.cache_dir);
+    const int code = run_process({options.sim_binary, "camera", "--scenario", scenario.string(), "--out",
+                                  options.cache_dir, "--format", "avi"});
+    video = cached_video(options.cache_dir, name);
+    if (code != 0 || !video) throw std::runtime_error(fmt::format("rendering failed (exit {})", code));
+  }
+  std::ifstream truth_file(truth_path);
+  auto truth = nlohmann::json::parse(truth_file, nullptr, false);
+  if (truth.is_discarded()) throw std::runtime_error(fmt::format("unreadable truth {}", truth_path.string()));
+  return {*video, std::move(truth), camera_path};
+}
+
+/// The library's scenario files (all, or those named in `only`), sorted.
+std::vector<fs::path> library_scenarios(const EvaluationOptions& options) {
+  std::vector<fs::path> scenarios;
+  for (const auto& entry : fs::directory_iterator(options.scenario_dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    const auto name = entry.path().stem().string();
+    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), name) == options.only.end()) continue;
+    scenarios.push_back(entry.path());
+  }
+  if (scenarios.empty()) throw std::runtime_error(fmt::format("no scenarios in {}", options.scenario_dir));
+  std::sort(scenarios.begin(), scenarios.end());
+  return scenarios;
+}
+
+/// Runs the tasks on `jobs` threads; a task that throws gives a result
+/// with its name and the error.
+template <typename Result>
+std::vector<Result> run_tasks(const std::vector<std::pair<std::string, std::function<Result()>>>& tasks, int jobs) {
+  std::vector<Result> results(tasks.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int j = 0; j < std::max(1, jobs); ++j) {
+    workers.emplace_back([&] {
+      for (std::size_t i = next++; i < tasks.size(); i = next++) {
+        try {
+          results[i] = tasks[i].second();
+        } catch (const std::exception& error) {
+          results[i].name = tasks[i].first;
+          results[i].error = error.what();
+        }
+        spdlog::warn("evaluated {} ({}/{})", results[i].name, i + 1, tasks.size());
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  return results;
+}
+
+/// The clips in `dir` that have a camera config `<stem>.camera.yaml` in
+/// `fixtures`; what is missing is explained in `skipped`.
+std::vector<std::pair<fs::path, fs::path>> real_clips(const std::string& dir, const std::string& fixtures,
+                                                      std::vector<std::string>& skipped) {
+  std::vector<std::pair<fs::path, fs::path>> out;
+  if (!fs::is_directory(dir)) {
+    skipped.push_back(fmt::format("real clips skipped: {} not found", dir));
+    return out;
+  }
+  std::vector<fs::path> clips;
+  for (const auto& entry : fs::directory_iterator(dir)) clips.push_back(entry.path());
+  std::sort(clips.begin(), clips.end());
+  for (const auto& clip : clips) {
+    const auto camera = fs::path(fixtures) / (clip.stem().string() + ".camera.yaml");
+    if (!fs::exists(camera)) {
+      skipped.push_back(fmt::format("{} skipped: no camera config {}", clip.filename().string(), camera.string()));
+      continue;
+    }
+    out.emplace_back(clip, camera);
+  }
+  return out;
+}
+
 ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::path& scenario) {
   ScenarioResult result;
   result.name = scenario.stem().string();
-  auto video = cached_video(options.cache_dir, result.name);
-  const auto truth_path = fs::path(options.cache_dir) / (result.name + ".truth.json");
-  const auto camera_path = fs::path(options.cache_dir) / (result.name + ".camera.yaml");
-  if (!video || !fs::exists(truth_path) || !fs::exists(camera_path)) {
-    spdlog::warn("rendering {} into {}", result.name, options.cache_dir);
-    const int code = run_process({options.sim_binary, "camera", "--scenario", scenario.string(), "--out",
-                                  options.cache_dir, "--format", "avi"});
-    video = cached_video(options.cache_dir, result.name);
-    if (code != 0 || !video) {
-      result.error = fmt::format("rendering failed (exit {})", code);
-      return result;
-    }
-  }
-  std::ifstream truth_file(truth_path);
-  const auto truth = nlohmann::json::parse(truth_file, nullptr, false);
-  if (truth.is_discarded()) {
-    result.error = "unreadable truth";
-    return result;
-  }
+  const auto rendered = render(options, scenario);
+  const auto& video = rendered.video;
+  const auto& truth = rendered.truth;
+  const auto& camera_path = rendered.camera;
   result.duration_s = truth["video"]["duration_s"].get<double>();
   for (const auto& episode : truth["parking"]) {
     if (!episode["violation"].get<bool>()) continue;
@@ -122,7 +197,7 @@ ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::pat
     result.violations.push_back(violation);
   }
   const auto camera = load_camera_file(camera_path.string());
-  analyze_video(camera, *video, [&](const EpisodeRecord& record) { result.detections.push_back(record); });
+  analyze_video(camera, video, [&](const EpisodeRecord& record) { result.detections.push_back(record); });
   match(result);
   return result;
 }
@@ -205,51 +280,19 @@ std::vector<fs::path> scenario_files(const std::string& dir, const std::vector<s
 
 int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
-  std::vector<std::function<ScenarioResult()>> tasks;
-  std::vector<std::string> names;  // per task, for error rows
-  const auto scenarios = scenario_files(options.scenario_dir, options.only);
-  for (const auto& scenario : scenarios) {
-    tasks.emplace_back([&options, scenario] { return evaluate_scenario(options, scenario); });
-    names.push_back(scenario.stem().string());
+  std::vector<std::pair<std::string, std::function<ScenarioResult()>>> tasks;
+  for (const auto& scenario : library_scenarios(options)) {
+    tasks.emplace_back(scenario.stem().string(), [&options, scenario] { return evaluate_scenario(options, scenario); });
   }
 
   std::vector<std::string> skipped_negatives;
   if (options.only.empty()) {
-    if (!fs::is_directory(options.negatives_dir)) {
-      skipped_negatives.push_back(fmt::format("real clips skipped: {} not found", options.negatives_dir));
-    } else {
-      std::vector<fs::path> clips;
-      for (const auto& entry : fs::directory_iterator(options.negatives_dir)) clips.push_back(entry.path());
-      std::sort(clips.begin(), clips.end());
-      for (const auto& clip : clips) {
-        const auto camera = fs::path(options.negative_cameras_dir) / (clip.stem().string() + ".camera.yaml");
-        if (!fs::exists(camera)) {
-          skipped_negatives.push_back(fmt::format("{} skipped: no camera config {}", clip.filename().string(), camera.string()));
-          continue;
-        }
-        tasks.emplace_back([clip, camera] { return evaluate_negative(clip, camera); });
-        names.push_back(clip.filename().string());
-      }
+    for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped_negatives)) {
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera] { return evaluate_negative(clip, camera); });
     }
   }
 
-  std::vector<ScenarioResult> results(tasks.size());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> workers;
-  for (int j = 0; j < std::max(1, options.jobs); ++j) {
-    workers.emplace_back([&] {
-      for (std::size_t i = next++; i < tasks.size(); i = next++) {
-        try {
-          results[i] = tasks[i]();
-        } catch (const std::exception& error) {
-          results[i].name = names[i];
-          results[i].error = error.what();
-        }
-        spdlog::warn("evaluated {} ({}/{})", results[i].name, i + 1, tasks.size());
-      }
-    });
-  }
-  for (auto& worker : workers) worker.join();
+  const auto results = run_tasks(tasks, options.jobs);
 
   std::ostringstream table;
   table << "| scenario | video s | violations | alerts | TP | FP | FN | delay after due (s) |\n";
@@ -296,5 +339,212 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
   write_report(table.str() + summary.str(), out, options.markdown_path);
   return 0;
 }
+
+namespace {
+
+struct SmokeTruth {
+  double onset_s = 0;
+  double end_s = 0;
+  std::array<double, 4> region{0, 0, 1, 1};
+};
+
+enum class ClipKind { library, real_positive, real_negative };
+
+struct SmokeResult {
+  std::string name;
+  ClipKind kind = ClipKind::library;
+  double duration_s = 0;
+  std::vector<SmokeTruth> plumes;
+  std::vector<EpisodeRecord> detections;  // smoke only
+  int true_positives = 0;
+  int false_positives = 0;
+  int false_negatives = 0;
+  std::vector<double> delays;  // start_s - visible onset of matched detections
+  std::string error;
+};
+
+/// The visible smoke plumes of a truth file (the simulator's format; the
+/// real clip's fixture uses the same keys).
+std::vector<SmokeTruth> smoke_truth(const nlohmann::json& truth, double duration_s) {
+  std::vector<SmokeTruth> plumes;
+  if (!truth.contains("smoke")) return plumes;
+  for (const auto& plume : truth["smoke"]) {
+    if (plume["visible_onset_s"].is_null()) continue;  // never visible: nothing to detect
+    SmokeTruth item;
+    item.onset_s = plume["visible_onset_s"].get<double>();
+    item.end_s = plume["end_s"].is_null() ? duration_s : plume["end_s"].get<double>();
+    for (std::size_t i = 0; i < 4; ++i) item.region[i] = plume["region"][i].get<double>();
+    plumes.push_back(item);
+  }
+  return plumes;
+}
+
+bool overlaps(const std::array<double, 4>& a, const std::array<double, 4>& b) {
+  return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+}
+
+void match_smoke(SmokeResult& result) {
+  std::vector<bool> used(result.detections.size(), false);
+  for (const auto& plume : result.plumes) {
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < result.detections.size(); ++i) {
+      const auto& detection = result.detections[i];
+      if (used[i] || !overlaps(detection.box, plume.region)) continue;
+      if (detection.start_s < plume.onset_s - kSmokeEarlyToleranceS || detection.start_s > plume.end_s + 1.0) continue;
+      if (!best || detection.start_s < result.detections[*best].start_s) best = i;
+    }
+    if (best) {
+      used[*best] = true;
+      ++result.true_positives;
+      result.delays.push_back(result.detections[*best].start_s - plume.onset_s);
+    } else {
+      ++result.false_negatives;
+    }
+  }
+  for (std::size_t i = 0; i < result.detections.size(); ++i) {
+    if (!used[i]) ++result.false_positives;
+  }
+}
+
+SmokeResult analyse_smoke(const std::string& name, ClipKind kind, const fs::path& camera_path, const std::string& video,
+                          const std::optional<nlohmann::json>& truth) {
+  SmokeResult result;
+  result.name = name;
+  result.kind = kind;
+  const auto camera = load_camera_file(camera_path.string());
+  const auto stats = analyze_video(camera, video, [&](const EpisodeRecord& record) {
+    if (record.type == vision::EventType::smoke) result.detections.push_back(record);
+  });
+  result.duration_s = stats.video_s;
+  if (truth) result.plumes = smoke_truth(*truth, result.duration_s);
+  match_smoke(result);
+  return result;
+}
+
+std::string format_smoke_delays(const SmokeResult& result) {
+  std::vector<double> delays = result.delays;
+  std::vector<std::string> parts;
+  for (double delay : delays) parts.push_back(fmt::format("{:+.1f}", delay));
+  return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string format_boxes(const SmokeResult& result) {
+  std::vector<std::string> parts;
+  for (const auto& detection : result.detections) {
+    parts.push_back(fmt::format("{:.1f} s [{:.2f}, {:.2f}, {:.2f}, {:.2f}]", detection.start_s, detection.box[0],
+                                detection.box[1], detection.box[2], detection.box[3]));
+  }
+  return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, "; "));
+}
+
+}  // namespace
+
+int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out) {
+  fs::create_directories(options.cache_dir);
+  std::vector<std::pair<std::string, std::function<SmokeResult()>>> tasks;
+  for (const auto& scenario : library_scenarios(options)) {
+    tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
+      const auto rendered = render(options, scenario);
+      return analyse_smoke(scenario.stem().string(), ClipKind::library, rendered.camera, rendered.video, rendered.truth);
+    });
+  }
+  std::vector<std::string> skipped;
+  if (options.only.empty()) {
+    for (const auto& [clip, camera] : real_clips(options.smoke_clips_dir, options.smoke_fixtures_dir, skipped)) {
+      const auto truth_path = fs::path(options.smoke_fixtures_dir) / (clip.stem().string() + ".truth.json");
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, truth_path] {
+        std::ifstream truth_file(truth_path);
+        auto truth = nlohmann::json::parse(truth_file, nullptr, false);
+        if (truth.is_discarded()) throw std::runtime_error(fmt::format("unreadable truth {}", truth_path.string()));
+        return analyse_smoke(clip.filename().string(), ClipKind::real_positive, camera, clip.string(), truth);
+      });
+    }
+    for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped)) {
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera] {
+        return analyse_smoke(clip.filename().string(), ClipKind::real_negative, camera, clip.string(), std::nullopt);
+      });
+    }
+  }
+  const auto results = run_tasks(tasks, options.jobs);
+
+  std::ostringstream table;
+  table << "| clip | video s | plumes | alerts | TP | FP | FN | detected after visible onset (s) | alerts: start, box |\n";
+  table << "|---|---|---|---|---|---|---|---|---|\n";
+  int tp = 0;
+  int fn = 0;
+  int library_fp = 0;
+  double library_s = 0;
+  double library_clean_s = 0;  // library scenes without smoke
+  int library_clean_fp = 0;
+  int real_fp = 0;
+  double real_negative_s = 0;
+  std::vector<double> delays;
+  std::vector<std::string> real_positive_lines;
+  for (const auto& result : results) {
+    if (!result.error.empty()) {
+      table << fmt::format("| {} | | | | | | | ERROR: {} | |\n", result.name, result.error);
+      continue;
+    }
+    const char* prefix = result.kind == ClipKind::library ? "" : "real: ";
+    table << fmt::format("| {}{} | {:.0f} | {} | {} | {} | {} | {} | {} | {} |\n", prefix, result.name, result.duration_s,
+                         result.plumes.size(), result.detections.size(), result.true_positives, result.false_positives,
+                         result.false_negatives, format_smoke_delays(result), format_boxes(result));
+    switch (result.kind) {
+      case ClipKind::library:
+        tp += result.true_positives;
+        fn += result.false_negatives;
+        library_fp += result.false_positives;
+        library_s += result.duration_s;
+        delays.insert(delays.end(), result.delays.begin(), result.delays.end());
+        if (result.plumes.empty()) {
+          library_clean_s += result.duration_s;
+          library_clean_fp += result.false_positives;
+        }
+        break;
+      case ClipKind::real_positive: {
+        const bool in_time = result.true_positives == 1 && result.delays.front() <= kSmokeDetectGoalS;
+        real_positive_lines.push_back(fmt::format(
+            "- real positive {}: {} (goal: detected <= {:.0f} s after onset){}; {} other alert(s)\n", result.name,
+            result.true_positives > 0 ? fmt::format("detected {:+.1f} s after the visible onset", result.delays.front())
+                                      : std::string("NOT detected"),
+            kSmokeDetectGoalS, in_time ? "" : " - goal NOT met", result.false_positives));
+        break;
+      }
+      case ClipKind::real_negative:
+        real_fp += result.false_positives;
+        real_negative_s += result.duration_s;
+        break;
+    }
+  }
+  const double recall = tp + fn > 0 ? static_cast<double>(tp) / (tp + fn) : 1.0;
+  const auto within = std::count_if(delays.begin(), delays.end(), [](double d) { return d <= kSmokeDetectGoalS; });
+  const double max_delay = delays.empty() ? 0 : *std::max_element(delays.begin(), delays.end());
+  std::ostringstream summary;
+  summary << fmt::format("\nLibrary: {} visible plumes, {} detected (TP), {} missed (FN), {} false alerts (FP) in {:.0f} s\n",
+                         tp + fn, tp, fn, library_fp, library_s);
+  summary << fmt::format("- recall {:.3f} (goal >= 0.9); {} of {} plumes detected <= {:.0f} s after the visible onset "
+                         "(goal: all)\n",
+                         recall, within, tp + fn, kSmokeDetectGoalS);
+  summary << fmt::format("- time to detect after the visible onset: median {:.1f} s, max {:.1f} s\n", median(delays),
+                         max_delay);
+  summary << fmt::format("- false alerts per camera-hour: {:.2f} over the whole library ({} in {:.0f} s), {:.2f} on its "
+                         "scenes without smoke ({} in {:.0f} s)\n",
+                         library_s > 0 ? library_fp * 3600.0 / library_s : 0.0, library_fp, library_s,
+                         library_clean_s > 0 ? library_clean_fp * 3600.0 / library_clean_s : 0.0, library_clean_fp,
+                         library_clean_s);
+  for (const auto& line : real_positive_lines) summary << line;
+  if (real_negative_s > 0) {
+    summary << fmt::format("- real negatives: {} smoke alert(s) in {:.0f} s = {:.2f} per camera-hour (goal 0)\n", real_fp,
+                           real_negative_s, real_fp * 3600.0 / real_negative_s);
+  }
+  for (const auto& line : skipped) summary << "- " << line << "\n";
+  out << table.str() << summary.str();
+  if (!options.markdown_path.empty()) {
+    std::ofstream markdown(options.markdown_path);
+    markdown << table.str() << summary.str();
+  }
+  return 0;
+}
+
 
 }  // namespace gridwatch::edge

@@ -1,9 +1,10 @@
 #pragma once
-// `gridwatch-edge evaluate parking`: renders (or reuses) the scenario
+// `gridwatch-edge evaluate parking|smoke`: renders (or reuses) the scenario
 // library with gridwatch-sim, runs every video through the same analysis
-// as `analyze`, matches episodes to the ground truth by zone and time, and
-// runs the real traffic clips as negatives. docs/evaluation.md holds the
-// measured table.
+// as `analyze`, matches episodes to the ground truth (parking: by zone and
+// time; smoke: by region and time after the visible onset), and runs the
+// real clips: traffic as negatives, the wildfire time-lapse as a smoke
+// positive. docs/evaluation.md holds the measured tables.
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -16,6 +17,8 @@ struct EvaluationOptions {
   std::string cache_dir = "build/eval-cache";
   std::string negatives_dir = "../shared/data/traffic_negatives";
   std::string negative_cameras_dir = "tests/fixtures/traffic_negatives";
+  std::string smoke_clips_dir = "../shared/data/smoke_video";       ///< smoke only: real positives
+  std::string smoke_fixtures_dir = "tests/fixtures/smoke_video";    ///< <clip>.camera.yaml and <clip>.truth.json
   std::string sim_binary;
   std::vector<std::string> only;  ///< scenario names; empty = all
   int jobs = 2;
@@ -61,5 +64,17 @@ struct SensorEvaluationOptions {
 /// first_over_level_s), so a rate-of-rise alarm may be early (negative).
 /// Any other alarm is a false alarm. Prints the table; returns 0.
 int run_sensor_evaluation(const SensorEvaluationOptions& options, std::ostream& out);
+
+/// A smoke detection counts for a plume when its box overlaps the plume's
+/// region and it starts between `kSmokeEarlyToleranceS` before the plume's
+/// visible onset and the plume's end; each detection matches at most one
+/// plume. Time to detect = start_s - visible onset.
+inline constexpr double kSmokeEarlyToleranceS = 5.0;
+/// The goal: each plume detected at most this long after its visible onset.
+inline constexpr double kSmokeDetectGoalS = 10.0;
+
+/// Prints the smoke table (library, real positive, real negatives) and the
+/// goals; returns 0 (the goals are reported, not enforced).
+int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out);
 
 }  // namespace gridwatch::edge

@@ -113,19 +113,31 @@ int main(int argc, char** argv) {
   auto* evaluate_parking = evaluate->add_subcommand("parking", "parking episodes: precision, recall, alert delay");
   evaluate->require_subcommand(1);
   gridwatch::edge::EvaluationOptions evaluation;
-  evaluate_parking->add_option("--scenarios", evaluation.scenario_dir, "scenario folder")->capture_default_str();
-  evaluate_parking->add_option("--cache", evaluation.cache_dir, "rendered videos and truth (reused when present)")
+  // Options both evaluations take: the library, its cache, the real negatives.
+  const auto add_common = [&evaluation](CLI::App* command, const std::string& negatives_meaning) {
+    command->add_option("--scenarios", evaluation.scenario_dir, "scenario folder")->capture_default_str();
+    command->add_option("--cache", evaluation.cache_dir, "rendered videos and truth (reused when present)")
+        ->capture_default_str();
+    command->add_option("--negatives", evaluation.negatives_dir, negatives_meaning + " (skipped with a message when absent)")
+        ->capture_default_str();
+    command->add_option("--negative-cameras", evaluation.negative_cameras_dir,
+                        "camera configs for the real clips (<clip name>.camera.yaml)")
+        ->capture_default_str();
+    command->add_option("--sim", evaluation.sim_binary, "gridwatch-sim binary (default: next to this one)");
+    command->add_option("--only", evaluation.only, "scenario names to run (default: all, plus the real clips)");
+    command->add_option("-j,--jobs", evaluation.jobs, "videos analysed in parallel")->capture_default_str();
+    command->add_option("--markdown", evaluation.markdown_path, "also write the table as Markdown here");
+  };
+  add_common(evaluate_parking, "real clips with no parking");
+  auto* evaluate_smoke = evaluate->add_subcommand(
+      "smoke", "smoke episodes: recall, time to detect after the visible onset, false alerts per camera-hour");
+  add_common(evaluate_smoke, "real clips with no smoke");
+  evaluate_smoke->add_option("--smoke-clips", evaluation.smoke_clips_dir,
+                             "real smoke clips (skipped with a message when absent)")
       ->capture_default_str();
-  evaluate_parking->add_option("--negatives", evaluation.negatives_dir,
-                               "real clips with no parking (skipped with a message when absent)")
+  evaluate_smoke->add_option("--smoke-fixtures", evaluation.smoke_fixtures_dir,
+                             "camera configs and truth for the real smoke clips (<clip>.camera.yaml, <clip>.truth.json)")
       ->capture_default_str();
-  evaluate_parking->add_option("--negative-cameras", evaluation.negative_cameras_dir,
-                               "camera configs for the real clips (<clip name>.camera.yaml)")
-      ->capture_default_str();
-  evaluate_parking->add_option("--sim", evaluation.sim_binary, "gridwatch-sim binary (default: next to this one)");
-  evaluate_parking->add_option("--only", evaluation.only, "scenario names to run (default: all)");
-  evaluate_parking->add_option("-j,--jobs", evaluation.jobs, "videos analysed in parallel")->capture_default_str();
-  evaluate_parking->add_option("--markdown", evaluation.markdown_path, "also write the table as Markdown here");
   auto* evaluate_sensor = evaluate->add_subcommand(
       "sensor", "smoke sensors: recall, time to detect, false alarms per sensor-day (library and real log)");
   gridwatch::edge::SensorEvaluationOptions sensor_evaluation;
@@ -214,7 +226,7 @@ int main(int argc, char** argv) {
       return kExitRuntime;
     }
   }
-  if (evaluate_parking->parsed()) {
+  if (evaluate_parking->parsed() || evaluate_smoke->parsed()) {
     gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
     if (evaluation.sim_binary.empty()) {
       const std::string self = argv[0];
@@ -222,6 +234,7 @@ int main(int argc, char** argv) {
       evaluation.sim_binary = (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) + "gridwatch-sim";
     }
     try {
+      if (evaluate_smoke->parsed()) return gridwatch::edge::run_smoke_evaluation(evaluation, std::cout);
       return gridwatch::edge::run_parking_evaluation(evaluation, std::cout);
     } catch (const std::exception& error) {
       spdlog::critical("evaluate: {}", error.what());

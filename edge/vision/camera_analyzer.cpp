@@ -7,11 +7,17 @@
 
 #include "edge/vision/evidence.hpp"
 #include "edge/vision/frame_features.hpp"
+#include "edge/vision/smoke_detector.hpp"
 #include "edge/vision/static_map.hpp"
 #include "edge/vision/stationary_tracker.hpp"
 #include "edge/vision/tamper_detector.hpp"
 
 namespace gridwatch::edge::vision {
+namespace {
+
+constexpr double kSmokeMotionLagS = 1.0;  // smoke motion is measured against the frame this long ago
+
+}  // namespace
 
 struct CameraAnalyzer::State {
   cv::Size input;
@@ -20,15 +26,17 @@ struct CameraAnalyzer::State {
   StationaryTracker tracker;
   ParkingEpisodes episodes;
   TamperDetector tamper;
+  SmokeDetector smoke;
   bool was_disturbed = false;
 
-  State(cv::Size input_size, cv::Size analysis, cv::Mat analysed, const CameraSettings& settings)
+  State(cv::Size input_size, cv::Size analysis, const cv::Mat& analysed, const CameraSettings& settings)
       : input(input_size),
         size(analysis),
-        map(analysis, std::move(analysed), settings.detector),
+        map(analysis, analysed.clone(), settings.detector),
         tracker(analysis, settings),
         episodes(settings),
-        tamper(settings.tamper) {}
+        tamper(settings.tamper),
+        smoke(analysis, analysed, settings.smoke) {}
 };
 
 CameraAnalyzer::CameraAnalyzer(CameraSettings settings, FrameVehicleCheck check)
@@ -48,7 +56,7 @@ void CameraAnalyzer::prepare(cv::Size input) {
     }
     cv::fillPoly(analysed, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
   }
-  state_ = std::make_unique<State>(input, size, std::move(analysed), settings_);
+  state_ = std::make_unique<State>(input, size, analysed, settings_);
 }
 
 std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_s, std::optional<WeekTime> local) {
@@ -79,9 +87,15 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
     if (state.was_disturbed) {
       // The picture is back: relearn the background around the objects.
       state.map.restart(t_s);
+      state.smoke.restart(t_s);
       state.was_disturbed = false;
     }
+    // Smoke reads the frame a second ago before the map adds this one.
+    const auto* earlier = state.map.remembered(t_s - kSmokeMotionLagS);
     state.map.update(features, t_s, state.tracker.footprint());
+    auto smoke = state.smoke.update(features, small, state.map.gain(), earlier != nullptr ? &earlier->second : nullptr,
+                                    earlier != nullptr ? earlier->first : t_s, t_s);
+    events.insert(events.end(), smoke.begin(), smoke.end());
     state.tracker.update(features, t_s, state.map);
     VehicleCheck check;
     if (check_) check = [&](const std::array<double, 4>& box) { return check_(frame, box); };
@@ -93,6 +107,9 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
     if (event.type == EventType::parking) {
       event.evidence = draw_evidence(frame, settings_, event.zone, event.box,
                                      fmt::format("{} {} parking t={:.1f}s", settings_.id, event.zone, t_s));
+    } else if (event.type == EventType::smoke) {
+      event.evidence = draw_evidence(frame, settings_, "", event.box,
+                                     fmt::format("{} smoke t={:.1f}s", settings_.id, t_s));
     } else {
       event.evidence = draw_evidence(frame, settings_, "", std::nullopt,
                                      fmt::format("{} tamper t={:.1f}s", settings_.id, t_s));
@@ -107,6 +124,8 @@ std::vector<VisionEvent> CameraAnalyzer::open_episodes(double t_s) const {
   out = state_->episodes.open_episodes(t_s);
   auto tamper = state_->tamper.open_episodes(t_s);
   out.insert(out.end(), tamper.begin(), tamper.end());
+  auto smoke = state_->smoke.open_episodes(t_s);
+  out.insert(out.end(), smoke.begin(), smoke.end());
   return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The whole per-camera vision pipeline, the one code path behind both the
 // live gateway and `gridwatch-edge analyze`: frame -> features -> tamper
-// check -> static map -> tracker -> parking episodes. Pure: frames and
+// check -> static map -> tracker -> parking episodes, and from the same
+// features and map, smoke. Pure: frames and
 // their timestamps in, events out; no clock, no files, no threads.
 #include <memory>
 #include <opencv2/core.hpp>

@@ -121,6 +121,34 @@ void read_tamper(YamlSection& section, TamperSettings& tamper) {
   section.finish();
 }
 
+std::vector<NormPolygon> read_masks(YamlSection& section) {
+  std::vector<NormPolygon> masks;
+  const YAML::Node node = section.raw("masks");
+  if (!node.IsDefined()) return masks;
+  if (!node.IsSequence()) {
+    section.error_at(node, section.key_path("masks"), "expected a list of polygons");
+    return masks;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    masks.push_back(read_polygon(section, node[i], fmt::format("{}[{}]", section.key_path("masks"), i)));
+  }
+  return masks;
+}
+
+void read_smoke(YamlSection& section, SmokeSettings& smoke) {
+  section.get("enabled", smoke.enabled);
+  section.get("sensitivity", smoke.sensitivity, 0, 1);
+  section.get("persistence_s", smoke.persistence_s, 0.5, 60);
+  section.get("confirm_s", smoke.confirm_s, 0, 120);
+  section.get("clear_s", smoke.clear_s, 1, 3600);
+  section.get("blocks_across", smoke.blocks_across, 10, 160);
+  section.get("min_blocks", smoke.min_blocks, 1, 400);
+  section.get("max_global_share", smoke.max_global_share, 0.05, 1);
+  section.get("warmup_s", smoke.warmup_s, 1, 600);
+  smoke.masks = read_masks(section);
+  section.finish();
+}
+
 DnnSettings read_dnn(YamlSection& section) {
   DnnSettings dnn;
   section.get("model", dnn.model, Need::required);
@@ -203,16 +231,7 @@ CameraSettings read_camera_settings(YamlSection& section) {
     }
     camera.zones.push_back(std::move(zone));
   }
-  const YAML::Node masks = section.raw("masks");
-  if (masks.IsDefined()) {
-    if (!masks.IsSequence()) {
-      section.error_at(masks, section.key_path("masks"), "expected a list of polygons");
-    } else {
-      for (std::size_t i = 0; i < masks.size(); ++i) {
-        camera.masks.push_back(read_polygon(section, masks[i], fmt::format("{}[{}]", section.key_path("masks"), i)));
-      }
-    }
-  }
+  camera.masks = read_masks(section);
   if (auto vehicle = section.section("vehicle")) read_vehicle(*vehicle, camera.vehicle);
   if (auto analysis = section.section("analysis")) {
     analysis->get("fps", camera.analysis.fps, 0.5, 30);
@@ -222,6 +241,7 @@ CameraSettings read_camera_settings(YamlSection& section) {
   }
   if (auto detector = section.section("detector")) read_detector(*detector, camera.detector);
   if (auto tamper = section.section("tamper")) read_tamper(*tamper, camera.tamper);
+  if (auto smoke = section.section("smoke")) read_smoke(*smoke, camera.smoke);
   if (auto dnn = section.section("dnn")) camera.dnn = read_dnn(*dnn);
   return camera;
 }

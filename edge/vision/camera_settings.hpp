@@ -1,6 +1,6 @@
 #pragma once
 // Per-camera settings of the vision pipeline: zones, schedules, vehicle
-// filters, masks, analysis rate and size, detector and tamper tuning.
+// filters, masks, analysis rate and size, detector, tamper and smoke tuning.
 // The same mapping is one entry of the gateway's `cameras:` list and the
 // whole of a `gridwatch-edge analyze --camera` file; docs/configuration.md
 // documents every key and its default.
@@ -79,6 +79,20 @@ struct TamperSettings {
   double moved_match = 0.4;    ///< fewer reference edges than this fraction found: view moved
 };
 
+/// Video smoke detection (edge/vision/smoke_detector.hpp); on by default.
+struct SmokeSettings {
+  bool enabled = true;
+  double sensitivity = 0.5;        ///< 0 strict (fewest alerts) .. 1 eager (earliest alerts)
+  double persistence_s = 3;        ///< time constant of each block's smoke vote
+  double confirm_s = 3;            ///< a region must last this long, and grow, before the alert
+  double clear_s = 15;             ///< no smoke seen this long: the episode ends
+  int blocks_across = 40;          ///< block size = analysis width / this (8 px at the default 320)
+  int min_blocks = 3;              ///< smallest region, in blocks
+  double max_global_share = 0.25;  ///< more candidate blocks than this share: a global change, no votes
+  double warmup_s = 10;            ///< background learning before any vote
+  std::vector<NormPolygon> masks;  ///< ignored for smoke only (chimney, vent); `masks` apply as well
+};
+
 /// Optional confirmation of a parked vehicle by an OpenCV-dnn detector.
 struct DnnSettings {
   std::string model;   ///< .weights or .onnx
@@ -97,6 +111,7 @@ struct CameraSettings {
   AnalysisSettings analysis;
   DetectorSettings detector;
   TamperSettings tamper;
+  SmokeSettings smoke;
   std::optional<DnnSettings> dnn;
 };
 

@@ -39,9 +39,8 @@ FrameFeatures compute_features(const cv::Mat& frame) {
   cv::Mat gy;
   cv::Sobel(raw, gx, CV_32F, 1, 0);
   cv::Sobel(raw, gy, CV_32F, 0, 1);
-  cv::Mat magnitude;
-  cv::magnitude(gx, gy, magnitude);
-  features.sharpness = cv::mean(magnitude)[0];
+  cv::magnitude(gx, gy, features.gradient);
+  features.sharpness = cv::mean(features.gradient)[0];
 
   cv::Mat mean;
   cv::Mat mean_sq;

@@ -16,6 +16,7 @@ struct FrameFeatures {
   cv::Mat norm;      ///< CV_32F, locally normalised structure
   double mean_luma = 0;
   double sharpness = 0;  ///< mean gradient magnitude of the unblurred grey
+  cv::Mat gradient;      ///< CV_32F, Sobel gradient magnitude of the unblurred grey (edge energy)
 };
 
 /// The analysis size for an input of `input` with the configured width.

@@ -14,7 +14,14 @@ constexpr double kRecheckS = 5;         // a vehicle check that said no is asked
 
 }  // namespace
 
-std::string_view to_string(EventType type) { return type == EventType::parking ? "parking" : "tamper"; }
+std::string_view to_string(EventType type) {
+  switch (type) {
+    case EventType::parking: return "parking";
+    case EventType::tamper: return "tamper";
+    case EventType::smoke: return "smoke";
+  }
+  return "unknown";
+}
 
 ParkingEpisodes::ParkingEpisodes(const CameraSettings& settings) : settings_(settings) {}
 

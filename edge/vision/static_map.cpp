@@ -40,13 +40,17 @@ void StaticMap::restart(double t_s) {
   learn_start_s_ = t_s;
 }
 
-const Appearance* StaticMap::frame_near(double t_s) const {
-  // The newest stored frame at or before t_s.
-  const Appearance* found = nullptr;
-  for (const auto& [time, appearance] : history_) {
-    if (time <= t_s + 1e-6) found = &appearance;
+const std::pair<double, Appearance>* StaticMap::remembered(double t_s) const {
+  const std::pair<double, Appearance>* found = nullptr;
+  for (const auto& entry : history_) {
+    if (entry.first <= t_s + 1e-6) found = &entry;
   }
   return found;
+}
+
+const Appearance* StaticMap::frame_near(double t_s) const {
+  const auto* entry = remembered(t_s);
+  return entry != nullptr ? &entry->second : nullptr;
 }
 
 void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat& frozen) {

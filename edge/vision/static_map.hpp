@@ -44,6 +44,10 @@ class StaticMap {
   const Appearance& background() const { return background_; }
   /// Global light change of the current frame against the background.
   double gain() const { return gain_; }
+  /// The newest remembered frame taken at or before `t_s`, with its time
+  /// (the map keeps the last few seconds), or nullptr; the smoke detector
+  /// reuses it for its motion cue.
+  const std::pair<double, Appearance>* remembered(double t_s) const;
 
  private:
   const Appearance* frame_near(double t_s) const;

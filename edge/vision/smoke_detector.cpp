@@ -1,0 +1,366 @@
+#include "edge/vision/smoke_detector.hpp"
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace gridwatch::edge::vision {
+namespace {
+
+constexpr double kBackgroundS = 20;       // block backgrounds follow slow changes with this time constant
+constexpr double kWarmupRateS = 1.0;      // ... and this one while warming up
+constexpr double kBusyS = 120;            // memory of how often a block moves
+constexpr double kBusyLimit = 0.5;        // blocks moving more often than this are ignored (OSD clock)
+constexpr double kPresenceLevel = 5.0;    // grey levels of difference from the block background
+constexpr double kMotionLevel = 1.2;      // grey levels of change above the frame's noise floor
+constexpr double kMotionNoiseFactor = 1.5;
+constexpr double kPixelChromaCap = 64.0;  // per pixel, so a thin saturated line (a burned-in box) counts little
+constexpr double kGreyChroma = 40.0;      // block chroma ((max - min) of B, G, R) above this is colour, not smoke
+constexpr double kChromaSlack = 6.0;      // smoke may not add more chroma than this
+constexpr double kEdgeGain = 1.3;         // smoke may not be sharper than its background by more than this
+constexpr double kEdgeSlack = 4.0;
+constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core (headlight, lamp)
+constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block
+constexpr double kVoteLevel = 0.5;        // a block is smoke-like when its vote reaches this
+constexpr double kQuietVote = 0.2;        // below this the block background may learn
+constexpr double kRegionLostS = 2.0;      // a region not seen this long is forgotten
+constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
+constexpr double kUpdateEveryS = 15.0;    // ... at most this often
+
+/// 1.5 at sensitivity 0 (strict) down to 0.5 at 1 (eager); 1 by default.
+double strictness(double sensitivity) { return 1.5 - sensitivity; }
+
+}  // namespace
+
+SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const SmokeSettings& settings)
+    : settings_(settings), size_(size) {
+  block_ = std::max(2, size.width / settings_.blocks_across);
+  grid_ = cv::Size(std::max(1, size.width / block_), std::max(1, size.height / block_));
+  cv::Mat use = analysed.clone();
+  for (const auto& mask : settings_.masks) {
+    std::vector<cv::Point> polygon;
+    for (const auto& p : mask) {
+      polygon.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
+    }
+    cv::fillPoly(use, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
+  }
+  // A block counts when most of it is analysed.
+  cv::Mat use_float;
+  use.convertTo(use_float, CV_32F, 1.0 / 255.0);
+  usable_ = block_means(use_float) >= 0.5F;
+  votes_ = cv::Mat::zeros(grid_, CV_32F);
+  busy_ = cv::Mat::zeros(grid_, CV_32F);
+  candidates_ = cv::Mat::zeros(grid_, CV_8U);
+  cues_ = cv::Mat::zeros(grid_, CV_8U);
+}
+
+cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
+  // INTER_AREA over an exact multiple of the block size is the block mean;
+  // the few pixels past the last whole block are left out.
+  cv::Mat means;
+  cv::resize(image(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_)), means, grid_, 0, 0, cv::INTER_AREA);
+  return means;
+}
+
+cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
+  // Each block as four quarter means, of which the middle two count: a
+  // thin line through a block (a burned-in box, a wire, a lamp post)
+  // moves one quarter and hardly the block.
+  cv::Mat quarters;
+  cv::resize(image(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_)), quarters,
+             cv::Size(grid_.width * 2, grid_.height * 2), 0, 0, cv::INTER_AREA);
+  cv::Mat out(grid_, CV_32F);
+  for (int y = 0; y < grid_.height; ++y) {
+    const auto* top = quarters.ptr<float>(2 * y);
+    const auto* bottom = quarters.ptr<float>(2 * y + 1);
+    auto* row = out.ptr<float>(y);
+    for (int x = 0; x < grid_.width; ++x) {
+      std::array<float, 4> values{top[2 * x], top[2 * x + 1], bottom[2 * x], bottom[2 * x + 1]};
+      std::sort(values.begin(), values.end());
+      row[x] = 0.5F * (values[1] + values[2]);
+    }
+  }
+  return out;
+}
+
+void SmokeDetector::restart(double t_s) {
+  light_.release();
+  votes_.setTo(0);
+  candidates_.setTo(0);
+  regions_.clear();
+  learn_start_s_ = t_s;
+}
+
+std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, const cv::Mat& picture, double gain,
+                                               const Appearance* earlier, double earlier_t_s, double t_s) {
+  std::vector<VisionEvent> events;
+  if (!settings_.enabled) return events;
+  const double dt = last_t_s_ < 0 ? 0.0 : std::clamp(t_s - last_t_s_, 0.0, 2.0);
+  last_t_s_ = t_s;
+
+  const cv::Mat light = block_means(features.grey);
+  const cv::Mat edges = robust_block_means(features.gradient);
+  cv::Mat chroma_pixels;
+  if (picture.channels() == 3) {
+    std::vector<cv::Mat> channels;
+    cv::split(picture, channels);
+    cv::Mat high;
+    cv::Mat low;
+    cv::max(channels[0], channels[1], high);
+    cv::max(high, channels[2], high);
+    cv::min(channels[0], channels[1], low);
+    cv::min(low, channels[2], low);
+    cv::subtract(high, low, chroma_pixels, cv::noArray(), CV_32F);
+    cv::min(chroma_pixels, kPixelChromaCap, chroma_pixels);
+  } else {
+    chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);
+  }
+  const cv::Mat chroma = robust_block_means(chroma_pixels);
+  cv::Mat glare_pixels;
+  cv::threshold(features.grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
+  const cv::Mat glare = block_means(glare_pixels);
+
+  if (light_.empty()) {
+    light_ = light / gain;
+    edges_ = edges.clone();
+    chroma_ = chroma.clone();
+    glare_ = glare.clone();
+    if (!learn_start_s_) learn_start_s_ = t_s;
+  }
+  const bool warming = t_s - *learn_start_s_ < settings_.warmup_s;
+
+  // Motion against the frame about a second ago, above the noise floor
+  // (the median block, since most of a street scene stands still).
+  cv::Mat motion = cv::Mat::zeros(grid_, CV_32F);
+  double motion_threshold = 1e9;
+  if (earlier != nullptr && t_s - earlier_t_s > 0.3) {
+    cv::Mat change;
+    cv::absdiff(features.grey, earlier->grey, change);
+    motion = block_means(change);
+    std::vector<float> usable_motion;
+    for (int y = 0; y < grid_.height; ++y) {
+      for (int x = 0; x < grid_.width; ++x) {
+        if (usable_.at<std::uint8_t>(y, x) != 0) usable_motion.push_back(motion.at<float>(y, x));
+      }
+    }
+    if (!usable_motion.empty()) {
+      auto middle = usable_motion.begin() + static_cast<std::ptrdiff_t>(usable_motion.size() / 2);
+      std::nth_element(usable_motion.begin(), middle, usable_motion.end());
+      const double k = strictness(settings_.sensitivity);
+      motion_threshold = *middle * kMotionNoiseFactor + kMotionLevel * k;
+    }
+  }
+
+  const double k = strictness(settings_.sensitivity);
+  const auto presence_level = static_cast<float>(kPresenceLevel * k);
+  const auto gain_f = static_cast<float>(gain);
+  const auto motion_level = static_cast<float>(motion_threshold);
+  const auto background_rate = static_cast<float>(dt / (warming ? kWarmupRateS : kBackgroundS));
+  const auto busy_rate = static_cast<float>(dt / (warming ? kWarmupRateS * 2 : kBusyS));
+  int usable_count = 0;
+  int candidate_count = 0;
+  candidates_.setTo(0);
+  cues_.setTo(0);
+  for (int y = 0; y < grid_.height; ++y) {
+    for (int x = 0; x < grid_.width; ++x) {
+      if (usable_.at<std::uint8_t>(y, x) == 0) continue;
+      ++usable_count;
+      const float l = light.at<float>(y, x);
+      const float e = edges.at<float>(y, x);
+      const float c = chroma.at<float>(y, x);
+      const float m = motion.at<float>(y, x);
+      float& busy = busy_.at<float>(y, x);
+      const bool moving = m > motion_level;
+      const bool present = std::abs(l - light_.at<float>(y, x) * gain_f) >= presence_level;
+      const bool grey = c <= kGreyChroma && c <= chroma_.at<float>(y, x) + kChromaSlack;
+      const bool soft = e <= edges_.at<float>(y, x) * kEdgeGain + kEdgeSlack;
+      const bool quiet = busy < kBusyLimit;
+      const bool no_glare = glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
+      cues_.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>((moving ? kMoving : 0) | (present ? kPresent : 0) |
+                                                                (grey ? kGrey : 0) | (soft ? kSoft : 0) |
+                                                                (quiet ? kNotBusy : 0) | (no_glare ? kNoGlare : 0));
+      const bool candidate = moving && present && grey && soft && quiet && no_glare && !warming;
+      if (candidate) {
+        candidates_.at<std::uint8_t>(y, x) = 255;
+        ++candidate_count;
+      }
+      // How often the block moves, learnt only while it is not voted
+      // smoke (a plume must not teach its own blocks to be ignored).
+      if (votes_.at<float>(y, x) < kQuietVote) busy += busy_rate * ((moving ? 1.0F : 0.0F) - busy);
+    }
+  }
+  // Too much of the frame at once is a global change, not a plume: the
+  // votes hold still.
+  const bool global = usable_count > 0 &&
+                      static_cast<double>(candidate_count) > settings_.max_global_share * usable_count;
+  const auto vote_rate = static_cast<float>(std::min(1.0, dt / settings_.persistence_s));
+  for (int y = 0; y < grid_.height; ++y) {
+    for (int x = 0; x < grid_.width; ++x) {
+      if (usable_.at<std::uint8_t>(y, x) == 0) continue;
+      float& vote = votes_.at<float>(y, x);
+      if (!global) vote += vote_rate * ((candidates_.at<std::uint8_t>(y, x) != 0 ? 1.0F : 0.0F) - vote);
+      // Block backgrounds learn where nothing smoke-like is going on.
+      if (vote < kQuietVote && candidates_.at<std::uint8_t>(y, x) == 0) {
+        float& background_light = light_.at<float>(y, x);
+        background_light += background_rate * (light.at<float>(y, x) / gain_f - background_light);
+        float& background_edges = edges_.at<float>(y, x);
+        background_edges += background_rate * (edges.at<float>(y, x) - background_edges);
+        float& background_chroma = chroma_.at<float>(y, x);
+        background_chroma += background_rate * (chroma.at<float>(y, x) - background_chroma);
+        float& background_glare = glare_.at<float>(y, x);
+        background_glare += background_rate * (glare.at<float>(y, x) - background_glare);
+      }
+    }
+  }
+  if (global) candidates_.setTo(0);
+
+  follow_regions(regions_now(), t_s);
+
+  // Episode: one per camera at a time; it covers every confirmed region.
+  std::optional<cv::Rect> confirmed;
+  for (const auto& region : regions_) {
+    if (region.seen_s < t_s) continue;
+    // Smoke rises and spreads from where it comes out: the top climbs, the
+    // area grows, and the bottom does not follow the top (a vehicle
+    // driving away climbs too, but as a whole; one coming closer grows
+    // downwards).
+    const bool lasted = t_s - region.first_s >= settings_.confirm_s;
+    const int risen = region.first_top - region.box.y;
+    const int sunk = region.box.y + region.box.height - region.first_bottom;
+    const bool grew = region.area >= std::max(region.first_area + 2, static_cast<int>(std::ceil(region.first_area * 1.3)));
+    const bool upwards = risen >= 1 && sunk <= risen && region.box.y + region.box.height >= region.first_bottom - 1;
+    const bool known = episode_ && (region.box & episode_->box).area() > 0;
+    if ((lasted && upwards && grew) || known) confirmed = confirmed ? (*confirmed | region.box) : region.box;
+  }
+  if (confirmed) {
+    if (!episode_) {
+      Episode episode;
+      episode.number = next_episode_++;
+      episode.box = *confirmed;
+      episode.started_s = t_s;
+      episode.last_smoke_s = t_s;
+      episode.reported_area = confirmed->area();
+      episode.reported_s = t_s;
+      episode.confidence = confidence_in(*confirmed);
+      episode_ = episode;
+      auto event = episode_event(Phase::start, t_s);
+      event.summary = fmt::format("Smoke: a grey, slowly moving region that rose and grew for {:.0f} s, {:.0f}% of the view",
+                                  settings_.confirm_s, 100.0 * event.box[2] * event.box[3]);
+      events.push_back(std::move(event));
+    } else {
+      auto& episode = *episode_;
+      episode.box |= *confirmed;
+      episode.last_smoke_s = t_s;
+      episode.confidence = std::max(episode.confidence, confidence_in(*confirmed));
+      if (episode.box.area() >= kUpdateGrowth * episode.reported_area && t_s - episode.reported_s >= kUpdateEveryS) {
+        episode.reported_area = episode.box.area();
+        episode.reported_s = t_s;
+        auto event = episode_event(Phase::update, t_s);
+        event.summary = fmt::format("Smoke spreading: {:.0f}% of the view", 100.0 * event.box[2] * event.box[3]);
+        events.push_back(std::move(event));
+      }
+    }
+  } else if (episode_ && t_s - episode_->last_smoke_s >= settings_.clear_s) {
+    auto event = episode_event(Phase::end, t_s);
+    event.ended_s = episode_->last_smoke_s;
+    event.summary = "Smoke cleared";
+    events.push_back(std::move(event));
+    episode_.reset();
+  }
+  return events;
+}
+
+VisionEvent SmokeDetector::episode_event(Phase phase, double t_s) const {
+  VisionEvent event;
+  event.type = EventType::smoke;
+  event.phase = phase;
+  event.episode = episode_->number;
+  event.box = normalised(episode_->box);
+  event.confidence = episode_->confidence;
+  event.time_s = t_s;
+  event.started_s = episode_->started_s;
+  return event;
+}
+
+std::vector<SmokeDetector::Region> SmokeDetector::regions_now() const {
+  std::vector<Region> found;
+  const cv::Mat smoke = votes_ >= static_cast<float>(kVoteLevel);
+  cv::Mat labels;
+  cv::Mat stats;
+  cv::Mat centroids;
+  const int count = cv::connectedComponentsWithStats(smoke, labels, stats, centroids, 8, CV_32S);
+  for (int label = 1; label < count; ++label) {
+    const int area = stats.at<int>(label, cv::CC_STAT_AREA);
+    if (area < settings_.min_blocks) continue;
+    Region region;
+    region.box = cv::Rect(stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+                          stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+    region.area = area;
+    found.push_back(region);
+  }
+  return found;
+}
+
+void SmokeDetector::follow_regions(const std::vector<Region>& found, double t_s) {
+  // A region found now continues every followed region it overlaps (grown
+  // by a block); the oldest one gives its birth time and first shape, so
+  // a plume that splits and merges keeps its history.
+  std::vector<Region> next;
+  std::vector<bool> used(regions_.size(), false);
+  for (const auto& now : found) {
+    const cv::Rect grown(now.box.x - 1, now.box.y - 1, now.box.width + 2, now.box.height + 2);
+    std::optional<std::size_t> oldest;
+    for (std::size_t i = 0; i < regions_.size(); ++i) {
+      if ((regions_[i].box & grown).area() == 0) continue;
+      used[i] = true;
+      if (!oldest || regions_[i].first_s < regions_[*oldest].first_s) oldest = i;
+    }
+    Region region = now;
+    region.seen_s = t_s;
+    if (oldest) {
+      region.first_s = regions_[*oldest].first_s;
+      region.first_top = regions_[*oldest].first_top;
+      region.first_bottom = regions_[*oldest].first_bottom;
+      region.first_area = regions_[*oldest].first_area;
+    } else {
+      region.first_s = t_s;
+      region.first_top = now.box.y;
+      region.first_bottom = now.box.y + now.box.height;
+      region.first_area = now.area;
+    }
+    next.push_back(region);
+  }
+  for (std::size_t i = 0; i < regions_.size(); ++i) {
+    if (!used[i] && t_s - regions_[i].seen_s < kRegionLostS) next.push_back(regions_[i]);
+  }
+  regions_ = std::move(next);
+}
+
+std::array<double, 4> SmokeDetector::normalised(const cv::Rect& blocks) const {
+  const double w = size_.width;
+  const double h = size_.height;
+  return {blocks.x * block_ / w, blocks.y * block_ / h, std::min(1.0, blocks.width * block_ / w),
+          std::min(1.0, blocks.height * block_ / h)};
+}
+
+double SmokeDetector::confidence_in(const cv::Rect& blocks) const {
+  // The mean vote of the region's smoke-like blocks, from 0.5 (just
+  // reached) to 1 (smoke-like in every recent frame).
+  const cv::Mat area = votes_(blocks & cv::Rect(0, 0, grid_.width, grid_.height));
+  const cv::Mat smoke = area >= static_cast<float>(kVoteLevel);
+  if (cv::countNonZero(smoke) == 0) return kVoteLevel;
+  return std::clamp(cv::mean(area, smoke)[0], kVoteLevel, 1.0);
+}
+
+std::vector<VisionEvent> SmokeDetector::open_episodes(double t_s) const {
+  std::vector<VisionEvent> out;
+  if (!episode_) return out;
+  auto event = episode_event(Phase::update, t_s);
+  out.push_back(std::move(event));
+  return out;
+}
+
+}  // namespace gridwatch::edge::vision

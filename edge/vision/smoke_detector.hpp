@@ -1,0 +1,115 @@
+#pragma once
+// Video smoke detection, block based, after Töreyin/Çetin (moving regions
+// that soften the background's edges and lose colour, voted over time)
+// and Calderara et al. (smoke blends the background: lower chroma and
+// high-frequency energy where it covers it). The analysis frame is cut
+// into square blocks of 1/40 of its width; each block is a candidate in
+// a frame when all these cues agree:
+//
+//  - slow, diffuse motion: it changed against the frame about 1 s ago by
+//    more than the frame's own noise floor (a fog ramp or a standing
+//    object does not), and it is not a block that changes all the time
+//    (an OSD clock, a flag, a road lane with constant traffic);
+//  - presence: its brightness differs from the block background (scaled
+//    by the global light change the parking map measures);
+//  - low chroma: no more colourful than its background, and grey overall
+//    (headlight glare, tail lights, coloured vehicles and burned-in boxes
+//    fail);
+//  - no gain of edge energy: it is not sharper than its background (a
+//    vehicle or a headlight beam adds edges; smoke blurs them);
+//
+// and the frame is not a global change (too many candidates at once: fog
+// rolling in, auto-exposure, headlights flooding the scene at night).
+// Each block keeps an exponentially decaying vote; blocks voted smoke-like
+// most of the last `persistence_s` form regions; a region that has lasted
+// `confirm_s` and has grown upwards or in area since it appeared raises
+// the episode. Pure: block statistics in, events out, frame time only.
+#include <cstdint>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <vector>
+
+#include "edge/vision/camera_settings.hpp"
+#include "edge/vision/frame_features.hpp"
+#include "edge/vision/vision_event.hpp"
+
+namespace gridwatch::edge::vision {
+
+class SmokeDetector {
+ public:
+  /// `analysed` is CV_8U at analysis size, 255 where pixels count (camera
+  /// masks already out); the settings' own masks are removed here.
+  SmokeDetector(cv::Size size, const cv::Mat& analysed, const SmokeSettings& settings);
+
+  /// One analysis frame: its features, the BGR (or grey) picture at
+  /// analysis size for the colour cue, the global light gain against the
+  /// long-term background, and a frame about 1 s older (nullptr while
+  /// none is remembered). Events carry no evidence picture (the caller
+  /// draws it).
+  std::vector<VisionEvent> update(const FrameFeatures& features, const cv::Mat& picture, double gain,
+                                  const Appearance* earlier, double earlier_t_s, double t_s);
+  /// Forgets votes and block backgrounds after a tamper fault; an open
+  /// episode stays open and ends once no smoke is seen for `clear_s`.
+  void restart(double t_s);
+  /// The open episode, if any (reported when a video ends).
+  std::vector<VisionEvent> open_episodes(double t_s) const;
+
+  /// Per block, the vote (0..1) as of the last frame; for tests and tuning.
+  const cv::Mat& votes() const { return votes_; }
+  /// Per block, whether it was a candidate in the last frame (CV_8U 0/255).
+  const cv::Mat& candidates() const { return candidates_; }
+  /// Per block, which cues held in the last frame (CV_8U, the Cue bits).
+  enum Cue : std::uint8_t { kMoving = 1, kPresent = 2, kGrey = 4, kSoft = 8, kNotBusy = 16, kNoGlare = 32 };
+  const cv::Mat& cues() const { return cues_; }
+  /// Block size in analysis pixels.
+  int block_px() const { return block_; }
+
+ private:
+  struct Region {
+    cv::Rect box;       // in blocks
+    double first_s = 0;
+    int first_top = 0;
+    int first_bottom = 0;  // one past the last row
+    int first_area = 0;
+    int area = 0;
+    double seen_s = 0;
+  };
+  struct Episode {
+    int number = 0;
+    cv::Rect box;       // in blocks, union of the confirmed regions
+    double started_s = 0;
+    double last_smoke_s = 0;
+    int reported_area = 0;
+    double reported_s = 0;
+    double confidence = 0;
+  };
+
+  cv::Mat block_means(const cv::Mat& image) const;
+  cv::Mat robust_block_means(const cv::Mat& image) const;
+  std::vector<Region> regions_now() const;
+  void follow_regions(const std::vector<Region>& found, double t_s);
+  std::array<double, 4> normalised(const cv::Rect& blocks) const;
+  VisionEvent episode_event(Phase phase, double t_s) const;  // of the open episode
+  double confidence_in(const cv::Rect& blocks) const;
+
+  SmokeSettings settings_;
+  cv::Size size_;
+  int block_ = 8;
+  cv::Size grid_;
+  cv::Mat usable_;       // CV_8U per block
+  cv::Mat light_;        // CV_32F block background brightness (at the background's light level)
+  cv::Mat edges_;        // CV_32F block background edge energy
+  cv::Mat chroma_;       // CV_32F block background chroma
+  cv::Mat glare_;        // CV_32F block background share of near-white pixels
+  cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
+  cv::Mat votes_;        // CV_32F
+  cv::Mat candidates_;   // CV_8U
+  cv::Mat cues_;         // CV_8U
+  std::vector<Region> regions_;
+  std::optional<Episode> episode_;
+  std::optional<double> learn_start_s_;
+  double last_t_s_ = -1;
+  int next_episode_ = 1;
+};
+
+}  // namespace gridwatch::edge::vision

@@ -1,0 +1,266 @@
+// The smoke detector through the whole camera pipeline (CameraAnalyzer) on
+// synthetic 320x180 frames at 5 fps: a textured street-like scene with
+// sensor noise, and on it a rising plume (detected), or a fog ramp, a
+// headlight sweep at night, a grey block driving slowly, an OSD clock
+// (none detected); masks keep a plume out.
+#include <catch2/catch.hpp>
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "edge/vision/camera_analyzer.hpp"
+
+using namespace gridwatch;
+using namespace gridwatch::edge::vision;
+
+namespace {
+
+constexpr int kWidth = 320;
+constexpr int kHeight = 180;
+constexpr double kFps = 5;
+
+/// A fixed scene: sky, facades with windows, road, some colour; bright by
+/// day, dark with a few lit windows by night.
+cv::Mat background(bool night) {
+  cv::Mat scene(kHeight, kWidth, CV_8UC3, night ? cv::Scalar(18, 16, 14) : cv::Scalar(200, 180, 160));
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> shade(night ? 10 : 80, night ? 40 : 170);
+  for (int x = 0; x < kWidth; x += 20) {  // facades
+    const int top = 30 + (x * 7) % 40;
+    const int grey = shade(random);
+    cv::rectangle(scene, cv::Rect(x, top, 20, 110 - top), cv::Scalar(grey, grey + 5, grey + 12), cv::FILLED);
+    for (int y = top + 5; y < 100; y += 12) {  // windows
+      const bool lit = night && (x + y) % 3 == 0;
+      const cv::Scalar window = lit ? cv::Scalar(90, 170, 220) : cv::Scalar(grey / 2, grey / 2, grey / 2);
+      cv::rectangle(scene, cv::Rect(x + 4, y, 5, 6), window, cv::FILLED);
+      cv::rectangle(scene, cv::Rect(x + 11, y, 5, 6), window, cv::FILLED);
+    }
+  }
+  cv::rectangle(scene, cv::Rect(0, 110, kWidth, 70), night ? cv::Scalar(25, 25, 25) : cv::Scalar(95, 95, 95), cv::FILLED);
+  for (int x = 10; x < kWidth; x += 40) {  // lane marks
+    cv::rectangle(scene, cv::Rect(x, 142, 20, 3), night ? cv::Scalar(60, 60, 60) : cv::Scalar(230, 230, 230), cv::FILLED);
+  }
+  cv::rectangle(scene, cv::Rect(250, 60, 30, 40), cv::Scalar(40, 120, 40), cv::FILLED);  // a tree
+  return scene;
+}
+
+/// Adds per-frame sensor noise (deterministic per frame index).
+cv::Mat with_noise(const cv::Mat& frame, int index) {
+  cv::Mat noise(frame.size(), CV_16SC3);
+  cv::RNG rng(static_cast<std::uint64_t>(1000 + index));
+  rng.fill(noise, cv::RNG::NORMAL, 0, 3);
+  cv::Mat out;
+  cv::add(frame, noise, out, cv::noArray(), CV_8UC3);
+  return out;
+}
+
+/// Blends `colour` into `frame` with the per-pixel opacity `alpha` (CV_32F, 0..1).
+void blend(cv::Mat& frame, const cv::Mat& alpha, const cv::Scalar& colour) {
+  for (int y = 0; y < frame.rows; ++y) {
+    auto* pixel = frame.ptr<cv::Vec3b>(y);
+    const auto* a = alpha.ptr<float>(y);
+    for (int x = 0; x < frame.cols; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        pixel[x][c] = cv::saturate_cast<std::uint8_t>(pixel[x][c] * (1 - a[x]) + colour[c] * a[x]);
+      }
+    }
+  }
+}
+
+/// A plume rising from (`x`, `y`) from `start_s`: puffs emitted every
+/// 0.4 s rise at 8 px/s, drift and widen, and fade as they go.
+cv::Mat plume_opacity(double t_s, double start_s, int x, int y) {
+  cv::Mat alpha = cv::Mat::zeros(kHeight, kWidth, CV_32F);
+  if (t_s < start_s) return alpha;
+  for (double emitted = start_s; emitted <= t_s; emitted += 0.4) {
+    const double age = t_s - emitted;
+    if (age > 9) continue;
+    const double cx = x + 6 * std::sin(emitted * 1.7) + 2.5 * age;
+    const double cy = y - 8 * age;
+    const double radius = 4 + 2.2 * age;
+    const double strength = 0.55 * std::min(1.0, (t_s - start_s) / 6.0) * (1 - age / 10);
+    cv::Mat puff = cv::Mat::zeros(alpha.size(), CV_32F);
+    cv::circle(puff, cv::Point(static_cast<int>(cx), static_cast<int>(cy)), static_cast<int>(radius),
+               cv::Scalar(strength), cv::FILLED, cv::LINE_AA);
+    cv::GaussianBlur(puff, puff, cv::Size(0, 0), radius / 2 + 1);
+    alpha = cv::max(alpha, puff);
+  }
+  return alpha;
+}
+
+using Painter = std::function<void(cv::Mat& frame, double t_s)>;
+
+std::vector<VisionEvent> smoke_events(const CameraSettings& camera, bool night, double duration_s, const Painter& paint) {
+  CameraAnalyzer analyzer(camera);
+  const cv::Mat scene = background(night);
+  std::vector<VisionEvent> out;
+  for (int i = 0; i < static_cast<int>(duration_s * kFps); ++i) {
+    const double t_s = i / kFps;
+    cv::Mat frame = scene.clone();
+    paint(frame, t_s);
+    for (auto& event : analyzer.process(with_noise(frame, i), t_s)) {
+      if (event.type == EventType::smoke) out.push_back(std::move(event));
+    }
+  }
+  return out;
+}
+
+std::vector<VisionEvent> starts(const std::vector<VisionEvent>& events) {
+  std::vector<VisionEvent> out;
+  for (const auto& event : events) {
+    if (event.phase == Phase::start) out.push_back(event);
+  }
+  return out;
+}
+
+CameraSettings minimal_camera() { return parse_camera_settings("id: cam1\nzones: []\n", "camera.yaml"); }
+
+const Painter kLightPlume = [](cv::Mat& frame, double t_s) {
+  blend(frame, plume_opacity(t_s, 20, 150, 125), cv::Scalar(205, 205, 205));
+};
+
+}  // namespace
+
+TEST_CASE("smoke is on by default in the minimal camera file", "[vision][smoke]") {
+  const auto camera = minimal_camera();
+  CHECK(camera.smoke.enabled);
+  CHECK(camera.zones.empty());
+}
+
+TEST_CASE("a light plume rising from the street is detected within 10 s, boxed where it is", "[vision][smoke]") {
+  const auto events = smoke_events(minimal_camera(), false, 45, kLightPlume);
+  const auto raised = starts(events);
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].started_s >= 20);
+  CHECK(raised[0].started_s <= 30);
+  CHECK(raised[0].confidence >= 0.5);
+  CHECK(!raised[0].evidence.empty());
+  // The plume rises from x = 150 px (0.47), y = 125 px (0.69) and drifts right and up.
+  const auto& box = raised[0].box;
+  CHECK(box[0] <= 0.55);
+  CHECK(box[0] + box[2] >= 0.45);
+  CHECK(box[1] <= 0.7);
+  CHECK(box[1] + box[3] >= 0.4);
+}
+
+TEST_CASE("a dark plume is detected too, and the episode ends once the smoke is gone", "[vision][smoke]") {
+  auto camera = minimal_camera();
+  camera.smoke.clear_s = 5;
+  const auto events = smoke_events(camera, false, 70, [](cv::Mat& frame, double t_s) {
+    if (t_s < 45) blend(frame, plume_opacity(t_s, 15, 120, 120), cv::Scalar(35, 35, 35));
+  });
+  REQUIRE(starts(events).size() == 1);
+  CHECK(starts(events)[0].started_s <= 25);
+  bool ended = false;
+  for (const auto& event : events) {
+    if (event.phase == Phase::end) {
+      ended = true;
+      REQUIRE(event.ended_s.has_value());
+      CHECK(*event.ended_s >= 44);
+    }
+  }
+  CHECK(ended);
+}
+
+TEST_CASE("a fog ramp over the whole view is not smoke", "[vision][smoke]") {
+  const auto events = smoke_events(minimal_camera(), false, 70, [](cv::Mat& frame, double t_s) {
+    const double density = std::clamp((t_s - 15) / 40.0, 0.0, 1.0) * 0.7;
+    cv::Mat haze = cv::Mat::zeros(frame.size(), CV_32F);
+    for (int y = 0; y < haze.rows; ++y) haze.row(y).setTo(density * (1.0 - 0.4 * y / haze.rows));  // farther rows hazier
+    blend(frame, haze, cv::Scalar(215, 215, 215));
+  });
+  CHECK(starts(events).empty());
+}
+
+TEST_CASE("headlights sweeping a night street are not smoke", "[vision][smoke]") {
+  const auto events = smoke_events(minimal_camera(), true, 70, [](cv::Mat& frame, double t_s) {
+    // A car every 6 s, driving towards the camera, headlight glow and beam.
+    for (double start = 12; start < 70; start += 6) {
+      const double age = t_s - start;
+      if (age < 0 || age > 5) continue;
+      const cv::Point lamp(120 + static_cast<int>(age * 20), 112 + static_cast<int>(age * 12));
+      cv::Mat glow = cv::Mat::zeros(frame.size(), CV_32F);
+      cv::circle(glow, lamp, 10 + static_cast<int>(age * 3), cv::Scalar(0.9), cv::FILLED, cv::LINE_AA);
+      cv::GaussianBlur(glow, glow, cv::Size(0, 0), 6);
+      blend(frame, glow, cv::Scalar(210, 235, 250));
+      cv::circle(frame, lamp, 3, cv::Scalar(255, 255, 255), cv::FILLED);
+      cv::circle(frame, lamp + cv::Point(14, 0), 3, cv::Scalar(255, 255, 255), cv::FILLED);
+    }
+  });
+  CHECK(starts(events).empty());
+}
+
+TEST_CASE("a grey vehicle crawling through the view is not smoke", "[vision][smoke]") {
+  const auto events = smoke_events(minimal_camera(), false, 60, [](cv::Mat& frame, double t_s) {
+    if (t_s < 12) return;
+    const int x = static_cast<int>((t_s - 12) * 6);  // 6 px/s: a truck in a slow queue
+    const cv::Rect body(x, 100, 60, 36);
+    cv::rectangle(frame, body, cv::Scalar(128, 128, 128), cv::FILLED);
+    cv::rectangle(frame, cv::Rect(x + 44, 104, 12, 10), cv::Scalar(60, 60, 60), cv::FILLED);  // windscreen
+    cv::circle(frame, cv::Point(x + 12, 136), 5, cv::Scalar(25, 25, 25), cv::FILLED);
+    cv::circle(frame, cv::Point(x + 48, 136), 5, cv::Scalar(25, 25, 25), cv::FILLED);
+  });
+  CHECK(starts(events).empty());
+}
+
+TEST_CASE("a burned-in OSD clock ticking every second is not smoke", "[vision][smoke]") {
+  const auto events = smoke_events(minimal_camera(), false, 60, [](cv::Mat& frame, double t_s) {
+    const int seconds = 7 * 3600 + 59 * 60 + static_cast<int>(t_s);
+    char text[32];
+    std::snprintf(text, sizeof text, "2026-11-22 %02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    cv::putText(frame, text, cv::Point(150, 14), cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(255, 255, 255), 1);
+  });
+  CHECK(starts(events).empty());
+}
+
+TEST_CASE("masks keep a plume out: smoke-only masks and camera masks", "[vision][smoke]") {
+  SECTION("smoke.masks") {
+    const auto camera = parse_camera_settings(
+        "id: cam1\nzones: []\nsmoke:\n  masks: [[[0.3, 0.0], [0.9, 0.0], [0.9, 0.85], [0.3, 0.85]]]\n", "camera.yaml");
+    CHECK(starts(smoke_events(camera, false, 45, kLightPlume)).empty());
+  }
+  SECTION("masks") {
+    const auto camera = parse_camera_settings(
+        "id: cam1\nzones: []\nmasks: [[[0.3, 0.0], [0.9, 0.0], [0.9, 0.85], [0.3, 0.85]]]\n", "camera.yaml");
+    CHECK(starts(smoke_events(camera, false, 45, kLightPlume)).empty());
+  }
+  SECTION("a mask elsewhere changes nothing") {
+    const auto camera = parse_camera_settings(
+        "id: cam1\nzones: []\nsmoke:\n  masks: [[[0.0, 0.0], [0.2, 0.0], [0.2, 0.2], [0.0, 0.2]]]\n", "camera.yaml");
+    CHECK(starts(smoke_events(camera, false, 45, kLightPlume)).size() == 1);
+  }
+  SECTION("smoke off") {
+    const auto camera = parse_camera_settings("id: cam1\nzones: []\nsmoke: {enabled: false}\n", "camera.yaml");
+    CHECK(smoke_events(camera, false, 45, kLightPlume).empty());
+  }
+}
+
+TEST_CASE("smoke settings: every key read, bad values and unknown keys reported with their line", "[vision][smoke]") {
+  const auto camera = parse_camera_settings(
+      "id: cam1\nzones: []\nsmoke:\n  sensitivity: 0.8\n  persistence_s: 2\n  confirm_s: 4\n  clear_s: 30\n"
+      "  blocks_across: 64\n  min_blocks: 5\n  max_global_share: 0.4\n  warmup_s: 20\n",
+      "camera.yaml");
+  CHECK(camera.smoke.sensitivity == Approx(0.8));
+  CHECK(camera.smoke.persistence_s == Approx(2));
+  CHECK(camera.smoke.confirm_s == Approx(4));
+  CHECK(camera.smoke.clear_s == Approx(30));
+  CHECK(camera.smoke.blocks_across == 64);
+  CHECK(camera.smoke.min_blocks == 5);
+  CHECK(camera.smoke.max_global_share == Approx(0.4));
+  CHECK(camera.smoke.warmup_s == Approx(20));
+  try {
+    parse_camera_settings("id: cam1\nzones: []\nsmoke:\n  sensitivity: 3\n  colour: grey\n", "camera.yaml");
+    FAIL("expected ConfigInvalid");
+  } catch (const ConfigInvalid& invalid) {
+    const auto text = invalid.errors().to_string();
+    INFO(text);
+    CHECK(invalid.errors().size() == 2);
+    CHECK(text.find("camera.yaml:4") != std::string::npos);
+    CHECK(text.find("sensitivity") != std::string::npos);
+    CHECK(text.find("camera.yaml:5") != std::string::npos);
+    CHECK(text.find("colour") != std::string::npos);
+  }
+}
