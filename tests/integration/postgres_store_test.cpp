@@ -52,7 +52,11 @@ std::unique_ptr<test::ChildProcess> start_central_on_postgres(test::Daemons& dae
                                "\"\n"
                                "http:\n"
                                "  port: " +
-                               std::to_string(test::free_tcp_port()) + "\n");
+                               std::to_string(test::free_tcp_port()) +
+                               "\n"
+                               // A burst raises independent smoke episodes at one place;
+                               // these tests count them, so cues are not correlated.
+                               "correlation: {enabled: false}\n");
   return std::make_unique<test::ChildProcess>(
       std::vector<std::string>{test::binary_path("gridwatch-central"), "--config", config},
       daemons.dir().file(name + ".log"));
