@@ -11,7 +11,8 @@
 
 namespace gridwatch {
 
-std::string replace_file_atomically(const std::string& path, std::string_view content, mode_t mode) {
+std::string replace_file_atomically(const std::string& path, std::string_view content, mode_t mode,
+                                    std::optional<FileOwner> owner) {
   const auto slash = path.rfind('/');
   const std::string directory = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const std::string temp = path + ".tmp-" + random_hex(4);
@@ -24,6 +25,8 @@ std::string replace_file_atomically(const std::string& path, std::string_view co
     ok = n > 0;
     if (ok) written += static_cast<std::size_t>(n);
   }
+  // fchown before fchmod: changing the owner may clear set-id bits.
+  ok = ok && (!owner || ::fchown(fd, owner->uid, owner->gid) == 0);
   // The mode passed to open() is reduced by the umask; the caller's is meant.
   ok = ok && ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
   const int saved = errno;

@@ -168,9 +168,13 @@ int run_provision(const ProvisionRequest& request, std::ostream& out, std::ostre
   }
 
   if (edited != *original) {
+    // Keep the config's mode, owner and group: the package installs it
+    // root:gridwatch 0640, and the service must still read it afterwards.
     struct stat status {};
-    const mode_t mode = ::stat(request.config_path.c_str(), &status) == 0 ? (status.st_mode & 07777) : 0644;
-    const auto problem = replace_file_atomically(request.config_path, edited, mode);
+    const bool existed = ::stat(request.config_path.c_str(), &status) == 0;
+    const mode_t mode = existed ? (status.st_mode & 07777) : 0644;
+    const auto owner = existed ? std::optional<FileOwner>(FileOwner{status.st_uid, status.st_gid}) : std::nullopt;
+    const auto problem = replace_file_atomically(request.config_path, edited, mode, owner);
     if (!problem.empty()) {
       err << "cannot write the config: " << problem << '\n';
       return 1;

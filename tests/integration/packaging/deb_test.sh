@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deb_test.sh BUILD_DIR STEP [ARCH [EMULATOR...]]   (STEP: build | contents | install)
+# deb_test.sh BUILD_DIR STEP [ARCH [EMULATOR...]]   (STEP: build | contents | install | online)
 #
 # The Debian packages of cmake/GridwatchPackaging.cmake, built from the
 # binaries of BUILD_DIR for ARCH (default amd64; a cross build packages
@@ -16,6 +16,11 @@
 #             that everything is gone. Needs root; skipped (exit 77) when
 #             not root or when a GridWatch package is already installed,
 #             because it must not touch a real installation.
+#   online    issue 9's "done when": dpkg -i gridwatch-edge, then
+#             scripts/gateway-online-local --installed (provision as root,
+#             doctor and the gateway as the gridwatch user) brings the
+#             installed gateway online at a local central over mutual TLS;
+#             then dpkg -P. Same guards as install.
 set -euo pipefail
 build_dir="$(cd "$1" && pwd)"
 step="$2"
@@ -32,6 +37,11 @@ fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 pass() { echo "ok: $*"; }
+expect_stat() {  # expect_stat PATH FORMAT EXPECTED: stat -c FORMAT PATH must print EXPECTED
+  local actual
+  actual="$(stat -c "$2" "$1" 2>&1)" || true
+  [[ "$actual" == "$3" ]] || fail "$1 is '$actual', expected '$3'"
+}
 
 deb_of() {  # deb_of PACKAGE: the newest deb of PACKAGE in $packages
   local found
@@ -106,7 +116,7 @@ case "$step" in
     fi
     ;;
 
-  install)
+  install | online)
     [[ "$arch" == "$(dpkg --print-architecture)" ]] || skip "a $arch package does not install on this machine"
     [[ $(id -u) -eq 0 ]] || skip "dpkg -i needs root"
     for package in gridwatch-edge gridwatch-central; do
@@ -115,12 +125,16 @@ case "$step" in
       fi
     done
     [[ ! -e /var/lib/gridwatch ]] || skip "/var/lib/gridwatch exists; not touching a real installation"
+    [[ ! -e /etc/gridwatch ]] || skip "/etc/gridwatch exists; not touching a real installation"
     user_existed=0
     getent passwd gridwatch >/dev/null && user_existed=1
     deb="$(deb_of gridwatch-edge)"
     work="$(mktemp -d)"
     cleanup() {
       dpkg -P gridwatch-edge >/dev/null 2>&1 || true
+      # provision's key, CSR and certificates are not the package's files.
+      rm -rf /etc/gridwatch/tls
+      rmdir /etc/gridwatch 2>/dev/null || true
       if ((user_existed == 0)); then
         userdel gridwatch 2>/dev/null || true
         groupdel gridwatch 2>/dev/null || true
@@ -130,6 +144,17 @@ case "$step" in
     trap cleanup EXIT
 
     dpkg -i "$deb" || fail "dpkg -i $deb"
+    if [[ "$step" == online ]]; then
+      source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+      # This container's clock is not NTP-disciplined; doctor's clock line
+      # has its own test (tests/integration/doctor_test.cpp).
+      DOCTOR_ARGS="--skip clock" "$source_dir/scripts/gateway-online-local" --installed "$build_dir/bin" ||
+        fail "the installed gateway did not come online"
+      expect_stat /etc/gridwatch/edge.yaml '%U:%G %a' "root:gridwatch 640"
+      expect_stat /etc/gridwatch/tls/gateway.key '%U %a' "gridwatch 600"
+      pass "dpkg -i, provision and doctor brought the installed gateway online; config and key keep their owners"
+      exit 0
+    fi
     [[ "$(dpkg-query -W -f='${db:Status-Status}' gridwatch-edge)" == installed ]] || fail "not installed"
     [[ -x /usr/bin/gridwatch-edge ]] || fail "/usr/bin/gridwatch-edge missing"
     grep -qx 'WatchdogSec=30s' /lib/systemd/system/gridwatch-edge.service || fail "unit missing or without watchdog"
@@ -137,12 +162,9 @@ case "$step" in
     getent passwd gridwatch >/dev/null || fail "no gridwatch user"
     [[ "$(getent passwd gridwatch | cut -d: -f7)" == /usr/sbin/nologin ]] || fail "gridwatch user has a login shell"
     (($(id -u gridwatch) < 1000)) || fail "gridwatch is not a system user"
-    [[ "$(stat -c '%U:%G %a' /var/lib/gridwatch)" == "gridwatch:gridwatch 750" ]] ||
-      fail "/var/lib/gridwatch is $(stat -c '%U:%G %a' /var/lib/gridwatch)"
-    [[ "$(stat -c '%U:%G %a' /var/lib/gridwatch/evidence)" == "gridwatch:gridwatch 750" ]] ||
-      fail "/var/lib/gridwatch/evidence is $(stat -c '%U:%G %a' /var/lib/gridwatch/evidence)"
-    [[ "$(stat -c '%U:%G %a' /etc/gridwatch/edge.yaml)" == "root:gridwatch 640" ]] ||
-      fail "/etc/gridwatch/edge.yaml is $(stat -c '%U:%G %a' /etc/gridwatch/edge.yaml)"
+    expect_stat /var/lib/gridwatch '%U:%G %a' "gridwatch:gridwatch 750"
+    expect_stat /var/lib/gridwatch/evidence '%U:%G %a' "gridwatch:gridwatch 750"
+    expect_stat /etc/gridwatch/edge.yaml '%U:%G %a' "root:gridwatch 640"
     pass "dpkg -i: binary, enabled unit, system user gridwatch, state and evidence dirs owned by it"
 
     # The service user reads the installed config...
@@ -175,5 +197,5 @@ YAML
     pass "dpkg -P removes the binary, unit, enablement, config, outbox and state directory"
     ;;
 
-  *) echo "usage: $0 BUILD_DIR build|contents|install" >&2; exit 2 ;;
+  *) echo "usage: $0 BUILD_DIR build|contents|install|online" >&2; exit 2 ;;
 esac
