@@ -32,6 +32,7 @@
 #include "central/postgres_store.hpp"
 #include "central/sqlite_store.hpp"
 #include "common/logging.hpp"
+#include "common/systemd/service_watchdog.hpp"
 #include "common/time.hpp"
 
 namespace {
@@ -129,15 +130,21 @@ int run_service(const gridwatch::central::CentralConfig& config, std::optional<g
     http->start();
     spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
   }
+  // systemd's Type=notify and WatchdogSec (packaging/central): the pings
+  // come from this io_context, so a hung ingest, store or API handler
+  // gets central restarted.
+  gridwatch::ServiceWatchdog watchdog(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     spdlog::info("received signal {}, shutting down", signal_number);
+    watchdog.stop();
     if (http) http->stop();
     service.stop();
     io.stop();
   });
   service.start();
+  watchdog.start();
   io.run();
   return 0;
 }

@@ -17,7 +17,7 @@
 #include "edge/gateway.hpp"
 #include "edge/sensor_replay.hpp"
 #include "edge/provision.hpp"
-#include "edge/service_watchdog.hpp"
+#include "common/systemd/service_watchdog.hpp"
 #include "edge/video_analysis.hpp"
 
 namespace {
@@ -28,7 +28,7 @@ constexpr int kExitUsage = 2;
 int run_gateway(const gridwatch::edge::EdgeConfig& config) {
   boost::asio::io_context io;
   gridwatch::edge::Gateway gateway(io, config);
-  gridwatch::edge::ServiceWatchdog watchdog(io);
+  gridwatch::ServiceWatchdog watchdog(io);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;

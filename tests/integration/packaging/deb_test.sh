@@ -96,9 +96,11 @@ case "$step" in
     "${emulator[@]}" "$work/gridwatch-edge.root/usr/bin/gridwatch-edge" --check-config \
       --config "$work/gridwatch-edge.root/etc/gridwatch/edge.yaml" >/dev/null ||
       fail "the packaged edge.yaml does not pass the packaged gridwatch-edge --check-config"
-    edge_unit="$work/gridwatch-edge.root/lib/systemd/system/gridwatch-edge.service"
-    for line in Type=notify NotifyAccess=main WatchdogSec=30s; do
-      grep -qx "$line" "$edge_unit" || fail "gridwatch-edge.service lacks '$line'"
+    for package in "${all_packages[@]}"; do
+      unit="$work/$package.root/lib/systemd/system/$package.service"
+      for line in Type=notify NotifyAccess=main WatchdogSec=30s; do
+        grep -qx "$line" "$unit" || fail "$package.service lacks '$line'"
+      done
     done
     units=()
     for package in "${all_packages[@]}"; do units+=("$work/$package.root/lib/systemd/system/$package.service"); done
@@ -107,7 +109,7 @@ case "$step" in
       errors="$(systemd-analyze verify "${units[@]}" 2>&1 | grep -v 'is not executable' || true)"
       [[ -z "$errors" ]] || fail "systemd-analyze verify: $errors"
     fi
-    pass "the edge unit is Type=notify with WatchdogSec; the packaged gateway accepts the packaged config"
+    pass "the units are Type=notify with WatchdogSec; the packaged gateway accepts the packaged config"
     if [[ "$arch" == amd64 ]]; then
       grep -q '^max_queued_messages 1000000$' \
         "$work/gridwatch-central.root/usr/share/doc/gridwatch-central/examples/mosquitto-gridwatch.conf" ||

@@ -1,11 +1,13 @@
 #pragma once
-// The gateway's side of systemd's service protocol (Type=notify): READY=1
-// once the gateway has started, STOPPING=1 on shutdown, and, when the unit
-// sets WatchdogSec=, WATCHDOG=1 pings at half that interval.
+// A daemon's side of systemd's service protocol (Type=notify): READY=1
+// once the daemon has started, STOPPING=1 on shutdown, and, when the unit
+// sets WatchdogSec=, WATCHDOG=1 pings at half that interval. Both
+// gridwatch-edge and gridwatch-central use it.
 //
-// The pings are a timer on the gateway's io_context, not a thread of their
-// own: every sensor reading, camera report and MQTT result is handled on
-// that loop, so a handler that hangs it also stops the pings, and systemd
+// The pings are a timer on the daemon's io_context, not a thread of their
+// own: the gateway handles every sensor reading, camera report and MQTT
+// result on that loop, central every ingest batch, store commit and API
+// request, so a handler that hangs it also stops the pings, and systemd
 // kills and restarts the service (Restart=on-failure).
 //
 // Outside systemd (no NOTIFY_SOCKET) every call is a no-op.
@@ -13,7 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
-namespace gridwatch::edge {
+namespace gridwatch {
 
 class ServiceWatchdog {
  public:
@@ -24,7 +26,7 @@ class ServiceWatchdog {
   ServiceWatchdog& operator=(const ServiceWatchdog&) = delete;
 
   /// Sends READY=1 and starts the pings. Call on the io_context thread
-  /// after the gateway has started.
+  /// after the daemon has started.
   void start();
   /// Sends STOPPING=1 and stops the pings.
   void stop();
@@ -41,4 +43,4 @@ class ServiceWatchdog {
   bool stopped_ = false;
 };
 
-}  // namespace gridwatch::edge
+}  // namespace gridwatch

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "edge/service_watchdog.hpp"
+#include "common/systemd/service_watchdog.hpp"
 #include "tests/support/notify_socket.hpp"
 
 using namespace std::chrono_literals;
@@ -32,7 +32,7 @@ void run_for(boost::asio::io_context& io, std::chrono::milliseconds duration) {
 TEST_CASE("service watchdog: READY=1 first, then WATCHDOG=1 at half of WatchdogSec, STOPPING=1 last") {
   NotifySocket manager(200ms);
   boost::asio::io_context io;
-  gridwatch::edge::ServiceWatchdog watchdog(io);
+  gridwatch::ServiceWatchdog watchdog(io);
   CHECK(watchdog.ping_interval() == 100ms);
   watchdog.start();
   run_for(io, 650ms);
@@ -51,7 +51,7 @@ TEST_CASE("service watchdog: READY=1 first, then WATCHDOG=1 at half of WatchdogS
 TEST_CASE("service watchdog: a hung main loop stops the pings until it recovers") {
   NotifySocket manager(200ms);
   boost::asio::io_context io;
-  gridwatch::edge::ServiceWatchdog watchdog(io);
+  gridwatch::ServiceWatchdog watchdog(io);
   watchdog.start();
   run_for(io, 250ms);
   // A handler that blocks the loop, as a hung pipeline stage would.
@@ -80,7 +80,7 @@ TEST_CASE("service watchdog: outside systemd it sends nothing and keeps no timer
   ::unsetenv("NOTIFY_SOCKET");
   ::unsetenv("WATCHDOG_USEC");
   boost::asio::io_context io;
-  gridwatch::edge::ServiceWatchdog watchdog(io);
+  gridwatch::ServiceWatchdog watchdog(io);
   CHECK(watchdog.ping_interval().count() == 0);
   watchdog.start();
   run_for(io, 50ms);
@@ -92,7 +92,7 @@ TEST_CASE("service watchdog: WatchdogSec meant for another process (WATCHDOG_PID
   NotifySocket manager(200ms);
   ::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
   boost::asio::io_context io;
-  gridwatch::edge::ServiceWatchdog watchdog(io);
+  gridwatch::ServiceWatchdog watchdog(io);
   CHECK(watchdog.ping_interval().count() == 0);
   watchdog.start();
   run_for(io, 100ms);

@@ -1,4 +1,4 @@
-#include "edge/service_watchdog.hpp"
+#include "common/systemd/service_watchdog.hpp"
 
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <cstring>
 
-namespace gridwatch::edge {
+namespace gridwatch {
 
 namespace {
 
 void notify(const char* state) {
   // Failures are logged, never thrown: losing the notification socket must
-  // not take the gateway down (systemd then restarts it, which is the
+  // not take the daemon down (systemd then restarts it, which is the
   // right outcome for a watchdog that cannot be fed).
   const int result = sd_notify(0, state);
   if (result < 0) spdlog::warn("sd_notify({}) failed: {}", state, std::strerror(-result));
@@ -54,4 +54,4 @@ void ServiceWatchdog::schedule_ping() {
   });
 }
 
-}  // namespace gridwatch::edge
+}  // namespace gridwatch
