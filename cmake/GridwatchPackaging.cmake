@@ -1,8 +1,9 @@
 # Debian packages (CPack DEB), one per component:
 #   gridwatch-edge     the gateway: binary, systemd unit (Type=notify,
 #                      WatchdogSec, Restart=on-failure), /etc/gridwatch/edge.yaml
-#   gridwatch-central  central: binary, systemd unit, /etc/gridwatch/central.yaml,
-#                      a sample grid file and a sample Mosquitto config
+#   gridwatch-central  central: binary, gridwatch-ca, systemd unit,
+#                      /etc/gridwatch/central.yaml, a sample grid file and
+#                      sample Mosquitto configs (loopback; mutual TLS + ACL)
 # Both run as the unprivileged system user `gridwatch`, created by postinst,
 # which also creates /var/lib/gridwatch (state) owned by it.
 #
@@ -26,8 +27,14 @@ if(NOT GRIDWATCH_EDGE_ONLY)
           DESTINATION ${gridwatch_unit_dir} COMPONENT central)
   install(FILES config/central.example.yaml DESTINATION /etc/gridwatch RENAME central.yaml COMPONENT central)
   install(FILES config/grid.example.geojson DESTINATION /etc/gridwatch RENAME grid.geojson COMPONENT central)
+  # The central broker's samples: mosquitto-gridwatch.conf for central on
+  # the broker's host over loopback, gridwatch-tls.conf and gridwatch.acl
+  # for gateways over mutual TLS (docs/installation.md), and the CA script
+  # that issues every certificate they name.
   install(FILES ${gridwatch_packaging_dir}/central/mosquitto-gridwatch.conf
+                config/mosquitto/gridwatch-tls.conf config/mosquitto/gridwatch.acl
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/gridwatch-central/examples COMPONENT central)
+  install(PROGRAMS scripts/ca/gridwatch-ca DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT central)
 endif()
 
 # Maintainer scripts: the shared user/state-directory part is pasted into
@@ -80,8 +87,10 @@ set(CPACK_COMPONENT_EDGE_DESCRIPTION
     "GridWatch edge gateway\n Reads smoke sensors (Modbus TCP) and cameras on a street pole, detects smoke, fire,\n illegal parking and camera tampering, stores every alert in a SQLite outbox and\n delivers it to GridWatch central over MQTT. Runs as the gridwatch user under\n systemd with a watchdog.")
 set(CPACK_DEBIAN_CENTRAL_PACKAGE_NAME gridwatch-central)
 set(CPACK_COMPONENT_CENTRAL_DESCRIPTION
-    "GridWatch central aggregator\n Receives the gateways' alerts over MQTT, turns each alert episode into a dispatch\n event, routes it to grid cells and duty units, and serves the HTTP API.\n Includes a sample Mosquitto configuration for the central broker.")
+    "GridWatch central aggregator\n Receives the gateways' alerts over MQTT, turns each alert episode into a dispatch\n event, routes it to grid cells and duty units, and serves the HTTP API.\n Includes gridwatch-ca, the deployment's small certificate authority, and sample\n Mosquitto configurations for the central broker (mutual TLS with a per-gateway ACL).")
 set(CPACK_DEBIAN_CENTRAL_PACKAGE_SUGGESTS "mosquitto")
+# gridwatch-ca runs the openssl command; dpkg-shlibdeps cannot see that.
+set(CPACK_DEBIAN_CENTRAL_PACKAGE_DEPENDS "openssl")
 
 if(CMAKE_CROSSCOMPILING)
   # dpkg-shlibdeps reads the host's dpkg database and cannot look into a

@@ -111,10 +111,19 @@ case "$step" in
     fi
     pass "the units are Type=notify with WatchdogSec; the packaged gateway accepts the packaged config"
     if [[ "$arch" == amd64 ]]; then
-      grep -q '^max_queued_messages 1000000$' \
-        "$work/gridwatch-central.root/usr/share/doc/gridwatch-central/examples/mosquitto-gridwatch.conf" ||
-        fail "gridwatch-central lacks the sample Mosquitto config with explicit queue limits"
-      pass "gridwatch-central ships the sample Mosquitto config"
+      examples="$work/gridwatch-central.root/usr/share/doc/gridwatch-central/examples"
+      for sample in mosquitto-gridwatch.conf gridwatch-tls.conf; do
+        grep -q '^max_queued_messages 1000000$' "$examples/$sample" ||
+          fail "gridwatch-central lacks $sample with explicit queue limits"
+      done
+      grep -q '^use_identity_as_username true$' "$examples/gridwatch-tls.conf" ||
+        fail "the packaged gridwatch-tls.conf does not map certificates to usernames"
+      grep -q '^pattern write gridwatch/v1/%u/' "$examples/gridwatch.acl" ||
+        fail "gridwatch-central lacks the per-gateway ACL sample"
+      [[ -x "$work/gridwatch-central.root/usr/bin/gridwatch-ca" ]] || fail "gridwatch-central lacks /usr/bin/gridwatch-ca"
+      "$work/gridwatch-central.root/usr/bin/gridwatch-ca" init "$work/ca" --days 2 >/dev/null ||
+        fail "the packaged gridwatch-ca cannot create a CA"
+      pass "gridwatch-central ships gridwatch-ca and the Mosquitto samples (loopback; mutual TLS with its ACL)"
     fi
     ;;
 
