@@ -28,12 +28,7 @@ std::unique_ptr<ChildProcess> Daemons::start_central(const std::string& name, co
                                    "http:\n"
                                    "  port: " +
                                    std::to_string(http_port_) + "\n" + http_yaml +
-                                   // Bursts of smoke alerts from one gateway would be correlated
-                                   // into one incident; tests that want that say so.
-                                   (extra_yaml.find("correlation:") == std::string::npos
-                                        ? "correlation: {enabled: false}\n"
-                                        : "") +
-                                   extra_yaml);
+                                   central_correlation_yaml_ + extra_yaml);
   return std::make_unique<ChildProcess>(
       std::vector<std::string>{binary_path("gridwatch-central"), "--config", central_config()},
       dir_.file(name + ".log"));

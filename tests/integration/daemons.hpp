@@ -55,6 +55,10 @@ class Daemons {
                                               const std::string& http_yaml = "  auth: \"off\"\n");
   /// Central connects with this identity from the next start_central() on.
   void set_central_tls(TlsFiles tls) { central_tls_ = std::move(tls); }
+  /// Central's `correlation:` section from the next start_central() on.
+  /// Off by default: a burst's smoke alerts from one gateway would be
+  /// correlated into one incident, and most tests count incidents.
+  void set_central_correlation(std::string yaml) { central_correlation_yaml_ = std::move(yaml); }
   std::unique_ptr<ChildProcess> start_edge(const EdgeOptions& options, const std::string& name = "edge");
   std::unique_ptr<ChildProcess> start_sensor(int port, const std::string& scenario, double onset_s);
   /// The burst driver (real Gateway code raising `burst.count` alerts).
@@ -84,6 +88,7 @@ class Daemons {
   TempDir dir_;
   int http_port_ = free_tcp_port();
   std::optional<TlsFiles> central_tls_;
+  std::string central_correlation_yaml_ = "correlation: {enabled: false}\n";
 };
 
 /// The `  tls:` block of an `mqtt:` section ("" when none).
