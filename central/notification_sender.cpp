@@ -183,7 +183,10 @@ void NotificationSender::deliver(const NotificationRecord& row) {
     return;
   }
   std::string error;
-  auto url = parse_http_url(row.target.rfind("http://", 0) == 0 ? row.target : settings->url, error);
+  // A webhook row carries the URL it was planned for; an SMS row carries a
+  // phone number, and goes to the SMS gateway the config names now.
+  const std::string& endpoint = settings->type == "webhook" ? row.target : settings->url;
+  auto url = parse_http_url(endpoint, error);
   if (!url) {
     finish(row.id, row.channel, row.attempts, "url " + error);
     return;
