@@ -280,7 +280,16 @@ ApiReply ApiRouter::route(std::string_view method, std::string_view target, std:
     case Endpoint::metrics: {
       ApiReply reply;
       reply.content_type = kPrometheusContentType;
-      reply.body = prometheus_text(counters_ ? counters_() : IngestCounters{}, http);
+      // The backlog is one indexed count in the store; a failing store
+      // still leaves the process counters scrapeable.
+      std::optional<NotificationBacklog> backlog;
+      try {
+        backlog = store_.notification_backlog();
+      } catch (const std::exception& failure) {
+        spdlog::warn("metrics: cannot read the notification backlog: {}", failure.what());
+      }
+      reply.body = prometheus_text(counters_ ? counters_() : IngestCounters{}, http, backlog ? &*backlog : nullptr,
+                                   wall_clock_ms());
       return reply;
     }
     case Endpoint::incidents:

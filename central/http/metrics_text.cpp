@@ -13,7 +13,8 @@ void append(std::string& out, const char* name, const char* type, const char* he
 
 }  // namespace
 
-std::string prometheus_text(const IngestCounters& counters, const HttpStats& http) {
+std::string prometheus_text(const IngestCounters& counters, const HttpStats& http,
+                            const NotificationBacklog* notifications, EpochMs now_ms) {
   std::string out;
   append(out, "gridwatch_central_messages_received_total", "counter",
          "Broker messages handed to ingest (alerts, status, telemetry, and rejected ones).", counters.received);
@@ -37,6 +38,21 @@ std::string prometheus_text(const IngestCounters& counters, const HttpStats& htt
          http.open_connections);
   append(out, "gridwatch_central_http_rejected_connections_total", "counter",
          "HTTP connections turned away because max_connections were open.", http.rejected_connections);
+  if (notifications != nullptr) {
+    append(out, "gridwatch_central_notifications_pending", "gauge",
+           "Notifications in the outbox not delivered yet (webhook, SMS, log).", notifications->pending);
+    append(out, "gridwatch_central_notifications_retrying", "gauge",
+           "Pending notifications that failed at least once and wait for their next attempt.",
+           notifications->retrying);
+    append(out, "gridwatch_central_notifications_delivered_total", "counter",
+           "Notifications delivered since the store was created.", notifications->delivered);
+    const std::uint64_t oldest_age_s =
+        notifications->pending > 0 && now_ms > notifications->oldest_pending_created_ms
+            ? static_cast<std::uint64_t>((now_ms - notifications->oldest_pending_created_ms) / 1000)
+            : 0;
+    append(out, "gridwatch_central_notifications_oldest_pending_age_seconds", "gauge",
+           "Age of the oldest undelivered notification; 0 when none is pending.", oldest_age_s);
+  }
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "central/ingest.hpp"
+#include "central/store.hpp"
+#include "common/time.hpp"
 
 namespace gridwatch::central {
 
@@ -16,6 +18,9 @@ struct HttpStats {
 };
 
 /// One `# HELP`, `# TYPE` and sample line per metric, '\n'-terminated.
-std::string prometheus_text(const IngestCounters& counters, const HttpStats& http);
+/// `notifications` (from the store's outbox, so shared by every central on
+/// one PostgreSQL) adds the notifier backlog; `now_ms` ages its oldest row.
+std::string prometheus_text(const IngestCounters& counters, const HttpStats& http,
+                            const NotificationBacklog* notifications = nullptr, EpochMs now_ms = 0);
 
 }  // namespace gridwatch::central

@@ -114,7 +114,28 @@ TEST_CASE("prometheus_text gives HELP and TYPE before every sample", "[http]") {
   CHECK(text.find("# TYPE gridwatch_central_http_open_connections gauge\n"
                   "gridwatch_central_http_open_connections 3\n") != std::string::npos);
   CHECK(text.find("\ngridwatch_central_http_rejected_connections_total 4\n") != std::string::npos);
+  CHECK(text.find("notifications") == std::string::npos);  // no backlog given
   CHECK(text.back() == '\n');
+}
+
+TEST_CASE("/metrics exports the notification backlog of the store", "[http][notify]") {
+  gridwatch::central::NotificationBacklog backlog;
+  backlog.pending = 5;
+  backlog.retrying = 2;
+  backlog.delivered = 40;
+  backlog.oldest_pending_created_ms = 1'000'000;
+  const auto text = gridwatch::central::prometheus_text({}, {}, &backlog, 1'090'500);
+  CHECK(text.find("# TYPE gridwatch_central_notifications_pending gauge\n"
+                  "gridwatch_central_notifications_pending 5\n") != std::string::npos);
+  CHECK(text.find("\ngridwatch_central_notifications_retrying 2\n") != std::string::npos);
+  CHECK(text.find("# TYPE gridwatch_central_notifications_delivered_total counter\n"
+                  "gridwatch_central_notifications_delivered_total 40\n") != std::string::npos);
+  CHECK(text.find("\ngridwatch_central_notifications_oldest_pending_age_seconds 90\n") != std::string::npos);
+
+  backlog.pending = 0;
+  backlog.oldest_pending_created_ms = 0;
+  const auto idle = gridwatch::central::prometheus_text({}, {}, &backlog, 1'090'500);
+  CHECK(idle.find("\ngridwatch_central_notifications_oldest_pending_age_seconds 0\n") != std::string::npos);
 }
 
 TEST_CASE("GET /api/v1/evidence/{id} serves the stored JPEG", "[http][evidence]") {

@@ -469,7 +469,12 @@ TEST_CASE("GET /metrics is Prometheus text with the ingest counters", "[http]") 
   CHECK(samples.at("gridwatch_central_evidence_stored_total") == 3);
   CHECK(samples.at("gridwatch_central_http_open_connections") == 1);  // this client
   CHECK(samples.at("gridwatch_central_http_rejected_connections_total") == 0);
-  CHECK(samples.size() == 11);
+  // The notifier outbox of the (empty) store.
+  CHECK(samples.at("gridwatch_central_notifications_pending") == 0);
+  CHECK(samples.at("gridwatch_central_notifications_retrying") == 0);
+  CHECK(samples.at("gridwatch_central_notifications_delivered_total") == 0);
+  CHECK(samples.at("gridwatch_central_notifications_oldest_pending_age_seconds") == 0);
+  CHECK(samples.size() == 15);
   CHECK(server.shut_down());
 }
 
