@@ -71,7 +71,7 @@ const sim::ParkingEpisode& only_violation(const sim::GroundTruth& truth) {
 }  // namespace
 
 TEST_CASE("a car parked past its dwell raises one alert near the due time and ends when it leaves",
-          "[vision][parking]") {
+          "[vision][parking][scene]") {
   const auto result = run(street("park", 80, "vehicles:\n  - {id: v1, kind: car, colour: grey, lane: kerb, enter_s: 4, "
                                              "stop: {at_m: 26, for_s: 45}}\n"));
   const auto& truth = only_violation(result.truth);
@@ -95,14 +95,14 @@ TEST_CASE("a car parked past its dwell raises one alert near the due time and en
   CHECK(result.of(EventType::tamper, Phase::start).empty());
 }
 
-TEST_CASE("a stop shorter than the dwell raises nothing", "[vision][parking]") {
+TEST_CASE("a stop shorter than the dwell raises nothing", "[vision][parking][scene]") {
   const auto result = run(street("brief", 60, "vehicles:\n  - {id: v1, kind: van, colour: white, lane: kerb, enter_s: 4, "
                                               "stop: {at_m: 26, for_s: 12}}\n"));
   for (const auto& episode : result.truth.parking) CHECK_FALSE(episode.violation);
   CHECK(result.of(EventType::parking, Phase::start).empty());
 }
 
-TEST_CASE("a parked car hidden by a halting bus and swept by a cloud shadow alerts once", "[vision][parking]") {
+TEST_CASE("a parked car hidden by a halting bus and swept by a cloud shadow alerts once", "[vision][parking][scene]") {
   const auto result = run(street("hidden", 90,
                                  "vehicles:\n"
                                  "  - {id: v1, kind: car, colour: black, lane: kerb, enter_s: 3, stop: {at_m: 26}}\n"

@@ -130,7 +130,7 @@ TEST_CASE("smoke is on by default in the minimal camera file", "[vision][smoke]"
   CHECK(camera.zones.empty());
 }
 
-TEST_CASE("a light plume rising from the street is detected within 10 s, boxed where it is", "[vision][smoke]") {
+TEST_CASE("a light plume rising from the street is detected within 10 s, boxed where it is", "[vision][smoke][scene]") {
   const auto events = smoke_events(minimal_camera(), false, 45, kLightPlume);
   const auto raised = starts(events);
   REQUIRE(raised.size() == 1);
@@ -146,7 +146,7 @@ TEST_CASE("a light plume rising from the street is detected within 10 s, boxed w
   CHECK(box[1] + box[3] >= 0.4);
 }
 
-TEST_CASE("a dark plume is detected too, and the episode ends once the smoke is gone", "[vision][smoke]") {
+TEST_CASE("a dark plume is detected too, and the episode ends once the smoke is gone", "[vision][smoke][scene]") {
   auto camera = minimal_camera();
   camera.smoke.clear_s = 5;
   const auto events = smoke_events(camera, false, 70, [](cv::Mat& frame, double t_s) {
@@ -165,7 +165,7 @@ TEST_CASE("a dark plume is detected too, and the episode ends once the smoke is 
   CHECK(ended);
 }
 
-TEST_CASE("a fog ramp over the whole view is not smoke", "[vision][smoke]") {
+TEST_CASE("a fog ramp over the whole view is not smoke", "[vision][smoke][scene]") {
   const auto events = smoke_events(minimal_camera(), false, 70, [](cv::Mat& frame, double t_s) {
     const double density = std::clamp((t_s - 15) / 40.0, 0.0, 1.0) * 0.7;
     cv::Mat haze = cv::Mat::zeros(frame.size(), CV_32F);
@@ -175,7 +175,7 @@ TEST_CASE("a fog ramp over the whole view is not smoke", "[vision][smoke]") {
   CHECK(starts(events).empty());
 }
 
-TEST_CASE("headlights sweeping a night street are not smoke", "[vision][smoke]") {
+TEST_CASE("headlights sweeping a night street are not smoke", "[vision][smoke][scene]") {
   const auto events = smoke_events(minimal_camera(), true, 70, [](cv::Mat& frame, double t_s) {
     // A car every 6 s, driving towards the camera, headlight glow and beam.
     for (double start = 12; start < 70; start += 6) {
@@ -193,7 +193,7 @@ TEST_CASE("headlights sweeping a night street are not smoke", "[vision][smoke]")
   CHECK(starts(events).empty());
 }
 
-TEST_CASE("a grey vehicle crawling through the view is not smoke", "[vision][smoke]") {
+TEST_CASE("a grey vehicle crawling through the view is not smoke", "[vision][smoke][scene]") {
   const auto events = smoke_events(minimal_camera(), false, 60, [](cv::Mat& frame, double t_s) {
     if (t_s < 12) return;
     const int x = static_cast<int>((t_s - 12) * 6);  // 6 px/s: a truck in a slow queue
@@ -206,7 +206,7 @@ TEST_CASE("a grey vehicle crawling through the view is not smoke", "[vision][smo
   CHECK(starts(events).empty());
 }
 
-TEST_CASE("a burned-in OSD clock ticking every second is not smoke", "[vision][smoke]") {
+TEST_CASE("a burned-in OSD clock ticking every second is not smoke", "[vision][smoke][scene]") {
   const auto events = smoke_events(minimal_camera(), false, 60, [](cv::Mat& frame, double t_s) {
     const int seconds = 7 * 3600 + 59 * 60 + static_cast<int>(t_s);
     char text[32];
@@ -216,7 +216,7 @@ TEST_CASE("a burned-in OSD clock ticking every second is not smoke", "[vision][s
   CHECK(starts(events).empty());
 }
 
-TEST_CASE("masks keep a plume out: smoke-only masks and camera masks", "[vision][smoke]") {
+TEST_CASE("masks keep a plume out: smoke-only masks and camera masks", "[vision][smoke][scene]") {
   SECTION("smoke.masks") {
     const auto camera = parse_camera_settings(
         "id: cam1\nzones: []\nsmoke:\n  masks: [[[0.3, 0.0], [0.9, 0.0], [0.9, 0.85], [0.3, 0.85]]]\n", "camera.yaml");

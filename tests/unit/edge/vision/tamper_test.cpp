@@ -56,7 +56,7 @@ std::vector<VisionEvent> tamper_events(const Fault& fault) {
 
 }  // namespace
 
-TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tamper episode", "[vision][tamper]") {
+TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tamper episode", "[vision][tamper][scene]") {
   const std::vector<Fault> faults{
       {"covered", [](int, const cv::Mat& normal, const cv::Mat&) { return cv::Mat(normal.size(), normal.type(), cv::Scalar(4, 4, 4)); }},
       {"defocus",
@@ -93,7 +93,7 @@ TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tam
   }
 }
 
-TEST_CASE("a normal noisy scene raises no tamper", "[vision][tamper]") {
+TEST_CASE("a normal noisy scene raises no tamper", "[vision][tamper][scene]") {
   CameraSettings camera;
   camera.id = "cam1";
   CameraAnalyzer analyzer(camera);
