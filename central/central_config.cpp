@@ -188,6 +188,7 @@ CentralConfig read_root(YAML::Node root, const std::string& name) {
     fleet->get("heartbeat_timeout_s", config.fleet.heartbeat_timeout_s, 1, 86'400);
     fleet->get("maintenance_after_s", config.fleet.maintenance_after_s, 0, 30 * 86'400);
     fleet->get("check_interval_ms", config.fleet.check_interval_ms, 100, 600'000);
+    fleet->get("gateways_file", config.fleet.gateways_file);
     fleet->finish();
   }
   if (auto dispatch = top.section("dispatch")) {

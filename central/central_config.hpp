@@ -41,6 +41,8 @@ struct FleetConfig {
   int heartbeat_timeout_s = 90;    ///< no status or telemetry for this long: offline
   int maintenance_after_s = 300;   ///< offline this long: a maintenance incident opens
   int check_interval_ms = 5000;    ///< how often silence is looked for
+  /// The registered gateways (gateway_registry.hpp); empty = open registration.
+  std::string gateways_file;
 };
 
 /// Send an incident of this kind to its routed duty unit as soon as it is

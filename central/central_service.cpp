@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "common/config_reader.hpp"
 #include "common/topics.hpp"
 
 namespace gridwatch::central {
@@ -20,9 +21,10 @@ std::vector<std::string> central_subscriptions(const std::string& shared_group) 
 
 
 CentralService::CentralService(boost::asio::io_context& io, CentralConfig config, Store& store,
-                               std::optional<GridMap> cells)
+                               std::optional<GridMap> cells, std::optional<GatewayRegistry> registry)
     : config_(std::move(config)),
       grid_map_(std::move(cells)),
+      registry_(std::move(registry)),
       dispatcher_(store, grid_map_ ? &*grid_map_ : nullptr, config_.dispatch, config_.notifiers),
       sender_(io, store, config_.notifiers),
       fleet_(store, grid_map_ ? &*grid_map_ : nullptr, config_.fleet),
@@ -34,6 +36,13 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
   ingest_.set_gateway_hooks({[this](const std::string& id) { fleet_.on_status(id); },
                              [this](const std::string& id) { fleet_.on_telemetry(id); },
                              [this](const std::string& id, double lat, double lon) { fleet_.on_alert(id, lat, lon); }});
+  ingest_.set_registry(registry_ ? &*registry_ : nullptr);
+  if (registry_) {
+    spdlog::info("fleet: {} registered gateway(s) from {}; messages from any other gateway are rejected",
+                 registry_->size(), registry_->source());
+  } else {
+    spdlog::warn("fleet.gateways_file is not set: registration is open, every gateway the broker admits is accepted");
+  }
   mqtt::Handlers handlers;
   handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
@@ -43,6 +52,30 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
 }
 
 CentralService::~CentralService() { stop(); }
+
+bool CentralService::reload_registry() {
+  if (config_.fleet.gateways_file.empty()) {
+    spdlog::info("fleet: reload asked, but fleet.gateways_file is not set (open registration)");
+    return false;
+  }
+  try {
+    auto fresh = GatewayRegistry::load(config_.fleet.gateways_file);
+    const std::size_t before = registry_ ? registry_->size() : 0;
+    registry_ = std::move(fresh);
+    ingest_.set_registry(&*registry_);
+    spdlog::info("fleet: reloaded {}: {} registered gateway(s), {} before", registry_->source(), registry_->size(),
+                 before);
+    return true;
+  } catch (const ConfigInvalid& invalid) {
+    spdlog::error("fleet: {} not reloaded, keeping the {} registered gateway(s) in use:\n{}",
+                  config_.fleet.gateways_file, registry_ ? registry_->size() : 0, invalid.errors().to_string());
+    return false;
+  } catch (const std::exception& failure) {
+    spdlog::error("fleet: {} not reloaded, keeping the registry in use: {}", config_.fleet.gateways_file,
+                  failure.what());
+    return false;
+  }
+}
 
 void CentralService::on_incident(const std::string& episode_id, bool opened, EpochMs now) {
   // Routing writes the incident, which already tells the listener.

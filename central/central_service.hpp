@@ -13,6 +13,7 @@
 #include "central/dispatcher.hpp"
 #include "central/notification_sender.hpp"
 #include "central/fleet_monitor.hpp"
+#include "central/gateway_registry.hpp"
 #include "central/ingest.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
@@ -21,8 +22,10 @@ namespace gridwatch::central {
 
 class CentralService {
  public:
-  /// `cells` is the parsed dispatch.cells_file (nullopt when none is set).
-  CentralService(boost::asio::io_context& io, CentralConfig config, Store& store, std::optional<GridMap> cells);
+  /// `cells` is the parsed dispatch.cells_file, `registry` the parsed
+  /// fleet.gateways_file (each nullopt when none is set).
+  CentralService(boost::asio::io_context& io, CentralConfig config, Store& store, std::optional<GridMap> cells,
+                 std::optional<GatewayRegistry> registry = std::nullopt);
   ~CentralService();
   CentralService(const CentralService&) = delete;
   CentralService& operator=(const CentralService&) = delete;
@@ -38,6 +41,10 @@ class CentralService {
   void set_incident_listener(std::function<bool()> wanted, std::function<void(const IncidentRecord&)> listener);
   FleetMonitor& fleet() { return fleet_; }
   const GridMap* grid_map() const { return grid_map_ ? &*grid_map_ : nullptr; }
+  /// Re-reads fleet.gateways_file (SIGHUP): parse, validate, then swap. A
+  /// file with problems is logged with every one of them and the registry
+  /// in use stays. Returns whether the new registry is in use.
+  bool reload_registry();
 
  private:
   void schedule_stats();
@@ -47,6 +54,7 @@ class CentralService {
 
   CentralConfig config_;
   std::optional<GridMap> grid_map_;
+  std::optional<GatewayRegistry> registry_;
   Dispatcher dispatcher_;
   NotificationSender sender_;
   FleetMonitor fleet_;

@@ -21,6 +21,15 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
            fmt::format("{}: {}", message.topic, join_errors(decoded.errors)));
     return;
   }
+  if (registry_ != nullptr) {
+    const auto& gateway_id = std::visit([](const auto& body) -> const std::string& { return body.gateway_id; },
+                                        decoded.value->body);
+    if (!registry_->contains(gateway_id)) {
+      reject("unregistered gateway", fmt::format("{}: gateway {} is not in {}", message.topic, gateway_id,
+                                                 registry_->source()));
+      return;
+    }
+  }
   try {
     std::visit(
         [&](const auto& body) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "central/gateway_registry.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
 
@@ -39,6 +40,9 @@ class Ingest {
     std::function<void(const std::string& gateway_id, double lat, double lon)> on_alert;
   };
   void set_gateway_hooks(GatewayHooks hooks) { gateway_hooks_ = std::move(hooks); }
+  /// Only gateways in `registry` are accepted; nullptr (the default) is
+  /// open registration. The registry must outlive its use here.
+  void set_registry(const GatewayRegistry* registry) { registry_ = registry; }
 
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
@@ -53,6 +57,7 @@ class Ingest {
   Store& store_;
   IncidentHook on_incident_;
   GatewayHooks gateway_hooks_;
+  const GatewayRegistry* registry_ = nullptr;
   IngestCounters counters_;
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;

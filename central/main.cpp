@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -78,13 +79,14 @@ std::string dump(const nlohmann::json& message) {
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-int run_service(const gridwatch::central::CentralConfig& config, std::optional<gridwatch::central::GridMap> cells) {
+int run_service(const gridwatch::central::CentralConfig& config, std::optional<gridwatch::central::GridMap> cells,
+                std::optional<gridwatch::central::GatewayRegistry> registry) {
   const auto owned_store = open_store(config.store, false);
   auto& store = *owned_store;
   boost::asio::io_context io;
   if (cells) spdlog::info("routing: {} grid cells from {}", cells->cells().size(), config.dispatch.cells_file);
   if (!cells) spdlog::warn("dispatch.cells_file is not set: incidents will not be routed to grid cells and departments");
-  gridwatch::central::CentralService service(io, config, store, std::move(cells));
+  gridwatch::central::CentralService service(io, config, store, std::move(cells), std::move(registry));
   std::unique_ptr<gridwatch::central::HttpServer> http;
   if (config.http.enabled) {
     gridwatch::central::HttpSettings settings;
@@ -134,12 +136,24 @@ int run_service(const gridwatch::central::CentralConfig& config, std::optional<g
   // come from this io_context, so a hung ingest, store or API handler
   // gets central restarted.
   gridwatch::ServiceWatchdog watchdog(io);
+  // SIGHUP re-reads fleet.gateways_file, so an operator registers a new
+  // gateway without restarting central.
+  boost::asio::signal_set reload_signal(io, SIGHUP);
+  std::function<void()> wait_for_reload = [&] {
+    reload_signal.async_wait([&](const boost::system::error_code& error, int) {
+      if (error) return;
+      service.reload_registry();
+      wait_for_reload();
+    });
+  };
+  wait_for_reload();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     spdlog::info("received signal {}, shutting down", signal_number);
     watchdog.stop();
     if (http) http->stop();
+    reload_signal.cancel();
     service.stop();
     io.stop();
   });
@@ -312,9 +326,21 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
   }
+  std::optional<gridwatch::central::GatewayRegistry> registry;
+  if (!config.fleet.gateways_file.empty()) {
+    try {
+      registry = gridwatch::central::GatewayRegistry::load(config.fleet.gateways_file);
+    } catch (const gridwatch::ConfigInvalid& invalid) {
+      std::cerr << invalid.errors().to_string() << config_path << ": fleet.gateways_file: "
+                << invalid.errors().size() << " problem(s); see docs/configuration.md\n";
+      return kExitUsage;
+    }
+  }
   if (check_only) {
     std::cout << config_path << ": OK (instance " << config.instance_id
-              << (cells ? ", " + std::to_string(cells->cells().size()) + " grid cells" : std::string()) << ")\n";
+              << (cells ? ", " + std::to_string(cells->cells().size()) + " grid cells" : std::string())
+              << (registry ? ", " + std::to_string(registry->size()) + " registered gateways" : std::string())
+              << ")\n";
     return 0;
   }
   gridwatch::setup_logging("central", log_level.empty() ? config.log_level : log_level);
@@ -324,7 +350,7 @@ int main(int argc, char** argv) {
     if (user_add->parsed()) return add_user(config, user_name, user_role);
     if (user_list->parsed()) return list_users(config);
     if (token_add->parsed()) return add_token(config, token_user, token_label);
-    return run_service(config, std::move(cells));
+    return run_service(config, std::move(cells), std::move(registry));
   } catch (const std::exception& error) {
     spdlog::critical("gridwatch-central cannot run: {}", error.what());
     return kExitRuntime;

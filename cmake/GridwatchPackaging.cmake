@@ -27,6 +27,7 @@ if(NOT GRIDWATCH_EDGE_ONLY)
           DESTINATION ${gridwatch_unit_dir} COMPONENT central)
   install(FILES config/central.example.yaml DESTINATION /etc/gridwatch RENAME central.yaml COMPONENT central)
   install(FILES config/grid.example.geojson DESTINATION /etc/gridwatch RENAME grid.geojson COMPONENT central)
+  install(FILES config/gateways.example.yaml DESTINATION /etc/gridwatch RENAME gateways.yaml COMPONENT central)
   # The central broker's samples: mosquitto-gridwatch.conf for central on
   # the broker's host over loopback, gridwatch-tls.conf and gridwatch.acl
   # for gateways over mutual TLS (docs/installation.md), and the CA script
@@ -61,7 +62,7 @@ endfunction()
 gridwatch_maintainer_scripts(edge gridwatch-edge "/var/lib/gridwatch/outbox.db* /var/lib/gridwatch/evidence"
                              "/etc/gridwatch/edge.yaml")
 gridwatch_maintainer_scripts(central gridwatch-central "/var/lib/gridwatch/central.db*"
-                             "/etc/gridwatch/central.yaml;/etc/gridwatch/grid.geojson")
+                             "/etc/gridwatch/central.yaml;/etc/gridwatch/grid.geojson;/etc/gridwatch/gateways.yaml")
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME gridwatch)

@@ -11,6 +11,12 @@ TEST_CASE("the shipped central example config is valid", "[central-config]") {
   CHECK(config.instance_id == "central-1");
   CHECK(config.mqtt.client_id == "gridwatch-central-1");
   CHECK(config.shared_group.empty());  // one instance: plain subscriptions
+  CHECK(config.fleet.gateways_file == "/etc/gridwatch/gateways.yaml");
+}
+
+TEST_CASE("the shipped gateways example is a valid registry", "[central-config][registry]") {
+  const auto registry = GatewayRegistry::load(std::string(GRIDWATCH_SOURCE_DIR) + "/config/gateways.example.yaml");
+  CHECK(registry.contains("gw-demo-01"));
 }
 
 TEST_CASE("central config errors list every problem", "[central-config]") {

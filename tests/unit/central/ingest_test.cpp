@@ -47,3 +47,31 @@ TEST_CASE("ingest never throws on garbage and summarises rejections", "[ingest]"
   CHECK(summary.find("1 bad topic") != std::string::npos);
   CHECK(ingest.take_rejection_summary().empty());  // reset per interval
 }
+
+TEST_CASE("with a registry, ingest rejects every message of an unregistered gateway and stores nothing of it",
+          "[ingest][registry]") {
+  test::TempDir dir;
+  SqliteStore store(dir.file("central.db"));
+  const auto registry = GatewayRegistry::parse("gateways:\n  - {id: gw-1}\n", "gateways.yaml");
+  Ingest ingest(store);
+  ingest.set_registry(&registry);
+  ingest.handle({"gridwatch/v1/gw-1/alert", encode(test::make_alert("gw-1", 1, Phase::start)), 1, false}, 100);
+  ingest.handle({"gridwatch/v1/gw-9/alert", encode(test::make_alert("gw-9", 1, Phase::start)), 1, false}, 110);
+  ingest.handle({"gridwatch/v1/gw-9/status",
+                 encode(Status{"gw-9", PresenceState::online, "b", 1, "v", std::nullopt, std::nullopt}), 1, true},
+                120);
+  CHECK(ingest.counters().incidents_opened == 1);
+  CHECK(ingest.counters().rejected == 2);
+  CHECK(ingest.counters().statuses == 0);
+  const auto incidents = store.incidents({});
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents.front().gateway_id == "gw-1");
+  const auto summary = ingest.take_rejection_summary();
+  CHECK(summary.find("2 unregistered gateway") != std::string::npos);
+  CHECK(summary.find("gateway gw-9 is not in gateways.yaml") != std::string::npos);
+
+  // Without a registry (open registration) the same message is accepted.
+  ingest.set_registry(nullptr);
+  ingest.handle({"gridwatch/v1/gw-9/alert", encode(test::make_alert("gw-9", 1, Phase::start)), 1, false}, 130);
+  CHECK(ingest.counters().incidents_opened == 2);
+}
