@@ -497,13 +497,13 @@ std::size_t Outbox::expire(EpochMs now_ms) {
       add_drops(expired);
       transaction.commit();
     }
-    std::size_t total = 0;
+    std::uint64_t total = 0;
     for (auto count : expired) total += count;
     if (total > 0) {
       spdlog::warn("outbox: dropped {} message(s) older than {} h", total, limits_.max_age_ms / 3'600'000);
       load_state();
     }
-    return total;
+    return static_cast<std::size_t>(total);  // at most the rows the table held
   } catch (const sqlite::SqliteError& error) {
     note_store_error(error);
     return 0;

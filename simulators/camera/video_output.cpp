@@ -47,19 +47,21 @@ void clear_mp4_times(std::string& data, std::size_t begin, std::size_t end) {
     } else if (size == 0) {
       size = end - at;
     }
-    if (size < header || at + size > end) return;  // not a box we understand: leave the rest alone
+    if (size < header || size > end - at) return;  // not a box we understand: leave the rest alone
+    // Fits in size_t now (at most end - at), also where size_t is 32 bits (armhf).
+    const auto box_size = static_cast<std::size_t>(size);
     const std::string_view type(data.data() + at + 4, 4);
     const std::size_t body = at + header;
     if (type == "moov" || type == "trak" || type == "mdia") {
-      clear_mp4_times(data, body, at + size);
-    } else if ((type == "mvhd" || type == "tkhd" || type == "mdhd") && body + 4 <= at + size) {
+      clear_mp4_times(data, body, at + box_size);
+    } else if ((type == "mvhd" || type == "tkhd" || type == "mdhd") && body + 4 <= at + box_size) {
       const int width = data[body] == 1 ? 8 : 4;  // version 1 uses 64-bit times
       const std::size_t times = body + 4;
-      if (times + 2 * static_cast<std::size_t>(width) <= at + size) {
+      if (times + 2 * static_cast<std::size_t>(width) <= at + box_size) {
         for (std::size_t i = 0; i < 2 * static_cast<std::size_t>(width); ++i) data[times + i] = 0;
       }
     }
-    at += size;
+    at += box_size;
   }
 }
 
