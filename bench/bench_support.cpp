@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -159,5 +160,16 @@ std::optional<std::map<std::string, std::string>> parse_result_line(const std::s
 }
 
 double mib(std::int64_t kib) { return static_cast<double>(kib) / 1024.0; }
+
+int bench_main(const char* name, int argc, char** argv, std::map<std::string, std::string> defaults,
+               const std::function<int(const Args&)>& run) {
+  try {
+    const Args args(argc, argv, std::move(defaults));
+    return run(args);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%s: %s\n", name, error.what());
+    return 2;
+  }
+}
 
 }  // namespace gridwatch::bench

@@ -4,6 +4,7 @@
 // and /proc readings, and the report format (a table for people, then one
 // JSON line for scripts). Benchmarks report figures; they never assert them.
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -55,5 +56,10 @@ double percentile(std::vector<double>& sample, double pct);
 std::optional<std::map<std::string, std::string>> parse_result_line(const std::string& log);
 
 double mib(std::int64_t kib);
+
+/// main() of a benchmark: parses the arguments against `defaults`, runs
+/// `run`, and turns an exception into "NAME: what" on stderr and exit 2.
+int bench_main(const char* name, int argc, char** argv, std::map<std::string, std::string> defaults,
+               const std::function<int(const Args&)>& run);
 
 }  // namespace gridwatch::bench
