@@ -19,7 +19,7 @@ namespace {
 // Versioned migrations: entry i brings the schema from version i to i+1,
 // the same steps as SqliteStore's. Never edit an entry once released;
 // append a new one.
-constexpr std::array<const char*, 5> kMigrations{
+constexpr std::array<const char*, 6> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -148,6 +148,10 @@ CREATE TABLE credentials(
   csrf_token TEXT NOT NULL DEFAULT '',
   created_ms BIGINT NOT NULL,
   expires_ms BIGINT);
+)sql",
+    // v6: correlation candidates by place (store_sql.hpp, kFireCueCandidates).
+    R"sql(
+CREATE INDEX incidents_fire_cue ON incidents(kind, lat, lon, detected_at_ms);
 )sql",
 };
 
@@ -558,8 +562,10 @@ AlertOutcome PostgresStore::record_alert(const Alert& alert, std::string_view pa
     tx.exec_prepared("lock_fire_cues");
     std::vector<CorrelationCandidate> candidates;
     std::map<std::int64_t, std::string> severities;
+    const auto box = box_around(alert.location.lat, alert.location.lon, correlation_.radius_m);
     for (const auto& row : tx.exec_prepared("fire_cue_candidates", alert.detected_at_ms - correlation_.window_ms,
-                                            alert.detected_at_ms + correlation_.window_ms)) {
+                                            alert.detected_at_ms + correlation_.window_ms, box.min_lat, box.max_lat,
+                                            box.min_lon, box.max_lon)) {
       candidates.push_back({row[0].as<std::int64_t>(), row[1].as<double>(), row[2].as<double>(),
                             row[3].as<std::int64_t>()});
       severities[row[0].as<std::int64_t>()] = row[4].as<std::string>();

@@ -14,7 +14,7 @@ namespace {
 
 // Versioned migrations: entry i brings the schema from version i to i+1.
 // Never edit an entry once released; append a new one.
-constexpr std::array<const char*, 5> kMigrations{
+constexpr std::array<const char*, 6> kMigrations{
     R"sql(
 CREATE TABLE alerts(
   alert_id TEXT PRIMARY KEY,
@@ -141,6 +141,10 @@ CREATE TABLE credentials(
   csrf_token TEXT NOT NULL DEFAULT '',
   created_ms INTEGER NOT NULL,
   expires_ms INTEGER);
+)sql",
+    // v6: correlation candidates by place (store_sql.hpp, kFireCueCandidates).
+    R"sql(
+CREATE INDEX incidents_fire_cue ON incidents(kind, lat, lon, detected_at_ms);
 )sql",
 };
 
@@ -291,7 +295,7 @@ void SqliteStore::migrate() {
 
 AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payload, EpochMs received_ms) {
   sqlite::Transaction transaction(db_);
-  auto insert = db_.prepare(
+  auto insert = db_.prepare_cached(
       "INSERT OR IGNORE INTO alerts(alert_id, gateway_id, episode_id, seq, phase, kind, severity, confidence, "
       "detected_at_ms, received_ms, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   insert.bind(1, alert.alert_id)
@@ -313,7 +317,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
   bool joined = false;  // the episode joined another episode's incident
   {
     // Its own incident, or the one it joined (through its earlier alerts).
-    auto find = db_.prepare(std::string(kFindEpisodeIncident));
+    auto find = db_.prepare_cached(std::string(kFindEpisodeIncident));
     find.bind(1, alert.episode_id);
     if (find.step()) {
       existing = EpisodeIncident{find.column_int64(0), find.column_int64(1) != 0};
@@ -324,8 +328,14 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
   if (!existing && correlation_.enabled && is_fire_cue(alert.kind)) {
     std::vector<CorrelationCandidate> candidates;
     std::map<std::int64_t, std::string> severities;
-    auto near = db_.prepare(std::string(kFireCueCandidates));
-    near.bind(1, alert.detected_at_ms - correlation_.window_ms).bind(2, alert.detected_at_ms + correlation_.window_ms);
+    auto near = db_.prepare_cached(std::string(kFireCueCandidates));
+    const auto box = box_around(alert.location.lat, alert.location.lon, correlation_.radius_m);
+    near.bind(1, alert.detected_at_ms - correlation_.window_ms)
+        .bind(2, alert.detected_at_ms + correlation_.window_ms)
+        .bind(3, box.min_lat)
+        .bind(4, box.max_lat)
+        .bind(5, box.min_lon)
+        .bind(6, box.max_lon);
     while (near.step()) {
       candidates.push_back({near.column_int64(0), near.column_double(1), near.column_double(2), near.column_int64(3)});
       severities[near.column_int64(0)] = near.column_text(4);
@@ -335,7 +345,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
       existing_severity = severity_from_string(severities[*incident]).value_or(Severity::unknown);
       joined = true;
       const auto event = correlation_event(alert, received_ms);
-      db_.prepare(
+      db_.prepare_cached(
              "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
              "VALUES(?,?,?,?,'','',?,?)")
           .bind(1, *incident)
@@ -353,7 +363,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
   std::int64_t incident_id = existing ? existing->incident_id : 0;
   if (action == IncidentAction::open) {
     const auto cap = classify(alert);
-    auto statement = db_.prepare(
+    auto statement = db_.prepare_cached(
         "INSERT INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, state, "
         "detected_at_ms, created_ms, updated_ms, episode_ended_ms, lat, lon, camera, zone, sensor, summary, plate) "
         "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,?,?)");
@@ -383,7 +393,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
     incident_id = db_.last_insert_rowid();
   } else {
     const auto severity = max_severity(existing_severity, alert.severity);
-    auto update = db_.prepare(
+    auto update = db_.prepare_cached(
         "UPDATE incidents SET updated_ms = ?, alert_count = alert_count + 1, severity = ?, "
         "confidence = max(confidence, ?), summary = CASE WHEN ? = '' THEN summary ELSE ? END, "
         "episode_ended_ms = CASE WHEN ? THEN ? ELSE episode_ended_ms END, "
@@ -400,7 +410,7 @@ AlertOutcome SqliteStore::record_alert(const Alert& alert, std::string_view payl
         .bind(10, incident_id)
         .run();
   }
-  db_.prepare("UPDATE alerts SET incident_id = ? WHERE alert_id = ?").bind(1, incident_id).bind(2, alert.alert_id).run();
+  db_.prepare_cached("UPDATE alerts SET incident_id = ? WHERE alert_id = ?").bind(1, incident_id).bind(2, alert.alert_id).run();
   transaction.commit();
   return action == IncidentAction::open ? AlertOutcome::opened_incident : AlertOutcome::updated_incident;
 }
@@ -409,7 +419,7 @@ void SqliteStore::record_status(const Status& status, EpochMs received_ms) {
   const bool online = status.state == PresenceState::online;
   // Online ends an offline spell (a later one gets its own maintenance
   // incident); a moved gateway's cell is looked up again.
-  auto statement = db_.prepare(
+  auto statement = db_.prepare_cached(
       "INSERT INTO gateways(gateway_id, presence, boot_id, version, last_seen_ms, lat, lon, offline_since_ms, "
       "offline_reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
       "ON CONFLICT(gateway_id) DO UPDATE SET presence = excluded.presence, boot_id = excluded.boot_id, "
@@ -439,7 +449,7 @@ void SqliteStore::record_status(const Status& status, EpochMs received_ms) {
 }
 
 void SqliteStore::record_telemetry(const Telemetry& telemetry, std::string_view payload, EpochMs received_ms) {
-  db_.prepare(
+  db_.prepare_cached(
          "INSERT INTO gateways(gateway_id, boot_id, last_seen_ms, telemetry) VALUES(?,?,?,?) "
          "ON CONFLICT(gateway_id) DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
          "telemetry = excluded.telemetry, "
@@ -459,7 +469,7 @@ void SqliteStore::record_telemetry(const Telemetry& telemetry, std::string_view 
 }
 
 bool SqliteStore::record_evidence(const Evidence& evidence, EpochMs received_ms) {
-  db_.prepare(
+  db_.prepare_cached(
          "INSERT OR IGNORE INTO evidence(evidence_id, alert_id, gateway_id, content_type, captured_at_ms, "
          "received_ms, data) VALUES(?,?,?,?,?,?,?)")
       .bind(1, evidence.evidence_id)
@@ -474,7 +484,7 @@ bool SqliteStore::record_evidence(const Evidence& evidence, EpochMs received_ms)
 }
 
 std::optional<Evidence> SqliteStore::evidence(const std::string& evidence_id) {
-  auto select = db_.prepare(
+  auto select = db_.prepare_cached(
       "SELECT evidence_id, alert_id, gateway_id, captured_at_ms, content_type, data FROM evidence WHERE evidence_id = ?");
   select.bind(1, evidence_id);
   if (!select.step()) return std::nullopt;
@@ -490,14 +500,14 @@ std::vector<IncidentRecord> SqliteStore::incidents(const IncidentQuery& query) {
 }
 
 std::optional<IncidentRecord> SqliteStore::one_incident(const std::string& where, const std::string& key) {
-  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents WHERE {}", kIncidentColumns, where));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM incidents WHERE {}", kIncidentColumns, where));
   select.bind(1, key);
   if (!select.step()) return std::nullopt;
   return read_incident(select);
 }
 
 std::optional<IncidentRecord> SqliteStore::incident(std::int64_t id) {
-  auto select = db_.prepare(fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM incidents WHERE id = ?", kIncidentColumns));
   select.bind(1, id);
   if (!select.step()) return std::nullopt;
   return read_incident(select);
@@ -506,7 +516,7 @@ std::optional<IncidentRecord> SqliteStore::incident(std::int64_t id) {
 std::optional<IncidentRecord> SqliteStore::incident_by_episode(const std::string& episode_id) {
   if (auto own = one_incident("episode_id = ?", episode_id)) return own;
   // An episode that joined another's incident (cross-cue correlation).
-  auto joined = db_.prepare("SELECT incident_id FROM alerts WHERE episode_id = ? AND incident_id IS NOT NULL LIMIT 1");
+  auto joined = db_.prepare_cached("SELECT incident_id FROM alerts WHERE episode_id = ? AND incident_id IS NOT NULL LIMIT 1");
   joined.bind(1, episode_id);
   if (joined.step()) return incident(joined.column_int64(0));
   return std::nullopt;
@@ -514,7 +524,7 @@ std::optional<IncidentRecord> SqliteStore::incident_by_episode(const std::string
 
 std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id) {
   std::vector<IncidentEvent> out;
-  auto select = db_.prepare(
+  auto select = db_.prepare_cached(
       "SELECT id, incident_id, at_ms, actor, action, from_state, to_state, note, details FROM incident_events "
       "WHERE incident_id = ? ORDER BY id");
   select.bind(1, incident_id);
@@ -528,7 +538,7 @@ std::vector<IncidentEvent> SqliteStore::incident_events(std::int64_t incident_id
 
 std::vector<StoredAlert> SqliteStore::incident_alerts(std::int64_t incident_id, std::size_t limit) {
   std::vector<StoredAlert> out;
-  auto select = db_.prepare(
+  auto select = db_.prepare_cached(
       "SELECT alert_id, phase, detected_at_ms, received_ms, payload FROM alerts "
       "WHERE episode_id = (SELECT episode_id FROM incidents WHERE id = ?) "
       "ORDER BY detected_at_ms, seq LIMIT ?");
@@ -543,7 +553,7 @@ std::vector<StoredAlert> SqliteStore::incident_alerts(std::int64_t incident_id, 
 bool SqliteStore::apply_workflow(const WorkflowUpdate& change) {
   const IncidentRecord& updated = change.incident;
   sqlite::Transaction transaction(db_);
-  auto update = db_.prepare(
+  auto update = db_.prepare_cached(
       "UPDATE incidents SET state = ?, cell_id = ?, level = ?, starting_level = ?, department = ?, unit = ?, "
       "dispatched_ms = ?, on_scene_ms = ?, feedback_ms = ?, resolved_ms = ?, closed_ms = ?, satisfaction = ?, "
       "light = ?, breaches = ?, sla_next_ms = ?, updated_ms = max(updated_ms, ?) WHERE id = ? AND state = ? "
@@ -569,7 +579,7 @@ bool SqliteStore::apply_workflow(const WorkflowUpdate& change) {
   update.run();
   if (db_.changes() == 0) return false;  // rollback: nothing written
   for (const auto& event : change.events) {
-    db_.prepare(
+    db_.prepare_cached(
            "INSERT INTO incident_events(incident_id, at_ms, actor, action, from_state, to_state, note, details) "
            "VALUES(?,?,?,?,?,?,?,?)")
         .bind(1, updated.id)
@@ -583,7 +593,7 @@ bool SqliteStore::apply_workflow(const WorkflowUpdate& change) {
         .run();
   }
   for (const auto& notification : change.notifications) {
-    db_.prepare(
+    db_.prepare_cached(
            "INSERT INTO notifications(channel, incident_id, event, target, body, created_ms, next_attempt_ms) "
            "VALUES(?,?,?,?,?,?,?)")
         .bind(1, notification.channel)
@@ -602,7 +612,7 @@ bool SqliteStore::apply_workflow(const WorkflowUpdate& change) {
 std::vector<NotificationRecord> SqliteStore::claim_notifications(EpochMs now, EpochMs lease_until_ms,
                                                                  std::size_t limit) {
   std::vector<NotificationRecord> out;
-  auto claim = db_.prepare(fmt::format(
+  auto claim = db_.prepare_cached(fmt::format(
       "UPDATE notifications SET next_attempt_ms = ?, attempts = attempts + 1 WHERE id IN "
       "(SELECT id FROM notifications WHERE next_attempt_ms IS NOT NULL AND next_attempt_ms <= ? "
       "ORDER BY next_attempt_ms, id LIMIT ?) RETURNING {}",
@@ -614,14 +624,14 @@ std::vector<NotificationRecord> SqliteStore::claim_notifications(EpochMs now, Ep
 }
 
 void SqliteStore::notification_delivered(std::int64_t id, EpochMs delivered_ms) {
-  db_.prepare("UPDATE notifications SET next_attempt_ms = NULL, delivered_ms = ?, last_error = '' WHERE id = ?")
+  db_.prepare_cached("UPDATE notifications SET next_attempt_ms = NULL, delivered_ms = ?, last_error = '' WHERE id = ?")
       .bind(1, delivered_ms)
       .bind(2, id)
       .run();
 }
 
 void SqliteStore::notification_failed(std::int64_t id, EpochMs next_attempt_ms, const std::string& error) {
-  db_.prepare("UPDATE notifications SET next_attempt_ms = ?, last_error = ? WHERE id = ? AND delivered_ms IS NULL")
+  db_.prepare_cached("UPDATE notifications SET next_attempt_ms = ?, last_error = ? WHERE id = ? AND delivered_ms IS NULL")
       .bind(1, next_attempt_ms)
       .bind(2, error)
       .bind(3, id)
@@ -631,14 +641,14 @@ void SqliteStore::notification_failed(std::int64_t id, EpochMs next_attempt_ms, 
 std::vector<NotificationRecord> SqliteStore::notifications(std::int64_t incident_id) {
   std::vector<NotificationRecord> out;
   auto select =
-      db_.prepare(fmt::format("SELECT {} FROM notifications WHERE incident_id = ? ORDER BY id", kNotificationColumns));
+      db_.prepare_cached(fmt::format("SELECT {} FROM notifications WHERE incident_id = ? ORDER BY id", kNotificationColumns));
   select.bind(1, incident_id);
   while (select.step()) out.push_back(read_notification(select));
   return out;
 }
 
 NotificationBacklog SqliteStore::notification_backlog() {
-  auto select = db_.prepare(
+  auto select = db_.prepare_cached(
       "SELECT count(*) FILTER (WHERE delivered_ms IS NULL), count(*) FILTER (WHERE delivered_ms IS NOT NULL), "
       "count(*) FILTER (WHERE delivered_ms IS NULL AND last_error <> ''), "
       "coalesce(min(created_ms) FILTER (WHERE delivered_ms IS NULL), 0) FROM notifications");
@@ -649,7 +659,7 @@ NotificationBacklog SqliteStore::notification_backlog() {
 
 std::vector<IncidentRecord> SqliteStore::incidents_due(EpochMs now, std::size_t limit) {
   std::vector<IncidentRecord> out;
-  auto select = db_.prepare(fmt::format(
+  auto select = db_.prepare_cached(fmt::format(
       "SELECT {} FROM incidents WHERE sla_next_ms IS NOT NULL AND sla_next_ms <= ? ORDER BY sla_next_ms LIMIT ?",
       kIncidentColumns));
   select.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
@@ -659,14 +669,14 @@ std::vector<IncidentRecord> SqliteStore::incidents_due(EpochMs now, std::size_t 
 
 std::vector<GatewayRecord> SqliteStore::gateways() {
   std::vector<GatewayRecord> out;
-  auto select = db_.prepare(fmt::format("SELECT {} FROM gateways ORDER BY gateway_id", kGatewayColumns));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM gateways ORDER BY gateway_id", kGatewayColumns));
   while (select.step()) out.push_back(read_gateway(select));
   return out;
 }
 
 std::int64_t SqliteStore::open_incident(const IncidentRecord& draft) {
   sqlite::Transaction transaction(db_);
-  db_.prepare(
+  db_.prepare_cached(
          "INSERT OR IGNORE INTO incidents(episode_id, gateway_id, kind, severity, urgency, certainty, confidence, "
          "state, detected_at_ms, created_ms, updated_ms, lat, lon, camera, zone, sensor, summary, alert_count) "
          "VALUES(?,?,?,?,?,?,?,'new',?,?,?,?,?,?,?,?,?,0)")
@@ -687,7 +697,7 @@ std::int64_t SqliteStore::open_incident(const IncidentRecord& draft) {
       .bind(15, draft.sensor)
       .bind(16, draft.summary)
       .run();
-  auto find = db_.prepare("SELECT id FROM incidents WHERE episode_id = ?");
+  auto find = db_.prepare_cached("SELECT id FROM incidents WHERE episode_id = ?");
   find.bind(1, draft.episode_id);
   find.step();
   const auto id = find.column_int64(0);
@@ -696,7 +706,7 @@ std::int64_t SqliteStore::open_incident(const IncidentRecord& draft) {
 }
 
 std::optional<GatewayRecord> SqliteStore::gateway(const std::string& gateway_id) {
-  auto select = db_.prepare(fmt::format("SELECT {} FROM gateways WHERE gateway_id = ?", kGatewayColumns));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM gateways WHERE gateway_id = ?", kGatewayColumns));
   select.bind(1, gateway_id);
   if (!select.step()) return std::nullopt;
   return read_gateway(select);
@@ -704,7 +714,7 @@ std::optional<GatewayRecord> SqliteStore::gateway(const std::string& gateway_id)
 
 void SqliteStore::set_gateway_location(const std::string& gateway_id, double lat, double lon,
                                        const std::string& cell_id) {
-  db_.prepare(
+  db_.prepare_cached(
          "INSERT INTO gateways(gateway_id, lat, lon, cell_id) VALUES(?,?,?,?) ON CONFLICT(gateway_id) DO UPDATE "
          "SET lat = excluded.lat, lon = excluded.lon, cell_id = excluded.cell_id")
       .bind(1, gateway_id)
@@ -716,7 +726,7 @@ void SqliteStore::set_gateway_location(const std::string& gateway_id, double lat
 
 std::vector<GatewayRecord> SqliteStore::mark_silent_offline(EpochMs silent_before, EpochMs now) {
   std::vector<GatewayRecord> out;
-  auto update = db_.prepare(fmt::format(
+  auto update = db_.prepare_cached(fmt::format(
       "UPDATE gateways SET presence = 'offline', offline_since_ms = ?, offline_reason = 'heartbeat_timeout' "
       "WHERE presence = 'online' AND last_seen_ms < ? RETURNING {}",
       kGatewayColumns));
@@ -727,7 +737,7 @@ std::vector<GatewayRecord> SqliteStore::mark_silent_offline(EpochMs silent_befor
 
 std::vector<GatewayRecord> SqliteStore::offline_without_maintenance(EpochMs offline_before) {
   std::vector<GatewayRecord> out;
-  auto select = db_.prepare(fmt::format(
+  auto select = db_.prepare_cached(fmt::format(
       "SELECT {} FROM gateways WHERE presence = 'offline' AND offline_since_ms < ? AND maintenance_incident_id IS "
       "NULL ORDER BY gateway_id",
       kGatewayColumns));
@@ -737,14 +747,14 @@ std::vector<GatewayRecord> SqliteStore::offline_without_maintenance(EpochMs offl
 }
 
 void SqliteStore::set_maintenance_incident(const std::string& gateway_id, std::int64_t incident_id) {
-  db_.prepare("UPDATE gateways SET maintenance_incident_id = ? WHERE gateway_id = ?")
+  db_.prepare_cached("UPDATE gateways SET maintenance_incident_id = ? WHERE gateway_id = ?")
       .bind(1, incident_id)
       .bind(2, gateway_id)
       .run();
 }
 
 bool SqliteStore::add_user(const UserRecord& user) {
-  db_.prepare("INSERT OR IGNORE INTO users(name, role, password_hash, created_ms) VALUES(?,?,?,?)")
+  db_.prepare_cached("INSERT OR IGNORE INTO users(name, role, password_hash, created_ms) VALUES(?,?,?,?)")
       .bind(1, user.name)
       .bind(2, user.role)
       .bind(3, user.password_hash)
@@ -754,7 +764,7 @@ bool SqliteStore::add_user(const UserRecord& user) {
 }
 
 std::optional<UserRecord> SqliteStore::user(const std::string& name) {
-  auto select = db_.prepare(fmt::format("SELECT {} FROM users WHERE name = ?", kUserColumns));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM users WHERE name = ?", kUserColumns));
   select.bind(1, name);
   if (!select.step()) return std::nullopt;
   return UserRecord{select.column_text(0), select.column_text(1), select.column_text(2), select.column_int64(3)};
@@ -762,7 +772,7 @@ std::optional<UserRecord> SqliteStore::user(const std::string& name) {
 
 std::vector<UserRecord> SqliteStore::users() {
   std::vector<UserRecord> out;
-  auto select = db_.prepare(fmt::format("SELECT {} FROM users ORDER BY name", kUserColumns));
+  auto select = db_.prepare_cached(fmt::format("SELECT {} FROM users ORDER BY name", kUserColumns));
   while (select.step()) {
     out.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_int64(3)});
   }
@@ -770,7 +780,7 @@ std::vector<UserRecord> SqliteStore::users() {
 }
 
 void SqliteStore::add_credential(const CredentialRecord& credential) {
-  auto insert = db_.prepare(
+  auto insert = db_.prepare_cached(
       "INSERT INTO credentials(secret_hash, user_name, kind, label, csrf_token, created_ms, expires_ms) "
       "VALUES(?,?,?,?,?,?,?)");
   insert.bind(1, credential.secret_hash)
@@ -784,7 +794,7 @@ void SqliteStore::add_credential(const CredentialRecord& credential) {
 }
 
 std::optional<CredentialRecord> SqliteStore::credential(const std::string& secret_hash, EpochMs now) {
-  auto select = db_.prepare(fmt::format(
+  auto select = db_.prepare_cached(fmt::format(
       "SELECT {} FROM credentials WHERE secret_hash = ? AND (expires_ms IS NULL OR expires_ms > ?)",
       kCredentialColumns));
   select.bind(1, secret_hash).bind(2, now);
@@ -793,7 +803,7 @@ std::optional<CredentialRecord> SqliteStore::credential(const std::string& secre
 }
 
 void SqliteStore::remove_credential(const std::string& secret_hash) {
-  db_.prepare("DELETE FROM credentials WHERE secret_hash = ?").bind(1, secret_hash).run();
+  db_.prepare_cached("DELETE FROM credentials WHERE secret_hash = ?").bind(1, secret_hash).run();
 }
 
 }  // namespace gridwatch::central

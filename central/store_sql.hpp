@@ -23,13 +23,18 @@ inline constexpr const char* kFindEpisodeIncident =
     "UNION ALL SELECT i.id, false, i.severity, 1 FROM alerts a JOIN incidents i ON i.id = a.incident_id "
     "WHERE a.episode_id = $1 AND a.incident_id IS NOT NULL LIMIT 1";
 
-/// Open smoke/fire incidents detected between $1 and $2 (ms): the
-/// candidates a new fire-cue episode may join. Columns: id, lat, lon,
-/// detected_at_ms, severity.
+/// Open smoke/fire incidents detected between $1 and $2 (ms), inside the
+/// box $3-$4 (latitude), $5-$6 (longitude) around the new cue
+/// (box_around): the candidates a new fire-cue episode may join. Columns:
+/// id, lat, lon, detected_at_ms, severity. The box lets the
+/// incidents_fire_cue index (kind, lat, lon, detected_at_ms) skip all but
+/// the nearby incidents; without it every smoke incident of the window was
+/// read for each new smoke alert (docs/benchmarks.md, "Central ingest").
+/// SQLite numbers `$N` parameters in order of appearance: keep $1..$6 in order.
 inline constexpr const char* kFireCueCandidates =
     "SELECT id, lat, lon, detected_at_ms, severity FROM incidents WHERE kind IN ('smoke', 'fire') "
-    "AND detected_at_ms BETWEEN $1 AND $2 AND resolved_ms IS NULL AND closed_ms IS NULL "
-    "AND state NOT IN ('cancelled', 'false_alarm')";
+    "AND detected_at_ms BETWEEN $1 AND $2 AND lat BETWEEN $3 AND $4 AND lon BETWEEN $5 AND $6 "
+    "AND resolved_ms IS NULL AND closed_ms IS NULL AND state NOT IN ('cancelled', 'false_alarm')";
 
 /// The timeline row recording that an episode joined an incident.
 inline IncidentEvent correlation_event(const Alert& alert, EpochMs at_ms) {

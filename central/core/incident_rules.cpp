@@ -57,14 +57,34 @@ Severity max_severity(Severity a, Severity b) { return rank(a) >= rank(b) ? a : 
 bool is_fire_cue(AlertKind kind) { return kind == AlertKind::smoke || kind == AlertKind::fire; }
 bool is_fire_cue(std::string_view kind) { return kind == "smoke" || kind == "fire"; }
 
+namespace {
+constexpr double kEarthRadiusM = 6'371'008.8;
+constexpr double kRadians = 3.14159265358979323846 / 180.0;
+}  // namespace
+
 double distance_m(double lat1, double lon1, double lat2, double lon2) {
-  constexpr double kEarthRadiusM = 6'371'008.8;
-  constexpr double kRadians = 3.14159265358979323846 / 180.0;
   const double dlat = (lat2 - lat1) * kRadians;
   const double dlon = (lon2 - lon1) * kRadians;
   const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
                    std::cos(lat1 * kRadians) * std::cos(lat2 * kRadians) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+LatLonBox box_around(double lat, double lon, double radius_m) {
+  // A little wider than exact, so rounding never drops a point on the rim.
+  const double angle = radius_m / kEarthRadiusM * 1.001 + 1e-9;
+  LatLonBox box;
+  box.min_lat = std::max(-90.0, lat - angle / kRadians);
+  box.max_lat = std::min(90.0, lat + angle / kRadians);
+  // The widest longitude offset on a circle of angular radius `angle`
+  // around latitude `lat` is asin(sin(angle) / cos(lat)).
+  const double ratio = std::sin(angle) / std::cos(lat * kRadians);
+  if (box.min_lat <= -90.0 || box.max_lat >= 90.0 || ratio >= 1.0) return box;
+  const double half_lon = std::asin(ratio) / kRadians;
+  if (lon - half_lon < -180.0 || lon + half_lon > 180.0) return box;
+  box.min_lon = lon - half_lon;
+  box.max_lon = lon + half_lon;
+  return box;
 }
 
 std::optional<std::int64_t> correlate(const Alert& alert, const std::vector<CorrelationCandidate>& candidates,

@@ -68,4 +68,16 @@ std::optional<std::int64_t> correlate(const Alert& alert, const std::vector<Corr
 /// Great-circle distance in metres.
 double distance_m(double lat1, double lon1, double lat2, double lon2);
 
+/// A latitude/longitude rectangle (degrees) that holds every point within
+/// `radius_m` (distance_m) of a centre: the store narrows the correlation
+/// candidates with it through an index before correlate() measures each.
+/// Near a pole or across the antimeridian it widens to every longitude.
+struct LatLonBox {
+  double min_lat = -90;
+  double max_lat = 90;
+  double min_lon = -180;
+  double max_lon = 180;
+};
+LatLonBox box_around(double lat, double lon, double radius_m);
+
 }  // namespace gridwatch::central

@@ -43,18 +43,31 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   sqlite3_busy_timeout(db_, 5000);
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  finalize_cached();
+  sqlite3_close_v2(db_);
+}
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)), cached_(std::move(other.cached_)) {
+  other.cached_.clear();
+}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    finalize_cached();
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    cached_ = std::move(other.cached_);
+    other.cached_.clear();
   }
   return *this;
+}
+
+void Database::finalize_cached() {
+  for (auto& [sql, cached] : cached_) sqlite3_finalize(cached.stmt);
+  cached_.clear();
 }
 
 void Database::exec(const std::string& sql) {
@@ -68,6 +81,20 @@ void Database::exec(const std::string& sql) {
 }
 
 Statement Database::prepare(std::string_view sql) { return Statement(db_, sql); }
+
+Statement Database::prepare_cached(std::string_view sql) {
+  auto found = cached_.find(sql);
+  if (found == cached_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &stmt, nullptr);
+    if (rc != SQLITE_OK) throw_error(db_, rc, "prepare");
+    found = cached_.emplace(std::string(sql), CachedStatement{stmt, false}).first;
+  }
+  if (found->second.in_use) return Statement(db_, sql);
+  found->second.in_use = true;
+  return Statement(db_, found->second.stmt, &found->second.in_use);
+}
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
@@ -86,9 +113,24 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (rc != SQLITE_OK) throw_error(db, rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::Statement(sqlite3* db, sqlite3_stmt* cached, bool* in_use)
+    : db_(db), stmt_(cached), cached_in_use_(in_use) {}
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+Statement::~Statement() {
+  if (cached_in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  // Back to the cache: a reset statement holds no lock and no stale bindings.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *cached_in_use_ = false;
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cached_in_use_(std::exchange(other.cached_in_use_, nullptr)) {}
 
 Statement& Statement::bind(int index, std::int64_t value) {
   const int rc = sqlite3_bind_int64(stmt_, index, value);

@@ -3,6 +3,8 @@
 // carrying the extended result code, so callers can tell a corrupt file
 // from a full disk from a read-only mount.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +43,13 @@ class Database {
 
   void exec(const std::string& sql);
   Statement prepare(std::string_view sql);
+  /// Like prepare(), but the compiled statement is kept for the life of
+  /// the connection and handed out again (reset, bindings cleared) for the
+  /// same text: parsing costs more than running a short statement. Only
+  /// for SQL whose text is fixed (values bound, never spliced in), so the
+  /// cache stays as small as the code's set of statements. A statement
+  /// still in use when the same text is asked for again is prepared anew.
+  Statement prepare_cached(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
   /// Runs PRAGMA quick_check; returns "ok" or the first problem found.
@@ -51,8 +60,15 @@ class Database {
   const std::string& path() const { return path_; }
 
  private:
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  void finalize_cached();
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::map<std::string, CachedStatement, std::less<>> cached_;
 };
 
 class Statement {
@@ -86,8 +102,13 @@ class Statement {
   bool column_is_null(int index) const;
 
  private:
+  friend class Database;
+  /// Borrows a cached statement: destruction resets it and hands it back.
+  Statement(sqlite3* db, sqlite3_stmt* cached, bool* in_use);
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool* cached_in_use_ = nullptr;  ///< set for a borrowed statement
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() was called.

@@ -57,14 +57,14 @@ TEST_CASE("postgres migrations run once, even when several instances start toget
   for (auto& thread : threads) thread.join();
   CHECK(failures == 0);
   PostgresStore store(conninfo);
-  CHECK(store.schema_version() == 5);  // alerts+incidents+gateways, evidence, workflow, notifications, fleet+auth
-  CHECK(PostgresStore::latest_schema_version() == 5);
-  CHECK(count(conninfo, "SELECT count(*) FROM gridwatch_schema_version") == 5);
+  CHECK(store.schema_version() == 6);  // alerts+incidents+gateways, evidence, workflow, notifications, fleet+auth, fire-cue index
+  CHECK(PostgresStore::latest_schema_version() == 6);
+  CHECK(count(conninfo, "SELECT count(*) FROM gridwatch_schema_version") == 6);
   const auto alert = test::make_alert("gw-1", 1, Phase::start);
   store.record_alert(alert, encode(alert), 100);
   // Reopening changes nothing and keeps the data.
   { PostgresStore again(conninfo); }
-  CHECK(count(conninfo, "SELECT count(*) FROM gridwatch_schema_version") == 5);
+  CHECK(count(conninfo, "SELECT count(*) FROM gridwatch_schema_version") == 6);
   CHECK(count(conninfo, "SELECT count(*) FROM incidents") == 1);
 }
 
@@ -73,7 +73,7 @@ TEST_CASE("a postgres schema newer than this build is refused", "[store][postgre
   const auto conninfo = test::PostgresServer::shared().create_database();
   { PostgresStore store(conninfo); }
   execute(conninfo, "INSERT INTO gridwatch_schema_version(version) VALUES(42)");
-  CHECK_THROWS_WITH(PostgresStore(conninfo), Catch::Contains("schema version 42, newer than this build's 5"));
+  CHECK_THROWS_WITH(PostgresStore(conninfo), Catch::Contains("schema version 42, newer than this build's 6"));
   CHECK_THROWS_WITH(PostgresStore(conninfo, PostgresStore::Access::read_only),
                     Catch::Contains("newer than this build"));
   CHECK(count(conninfo, "SELECT max(version) FROM gridwatch_schema_version") == 42);  // untouched
@@ -83,7 +83,7 @@ TEST_CASE("a read-only postgres store never migrates and never writes", "[store]
   if (!test::backend_usable<test::PostgresBackend>()) return;
   const auto conninfo = test::PostgresServer::shared().create_database();
   CHECK_THROWS_WITH(PostgresStore(conninfo, PostgresStore::Access::read_only),
-                    Catch::Contains("schema version 0, older than this build's 5"));
+                    Catch::Contains("schema version 0, older than this build's 6"));
   CHECK(count(conninfo, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0);
   { PostgresStore store(conninfo); }
   PostgresStore reader(conninfo, PostgresStore::Access::read_only);

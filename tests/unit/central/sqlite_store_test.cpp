@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "central/sqlite_store.hpp"
+#include "central/store_sql.hpp"
 #include "tests/support/test_env.hpp"
 
 using namespace gridwatch;
@@ -12,9 +13,21 @@ using namespace gridwatch::central;
 
 TEST_CASE("migrations are versioned and a newer schema is refused", "[store][sqlite]") {
   test::TempDir dir;
-  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 5); }  // ...notifications, fleet+auth
+  { CHECK(SqliteStore(dir.file("central.db")).schema_version() == 6); }  // ...fleet+auth, fire-cue index
   { sqlite::Database(dir.file("central.db")).exec("PRAGMA user_version=42"); }
   CHECK_THROWS_WITH(SqliteStore(dir.file("central.db")), Catch::Contains("newer than this build"));
+}
+
+TEST_CASE("fire-cue candidates are looked up by place through an index", "[store][sqlite]") {
+  // Without the box and its index every open smoke incident of the
+  // correlation window was read for each new smoke alert.
+  test::TempDir dir;
+  { SqliteStore store(dir.file("central.db")); }
+  sqlite::Database db(dir.file("central.db"));
+  auto plan = db.prepare(std::string("EXPLAIN QUERY PLAN ") + kFireCueCandidates);
+  std::string details;
+  while (plan.step()) details += plan.column_text(3) + "\n";
+  CHECK_THAT(details, Catch::Contains("incidents_fire_cue (kind=? AND lat>? AND lat<?)"));
 }
 
 TEST_CASE("a corrupt central database is refused, never silently replaced", "[store][sqlite][corrupt]") {

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "central/core/incident_rules.hpp"
 #include "tests/unit/central/alert_builder.hpp"
@@ -58,4 +59,40 @@ TEST_CASE("a new fire cue joins the nearest open fire incident within radius and
   settings.enabled = false;
   CHECK_FALSE(correlate(sensor_alarm, candidates, settings));
   CHECK(distance_m(30.5, 104.1, 30.501, 104.1) == Approx(111.2).margin(0.5));
+}
+
+TEST_CASE("the box around a cue holds every point within the radius, and little more", "[rules]") {
+  auto inside = [](const LatLonBox& box, double lat, double lon) {
+    return lat >= box.min_lat && lat <= box.max_lat && lon >= box.min_lon && lon <= box.max_lon;
+  };
+  for (const double lat : {0.0, 30.66, -45.0, 70.0, 89.5}) {
+    const auto box = box_around(lat, 104.06, 300);
+    // Walk the rim, 1 degree of bearing at a time, just inside 300 m.
+    int rim_points = 0;
+    for (int bearing = 0; bearing < 360; ++bearing) {
+      const double b = bearing * 3.14159265358979323846 / 180;
+      // Search the point at 299.9 m along this bearing by bisection on the offset.
+      double low = 0, high = 0.01;
+      for (int i = 0; i < 60; ++i) {
+        const double mid = (low + high) / 2;
+        const double p_lat = lat + mid * std::cos(b);
+        const double p_lon = 104.06 + mid * std::sin(b) / std::cos(lat * 3.14159265358979323846 / 180);
+        (distance_m(lat, 104.06, p_lat, p_lon) < 299.9 ? low : high) = mid;
+      }
+      const double p_lat = lat + low * std::cos(b);
+      const double p_lon = 104.06 + low * std::sin(b) / std::cos(lat * 3.14159265358979323846 / 180);
+      if (inside(box, p_lat, p_lon)) ++rim_points;
+    }
+    CHECK(rim_points == 360);
+    // ... and not much more: 600 m north or east is outside.
+    CHECK_FALSE(inside(box, lat + 600 / 111'195.0, 104.06));
+    if (lat < 89) CHECK_FALSE(inside(box, lat, 104.06 + 600 / (111'195.0 * std::cos(lat * 3.14159265358979323846 / 180))));
+  }
+  // Across the antimeridian or at a pole every longitude is kept.
+  const auto dateline = box_around(10, 179.999, 300);
+  CHECK(dateline.min_lon == -180);
+  CHECK(dateline.max_lon == 180);
+  const auto pole = box_around(89.999, 0, 300);
+  CHECK(pole.min_lon == -180);
+  CHECK(pole.max_lat == 90);
 }
