@@ -332,9 +332,11 @@ int run(const Args& args) {
   const std::string dir = args.text("dir").empty() ? temp.path() : args.text("dir");
   std::filesystem::create_directories(dir);
   const auto file = [&](const std::string& name) { return dir + "/" + name; };
-  std::filesystem::remove(file("central.db"));
-  std::filesystem::remove(file("central.db-wal"));
-  std::filesystem::remove(file("central.db-shm"));
+  // A reused --dir starts clean: the logs are appended to, the store would be reused.
+  for (const char* stale : {"central.db", "central.db-wal", "central.db-shm", "central.log", "raw.log",
+                            "fleet-report.json"}) {
+    std::filesystem::remove(file(stale));
+  }
 
   // 10,000 clients: no connection cap; the per-client queue stays far
   // above what a run produces (the fixture's default).
