@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -276,13 +277,16 @@ struct RawCount {
   std::uint64_t messages = 0;
   double first_s = 0;
   double last_s = 0;
+  std::vector<double> detect_to_receive_ms;  ///< the same latency, seen by mosquitto_sub
 };
 
-// mosquitto_sub -F %U prints one "seconds.nanoseconds" line per message.
-RawCount count_raw(const std::string& path) {
+// mosquitto_sub -F "%U %p" prints one "seconds.nanoseconds payload" line
+// per message; the payload's detected_at_ms gives the baseline latency.
+RawCount count_raw(const std::string& path, bool with_latency) {
   RawCount count;
   std::ifstream in(path);
   std::string line;
+  static constexpr std::string_view kDetected = "\"detected_at_ms\":";
   while (std::getline(in, line)) {
     char* end = nullptr;
     const double stamp = std::strtod(line.c_str(), &end);
@@ -290,11 +294,38 @@ RawCount count_raw(const std::string& path) {
     if (count.messages == 0) count.first_s = stamp;
     count.last_s = stamp;
     ++count.messages;
+    if (!with_latency) continue;
+    const auto at = line.find(kDetected);
+    if (at != std::string::npos) {
+      const double detected_ms = std::strtod(line.c_str() + at + kDetected.size(), nullptr);
+      count.detect_to_receive_ms.push_back(stamp * 1000.0 - detected_ms);
+    }
   }
   return count;
 }
 
-std::uint64_t count_lines(const std::string& path) { return count_raw(path).messages; }
+/// Counts the lines of a growing file, reading only what was added since
+/// the last call (the raw log grows by about 1 MB per 1,000 alerts).
+class LineCounter {
+ public:
+  explicit LineCounter(std::string path) : path_(std::move(path)) {}
+  std::uint64_t count() {
+    std::ifstream in(path_, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset_));
+    char buffer[65536];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      const auto got = static_cast<std::size_t>(in.gcount());
+      lines_ += static_cast<std::uint64_t>(std::count(buffer, buffer + got, '\n'));
+      offset_ += got;
+    }
+    return lines_;
+  }
+
+ private:
+  std::string path_;
+  std::uint64_t offset_ = 0;
+  std::uint64_t lines_ = 0;
+};
 
 double rate(std::uint64_t count, double span_s) { return count > 1 && span_s > 0 ? static_cast<double>(count - 1) / span_s : 0; }
 
@@ -357,7 +388,7 @@ int run(const Args& args) {
   std::this_thread::sleep_for(central_logs_connect ? 500ms : 3s);  // its subscriptions follow the CONNACK
 
   ChildProcess raw({"stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-q",
-                    "1", "-i", "bench-raw-sub", "-t", all_gateways_filter(Channel::alert), "-F", "%U"},
+                    "1", "-i", "bench-raw-sub", "-t", all_gateways_filter(Channel::alert), "-F", "%U %p"},
                    file("raw.log"));
   std::this_thread::sleep_for(500ms);
   if (!raw.running()) throw std::runtime_error("mosquitto_sub exited: " + raw.log());
@@ -397,10 +428,11 @@ int run(const Args& args) {
 
   // Let both consumers finish the stream: stop once every acknowledged
   // alert arrived at both, or nothing new came for --settle-s.
+  LineCounter raw_lines(file("raw.log"));
   auto last_progress = std::chrono::steady_clock::now();
   std::uint64_t last_total = 0;
   while (true) {
-    const auto raw_count = count_lines(file("raw.log"));
+    const auto raw_count = raw_lines.count();
     const auto committed = watcher.alerts();
     if (raw_count >= acked && committed >= acked) break;
     if (raw_count + committed != last_total) {
@@ -423,7 +455,7 @@ int run(const Args& args) {
 
   const auto commits = watcher.snapshot();
   if (!commits.error.empty()) throw std::runtime_error("polling central's store: " + commits.error);
-  const auto raw_count = count_raw(file("raw.log"));
+  const auto raw_count = count_raw(file("raw.log"), true);
   const double raw_rate = rate(raw_count.messages, raw_count.last_s - raw_count.first_s);
   const double central_rate = rate(commits.alerts, (commits.last_ms - commits.first_ms) / 1000.0);
   const double ratio = raw_rate > 0 ? central_rate / raw_rate : 0;
@@ -432,6 +464,7 @@ int run(const Args& args) {
   const auto detect_received = percentiles(commits.detect_to_received_ms);
   const auto received_commit = percentiles(commits.received_to_commit_ms);
   const auto detect_dispatch = percentiles(commits.detect_to_dispatch_ms);
+  const auto detect_raw = percentiles(raw_count.detect_to_receive_ms);
   const bool latency_applies = alerts_per_s <= kGoalRateForLatency;
 
   fmt::print("\nbench_central_ingest: {} gateways, {:.0f} alerts/s requested ({:.1f} per gateway per hour), "
@@ -456,6 +489,7 @@ int run(const Args& args) {
   fmt::print("{:<48} {}\n", "  detection -> central's handler (received_ms)", format_latency(detect_received));
   fmt::print("{:<48} {}\n", "  central's handler -> committed", format_latency(received_commit));
   fmt::print("{:<48} {}\n", "detection -> auto-dispatch committed", format_latency(detect_dispatch));
+  fmt::print("{:<48} {}\n", "baseline: detection -> mosquitto_sub received", format_latency(detect_raw));
   fmt::print("p99 detection -> committed: {:.1f} ms (goal < {:.0f} ms at {:.0f} alerts/s: {})\n", detect_commit.p99,
              kGoalP99Ms, kGoalRateForLatency,
              !latency_applies ? "not applicable at this rate" : detect_commit.p99 < kGoalP99Ms ? "met" : "NOT met");
@@ -469,12 +503,12 @@ int run(const Args& args) {
       "{{\"bench\":\"central_ingest\",\"gateways\":{},\"requested_per_s\":{:.0f},\"offered_per_s\":{:.0f},"
       "\"duration_s\":{},\"sent\":{},\"acked\":{},\"raw_received\":{},\"raw_per_s\":{:.0f},\"committed\":{},"
       "\"central_per_s\":{:.0f},\"ratio\":{:.3f},\"goal_ratio\":{},\"latency_p50_ms\":{:.1f},"
-      "\"latency_p99_ms\":{:.1f},\"latency_max_ms\":{:.1f},\"dispatch_p99_ms\":{:.1f},\"goal_p99_ms\":{},"
+      "\"latency_p99_ms\":{:.1f},\"latency_max_ms\":{:.1f},\"dispatch_p99_ms\":{:.1f},\"raw_p50_ms\":{:.1f},\"raw_p99_ms\":{:.1f},\"goal_p99_ms\":{},"
       "\"central_rss_peak_mib\":{:.1f},\"central_cpu_us_per_alert\":{:.0f},\"poll_ms\":{},\"load_before\":\"{}\","
       "\"load_after\":\"{}\"}}\n",
       gateways, alerts_per_s, offered, duration_s, sent, acked, raw_count.messages, raw_rate, commits.alerts,
       central_rate, ratio, kGoalRatio, detect_commit.p50, detect_commit.p99, detect_commit.max, detect_dispatch.p99,
-      kGoalP99Ms, mib(central_hwm_kib),
+      detect_raw.p50, detect_raw.p99, kGoalP99Ms, mib(central_hwm_kib),
       commits.alerts > 0 ? central_cpu_s * 1e6 / static_cast<double>(commits.alerts) : 0.0, poll_ms, load_before,
       load_after);
   return 0;
