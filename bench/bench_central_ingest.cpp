@@ -97,6 +97,20 @@ double child_cpu_s(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+/// The main (io_context) thread's time on a CPU and waiting for one, in
+/// seconds (/proc/<pid>/schedstat: run ns, run-queue wait ns, slices).
+struct SchedTimes {
+  double on_cpu_s = 0;
+  double waiting_s = 0;
+};
+SchedTimes main_thread_sched(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/schedstat", pid));
+  double on_cpu_ns = 0;
+  double waiting_ns = 0;
+  in >> on_cpu_ns >> waiting_ns;
+  return {on_cpu_ns / 1e9, waiting_ns / 1e9};
+}
+
 // Grid cells covering the simulator's square of gateways (about 300 m
 // apart around 30.66 N 104.06 E, docs/simulators.md): one county, four
 // towns and an 8 x 8 grid of grid cells, each routing every kind, so
@@ -418,6 +432,8 @@ int run(const Args& args) {
                                                "--log-level",
                                                "warn"};
   const double cpu_before = child_cpu_s(central.pid());
+  const auto sched_before = main_thread_sched(central.pid());
+  const auto wall_before = std::chrono::steady_clock::now();
   const auto fleet = test::run_command(fleet_command, std::chrono::seconds(duration_s + 600));
   if (fleet.exit_code != 0) {
     throw std::runtime_error(fmt::format("gridwatch-sim fleet exited {}:\n{}", fleet.exit_code, fleet.output));
@@ -449,6 +465,10 @@ int run(const Args& args) {
   const auto central_hwm_kib = child_status_kib(central.pid(), "VmHWM");
   const auto central_rss_kib = child_status_kib(central.pid(), "VmRSS");
   const double central_cpu_s = child_cpu_s(central.pid()) - cpu_before;
+  const auto sched_after = main_thread_sched(central.pid());
+  const double io_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+  const double io_on_cpu_s = sched_after.on_cpu_s - sched_before.on_cpu_s;
+  const double io_waiting_s = sched_after.waiting_s - sched_before.waiting_s;
   const auto load_after = load_average();
   raw.stop();
   const int central_exit = central.stop();
@@ -497,6 +517,9 @@ int run(const Args& args) {
              "exit {}\n",
              mib(central_hwm_kib), mib(central_rss_kib), central_cpu_s,
              commits.alerts > 0 ? central_cpu_s * 1e6 / static_cast<double>(commits.alerts) : 0.0, central_exit);
+  fmt::print("central's io_context thread over the {:.1f} s from the fleet's start to the end: on a CPU {:.1f} s, "
+             "runnable but waiting for a CPU {:.1f} s, idle or blocked {:.1f} s\n",
+             io_wall_s, io_on_cpu_s, io_waiting_s, std::max(0.0, io_wall_s - io_on_cpu_s - io_waiting_s));
   fmt::print("fleet peak RSS {:.1f} MiB; work dir {}\n", report.value("max_rss_mib", 0.0),
              args.text("dir").empty() ? "(temporary)" : dir);
   fmt::print(
@@ -504,13 +527,20 @@ int run(const Args& args) {
       "\"duration_s\":{},\"sent\":{},\"acked\":{},\"raw_received\":{},\"raw_per_s\":{:.0f},\"committed\":{},"
       "\"central_per_s\":{:.0f},\"ratio\":{:.3f},\"goal_ratio\":{},\"latency_p50_ms\":{:.1f},"
       "\"latency_p99_ms\":{:.1f},\"latency_max_ms\":{:.1f},\"dispatch_p99_ms\":{:.1f},\"raw_p50_ms\":{:.1f},\"raw_p99_ms\":{:.1f},\"goal_p99_ms\":{},"
-      "\"central_rss_peak_mib\":{:.1f},\"central_cpu_us_per_alert\":{:.0f},\"poll_ms\":{},\"load_before\":\"{}\","
+      "\"central_rss_peak_mib\":{:.1f},\"central_cpu_us_per_alert\":{:.0f},\"io_thread_on_cpu_s\":{:.1f},\"io_thread_cpu_wait_s\":{:.1f},\"poll_ms\":{},\"load_before\":\"{}\","
       "\"load_after\":\"{}\"}}\n",
       gateways, alerts_per_s, offered, duration_s, sent, acked, raw_count.messages, raw_rate, commits.alerts,
       central_rate, ratio, kGoalRatio, detect_commit.p50, detect_commit.p99, detect_commit.max, detect_dispatch.p99,
       detect_raw.p50, detect_raw.p99, kGoalP99Ms, mib(central_hwm_kib),
-      commits.alerts > 0 ? central_cpu_s * 1e6 / static_cast<double>(commits.alerts) : 0.0, poll_ms, load_before,
+      commits.alerts > 0 ? central_cpu_s * 1e6 / static_cast<double>(commits.alerts) : 0.0, io_on_cpu_s, io_waiting_s,
+      poll_ms, load_before,
       load_after);
+  if (args.text("require-all") == "yes" && (commits.alerts < acked || raw_count.messages < acked || acked < sent)) {
+    std::fprintf(stderr, "bench_central_ingest: --require-all: %llu sent, %llu acked, %llu committed, %llu at mosquitto_sub\n",
+                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
+                 static_cast<unsigned long long>(commits.alerts), static_cast<unsigned long long>(raw_count.messages));
+    return 3;
+  }
   return 0;
 }
 
@@ -528,6 +558,7 @@ int main(int argc, char** argv) {
                                        {"poll-ms", "5"},
                                        {"settle-s", "20"},
                                        {"central-log-level", "info"},
+                                       {"require-all", "no"},
                                        {"dir", ""}},
                                       gridwatch::bench::run);
 }
