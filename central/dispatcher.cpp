@@ -129,21 +129,33 @@ void Dispatcher::on_incident_opened(const std::string& episode_id, EpochMs now) 
   event.note = routed ? fmt::format("{} -> {}/{} ({})", cell->id, incident->department, incident->unit, incident->level)
                       : (cell == nullptr ? "outside every grid cell" : "no cell routes this kind");
   event.details = details.dump();
+  // Routing and the auto-dispatch are one write: one commit, and no moment
+  // where a routed incident waits for a dispatch that a crash could lose.
+  if (routed) {
+    const auto rule = std::find_if(config_.auto_dispatch.begin(), config_.auto_dispatch.end(),
+                                   [&](const AutoDispatchRule& candidate) { return candidate.kind == incident->kind; });
+    if (rule != config_.auto_dispatch.end()) {
+      TransitionRequest request;
+      request.action = DispatchAction::dispatch;
+      request.actor = "auto";
+      request.unit = rule->unit.empty() ? incident->unit : rule->unit;
+      request.note = "auto-dispatch rule for " + incident->kind;
+      TransitionOutcome refusal;
+      if (auto dispatch = plan_transition(*incident, request, now, refusal)) {
+        event.from_state = event.to_state = incident->state;  // routing leaves the state as it was
+        dispatch->events.insert(dispatch->events.begin(), std::move(event));
+        if (!write(std::move(*dispatch))) return;
+        ++counters_.transitions;
+        ++counters_.auto_dispatched;
+        return;
+      }
+    }
+  }
   if (!write({*incident, "new", std::nullopt, {event}, {}})) return;
   if (!routed) {
     spdlog::warn("incident {}: {} at {:.5f},{:.5f}: {}", incident->id, incident->kind, incident->lat, incident->lon,
                  event.note);
-    return;
   }
-  const auto rule = std::find_if(config_.auto_dispatch.begin(), config_.auto_dispatch.end(),
-                                 [&](const AutoDispatchRule& candidate) { return candidate.kind == incident->kind; });
-  if (rule == config_.auto_dispatch.end()) return;
-  TransitionRequest request;
-  request.action = DispatchAction::dispatch;
-  request.actor = "auto";
-  request.unit = rule->unit.empty() ? incident->unit : rule->unit;
-  request.note = "auto-dispatch rule for " + incident->kind;
-  if (transition(incident->id, request, now).result == TransitionOutcome::Result::applied) ++counters_.auto_dispatched;
 }
 
 TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const TransitionRequest& request, EpochMs now) {
@@ -153,26 +165,40 @@ TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const Transit
     outcome.result = TransitionOutcome::Result::not_found;
     return outcome;
   }
-  auto facts = facts_of(*incident);
-  const auto checked = check_transition(facts, request);
-  if (!checked.ok()) {
-    outcome.result = TransitionOutcome::Result::refused;
-    outcome.errors = checked.errors;
+  auto update = plan_transition(std::move(*incident), request, now, outcome);
+  if (!update) return outcome;
+  if (!write(*update)) {
+    outcome.result = TransitionOutcome::Result::conflict;
+    outcome.errors.push_back({"state", "the incident changed meanwhile; reload it and try again"});
     return outcome;
   }
-  const std::string from = incident->state;
-  apply_transition(facts, checked.to, now);
-  incident->state = to_string(checked.to);
-  incident->dispatched_ms = facts.dispatched_ms;
-  incident->on_scene_ms = facts.on_scene_ms;
-  incident->feedback_ms = facts.feedback_ms;
-  if (checked.to == DispatchState::resolved && !incident->resolved_ms) incident->resolved_ms = now;
-  if (checked.to == DispatchState::closed) {
-    incident->closed_ms = now;
-    incident->satisfaction = request.satisfaction;
+  ++counters_.transitions;
+  outcome.incident = std::move(update->incident);
+  return outcome;
+}
+
+std::optional<WorkflowUpdate> Dispatcher::plan_transition(IncidentRecord incident, const TransitionRequest& request,
+                                                          EpochMs now, TransitionOutcome& refusal) const {
+  auto facts = facts_of(incident);
+  const auto checked = check_transition(facts, request);
+  if (!checked.ok()) {
+    refusal.result = TransitionOutcome::Result::refused;
+    refusal.errors = checked.errors;
+    return std::nullopt;
   }
-  if (request.action == DispatchAction::dispatch) incident->unit = request.unit;
-  refresh_sla(*incident, now);
+  const std::string from = incident.state;
+  apply_transition(facts, checked.to, now);
+  incident.state = to_string(checked.to);
+  incident.dispatched_ms = facts.dispatched_ms;
+  incident.on_scene_ms = facts.on_scene_ms;
+  incident.feedback_ms = facts.feedback_ms;
+  if (checked.to == DispatchState::resolved && !incident.resolved_ms) incident.resolved_ms = now;
+  if (checked.to == DispatchState::closed) {
+    incident.closed_ms = now;
+    incident.satisfaction = request.satisfaction;
+  }
+  if (request.action == DispatchAction::dispatch) incident.unit = request.unit;
+  refresh_sla(incident, now);
   nlohmann::json details = nlohmann::json::object();
   if (!request.unit.empty()) details["unit"] = request.unit;
   if (request.satisfaction) details["satisfaction"] = *request.satisfaction;
@@ -182,21 +208,14 @@ TransitionOutcome Dispatcher::transition(std::int64_t incident_id, const Transit
   event.action = to_string(request.action);
   event.note = request.note;
   event.details = details.dump();
-  WorkflowUpdate update{*incident, from, std::nullopt, {event}, {}};
+  WorkflowUpdate update{incident, from, std::nullopt, {event}, {}};
   if (request.action == DispatchAction::dispatch) {
-    update.notifications = notifications_for(*incident, "dispatched",
-                                             fmt::format("{} at {:.5f},{:.5f} ({}): {}", incident->kind, incident->lat,
-                                                         incident->lon, incident->severity, incident->summary),
+    update.notifications = notifications_for(incident, "dispatched",
+                                             fmt::format("{} at {:.5f},{:.5f} ({}): {}", incident.kind, incident.lat,
+                                                         incident.lon, incident.severity, incident.summary),
                                              now);
   }
-  if (!write(std::move(update))) {
-    outcome.result = TransitionOutcome::Result::conflict;
-    outcome.errors.push_back({"state", "the incident changed meanwhile; reload it and try again"});
-    return outcome;
-  }
-  ++counters_.transitions;
-  outcome.incident = std::move(*incident);
-  return outcome;
+  return update;
 }
 
 std::size_t Dispatcher::sweep(EpochMs now) {

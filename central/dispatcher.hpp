@@ -64,6 +64,11 @@ class Dispatcher {
  private:
   SlaStatus refresh_sla(IncidentRecord& incident, EpochMs now) const;
   void assign(IncidentRecord& incident, AdminLevel level) const;
+  /// The write that moves `incident` (as loaded, or as about to be
+  /// written) by `request`, without writing it; nullopt with `refusal`
+  /// filled in when the workflow does not allow it.
+  std::optional<WorkflowUpdate> plan_transition(IncidentRecord incident, const TransitionRequest& request, EpochMs now,
+                                                TransitionOutcome& refusal) const;
   /// Applies `update` (filling in the events' incident and states) and
   /// tells the listeners; false when the incident had moved meanwhile.
   bool write(WorkflowUpdate update);

@@ -65,6 +65,23 @@ std::vector<std::string> actions_of(Store& store, std::int64_t id) {
 
 }  // namespace
 
+TEMPLATE_TEST_CASE("routing and auto-dispatch are one write: listeners hear the dispatched incident once", "[dispatcher]",
+                   SqliteBackend, PostgresBackend) {
+  if (!gridwatch::test::backend_usable<TestType>()) return;
+  Fixture<TestType> f;
+  std::vector<std::string> heard;
+  int notification_kicks = 0;
+  f.dispatcher.set_change_listener([&](const IncidentRecord& changed) { heard.push_back(changed.state); });
+  f.dispatcher.set_notifications_listener([&] { ++notification_kicks; });
+  f.open(AlertKind::parking, Severity::minor, 30.61, 104.01);
+  CHECK(heard == std::vector<std::string>{"dispatched"});
+  CHECK(notification_kicks == 1);
+  // A kind without a rule is routed alone.
+  heard.clear();
+  f.open(AlertKind::tamper, Severity::minor, 30.61, 104.01, 2);
+  CHECK(heard == std::vector<std::string>{"new"});
+}
+
 TEMPLATE_TEST_CASE("a new parking incident is routed to its grid cell's unit and auto-dispatched", "[dispatcher]",
                    SqliteBackend, PostgresBackend) {
   if (!gridwatch::test::backend_usable<TestType>()) return;
@@ -78,11 +95,18 @@ TEMPLATE_TEST_CASE("a new parking incident is routed to its grid cell's unit and
   CHECK(incident.dispatched_ms == incident.detected_at_ms + 150);
   CHECK(incident.sla_next_ms);  // the on-scene clock runs
   CHECK(actions_of(f.store, incident.id) == std::vector<std::string>{"routed", "dispatch"});
+  // Routing keeps the state; the dispatch moves it on.
+  const auto events = f.store.incident_events(incident.id);
+  CHECK(events[0].from_state == "new");
+  CHECK(events[0].to_state == "new");
+  CHECK(events[1].from_state == "new");
+  CHECK(events[1].to_state == "dispatched");
   const auto sent = notified(f.store, incident.id);
   REQUIRE(sent.size() == 1);
   CHECK(sent[0]["event"] == "dispatched");
   CHECK(sent[0]["unit"] == "market-grid-warden");
   CHECK(f.dispatcher.counters().auto_dispatched == 1);
+  CHECK(f.dispatcher.counters().transitions == 1);
   // Opening the same episode again (a replay) changes nothing.
   f.dispatcher.on_incident_opened(incident.episode_id, incident.detected_at_ms + 10 * kSecond);
   CHECK(f.store.incident_events(incident.id).size() == 2);
