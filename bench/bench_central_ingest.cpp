@@ -156,8 +156,18 @@ std::string grid_cells_geojson(int gateways) {
   return nlohmann::json{{"type", "FeatureCollection"}, {"features", features}}.dump(1);
 }
 
+// The registry of the deployment (fleet.gateways_file): the simulator's
+// gateway ids, "fleet-00001" ... as simulators/fleet/fleet_plan.cpp names
+// them, so central checks every message against 10,000 registered ids.
+std::string registered_gateways_yaml(int gateways) {
+  const int digits = std::max(5, static_cast<int>(std::to_string(gateways).size()));
+  std::string yaml = "gateways:\n";
+  for (int index = 1; index <= gateways; ++index) yaml += fmt::format("  - id: fleet-{:0{}}\n", index, digits);
+  return yaml;
+}
+
 std::string central_config(int broker_port, const std::string& db_path, const std::string& cells_path,
-                           const std::string& log_level) {
+                           const std::string& gateways_path, const std::string& log_level) {
   return fmt::format(
       "instance_id: bench-central\n"
       "log_level: {}\n"
@@ -174,9 +184,10 @@ std::string central_config(int broker_port, const std::string& db_path, const st
       "fleet:\n"
       "  heartbeat_timeout_s: 90\n"
       "  maintenance_after_s: 86400\n"
+      "  gateways_file: {}\n"
       "dispatch:\n"
       "  cells_file: {}\n",
-      log_level, broker_port, db_path, cells_path);
+      log_level, broker_port, db_path, gateways_path, cells_path);
 }
 
 /// Polls central's store for committed alerts and auto-dispatch events.
@@ -387,8 +398,9 @@ int run(const Args& args) {
   // above what a run produces (the fixture's default).
   test::MosquittoBroker broker("max_connections -1\n");
   test::write_file(file("cells.geojson"), grid_cells_geojson(gateways));
+  test::write_file(file("gateways.yaml"), registered_gateways_yaml(gateways));
   test::write_file(file("central.yaml"), central_config(broker.port(), file("central.db"), file("cells.geojson"),
-                                                        args.text("central-log-level")));
+                                                        file("gateways.yaml"), args.text("central-log-level")));
   ChildProcess central({test::binary_path("gridwatch-central"), "-c", file("central.yaml")}, file("central.log"));
   CommitWatcher watcher(file("central.db"), std::chrono::milliseconds(poll_ms));
   const bool central_logs_connect = args.text("central-log-level") == "info" || args.text("central-log-level") == "debug";
