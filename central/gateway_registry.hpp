@@ -37,6 +37,8 @@ class GatewayRegistry {
   const std::string& source() const { return source_; }
 
  private:
+  GatewayRegistry(std::vector<RegisteredGateway> gateways, std::string source);
+
   std::unordered_map<std::string, RegisteredGateway> by_id_;
   std::string source_;
 };
