@@ -46,6 +46,14 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
   mqtt::Handlers handlers;
   handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
+  receipts_ = std::make_unique<ReceiptPublisher>(io, *client_);
+  ingest_.set_receipt_hook([this](const std::string& gateway_id, const std::string& alert_id, const std::string* rejection) {
+    if (rejection != nullptr) {
+      receipts_->rejected(gateway_id, alert_id, *rejection);
+    } else {
+      receipts_->accepted(gateway_id, alert_id);
+    }
+  });
   for (const auto& filter : central_subscriptions(config_.shared_group)) client_->subscribe(filter, 1);
   dispatcher_.set_notifications_listener([this] { sender_.kick(); });
   store_.set_correlation(config_.correlation);
@@ -75,6 +83,13 @@ bool CentralService::reload_registry() {
                   failure.what());
     return false;
   }
+}
+
+IngestCounters CentralService::counters() const {
+  auto counters = ingest_.counters();
+  counters.receipts_published = receipts_->counters().published;
+  counters.receipts_unsent = receipts_->counters().unsent;
+  return counters;
 }
 
 void CentralService::on_incident(const std::string& episode_id, bool opened, EpochMs now) {
@@ -110,6 +125,7 @@ void CentralService::stop() {
   sweep_timer_.cancel();
   sender_.stop();
   fleet_timer_.cancel();
+  receipts_->flush();  // what was committed is receipted before we go
   client_->stop(std::nullopt, 2000);
   const auto& c = ingest_.counters();
   spdlog::info("central stopped: {} received, {} incidents opened, {} duplicates, {} rejected", c.received,
@@ -164,6 +180,8 @@ void CentralService::schedule_stats() {
     const auto& n = sender_.counters();
     spdlog::info("notifications: {} delivered, {} failed attempts, {} in flight", n.delivered, n.failed_attempts,
                  n.in_flight);
+    const auto& r = receipts_->counters();
+    spdlog::info("receipts: {} published for {} alert id(s), {} unsent", r.published, r.alert_ids, r.unsent);
     const auto rejections = ingest_.take_rejection_summary();
     if (!rejections.empty()) {
       spdlog::warn("rejected in the last {} s: {}", config_.stats_log_interval_s, rejections);

@@ -15,6 +15,7 @@
 #include "central/fleet_monitor.hpp"
 #include "central/gateway_registry.hpp"
 #include "central/ingest.hpp"
+#include "central/receipt_publisher.hpp"
 #include "central/store.hpp"
 #include "common/mqtt/mqtt_client.hpp"
 
@@ -32,7 +33,8 @@ class CentralService {
 
   void start();
   void stop();
-  const IngestCounters& counters() const { return ingest_.counters(); }
+  /// Ingest's counters, with the receipts' filled in.
+  IngestCounters counters() const;
   Dispatcher& dispatcher() { return dispatcher_; }
   const NotificationSender& notification_sender() const { return sender_; }
   /// Live feed: `listener` sees every incident that an alert opened or
@@ -63,6 +65,7 @@ class CentralService {
   std::function<bool()> listener_wanted_;
   std::function<void(const IncidentRecord&)> listener_;
   std::unique_ptr<mqtt::Client> client_;
+  std::unique_ptr<ReceiptPublisher> receipts_;
   boost::asio::steady_timer stats_timer_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer fleet_timer_;

@@ -6,6 +6,10 @@
 #include <exception>
 #include <variant>
 
+#include <nlohmann/json.hpp>
+
+#include "common/ids.hpp"
+#include "common/topics.hpp"
 #include "common/wire.hpp"
 
 namespace gridwatch::central {
@@ -17,14 +21,18 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
   auto decoded = decode_message(message.topic, message.payload);
   if (!decoded.ok()) {
     const bool topic_problem = !decoded.errors.empty() && decoded.errors.front().field == "topic";
-    reject(topic_problem ? "bad topic" : "invalid payload",
-           fmt::format("{}: {}", message.topic, join_errors(decoded.errors)));
+    const auto errors = join_errors(decoded.errors);
+    reject(topic_problem ? "bad topic" : "invalid payload", fmt::format("{}: {}", message.topic, errors));
+    if (!topic_problem) reject_alert(message, errors);
     return;
   }
   if (registry_ != nullptr) {
     const auto& gateway_id = std::visit([](const auto& body) -> const std::string& { return body.gateway_id; },
                                         decoded.value->body);
     if (!registry_->contains(gateway_id)) {
+      // No receipt, not even a rejection: the gateway may be registered
+      // by the next reload (SIGHUP), and its outbox keeps the alerts until
+      // then, resending them every uplink.receipt_timeout_s.
       reject("unregistered gateway", fmt::format("{}: gateway {} is not in {}", message.topic, gateway_id,
                                                  registry_->source()));
       return;
@@ -35,7 +43,10 @@ void Ingest::handle(const mqtt::Message& message, EpochMs received_ms) {
         [&](const auto& body) {
           using Body = std::decay_t<decltype(body)>;
           if constexpr (std::is_same_v<Body, Alert>) {
-            switch (store_.record_alert(body, message.payload, received_ms)) {
+            const auto outcome = store_.record_alert(body, message.payload, received_ms);
+            // Committed (or a duplicate of a committed one): the gateway may forget it.
+            if (receipt_hook_) receipt_hook_(body.gateway_id, body.alert_id, nullptr);
+            switch (outcome) {
               case AlertOutcome::opened_incident:
                 counters_.incidents_opened += 1;
                 spdlog::info("incident opened: {} {} from {} ({})", to_string(body.kind), to_string(body.severity),
@@ -76,6 +87,21 @@ void Ingest::reject(const std::string& reason, const std::string& example) {
   rejections_[reason] += 1;
   last_rejection_ = example;
   spdlog::debug("rejected ({}): {}", reason, example);
+}
+
+void Ingest::reject_alert(const mqtt::Message& message, const std::string& errors) {
+  if (!receipt_hook_) return;
+  const auto topic = parse_topic(message.topic);
+  if (!topic || topic->channel != Channel::alert) return;
+  const auto document = nlohmann::json::parse(message.payload, nullptr, false);
+  if (!document.is_object()) return;
+  const auto found = document.find("alert_id");
+  if (found == document.end() || !found->is_string()) return;
+  const auto alert_id = found->get<std::string>();
+  // Only the topic's gateway (the ACL pins it to its own topics) hears
+  // about its own alert ids.
+  if (!is_valid_message_id(alert_id) || alert_id.rfind(topic->gateway_id + ":", 0) != 0) return;
+  receipt_hook_(topic->gateway_id, alert_id, &errors);
 }
 
 std::string Ingest::take_rejection_summary() {

@@ -23,6 +23,8 @@ struct IngestCounters {
   std::uint64_t evidence = 0;
   std::uint64_t rejected = 0;       ///< invalid topic or payload
   std::uint64_t store_failures = 0; ///< valid but not stored
+  std::uint64_t receipts_published = 0;  ///< receipt messages sent to gateways (filled in by CentralService)
+  std::uint64_t receipts_unsent = 0;     ///< receipt messages the MQTT client refused (filled in by CentralService)
 };
 
 class Ingest {
@@ -44,6 +46,15 @@ class Ingest {
   /// open registration. The registry must outlive its use here.
   void set_registry(const GatewayRegistry* registry) { registry_ = registry; }
 
+  /// What the receipts hear (ReceiptPublisher): an alert committed, now or
+  /// before (`rejection` null), or one that central will never take
+  /// (`rejection` says why). Called only after the store's commit
+  /// returned; never for an alert that failed to store (the gateway
+  /// sends it again).
+  using ReceiptHook =
+      std::function<void(const std::string& gateway_id, const std::string& alert_id, const std::string* rejection)>;
+  void set_receipt_hook(ReceiptHook hook) { receipt_hook_ = std::move(hook); }
+
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
   const IngestCounters& counters() const { return counters_; }
@@ -53,11 +64,16 @@ class Ingest {
 
  private:
   void reject(const std::string& reason, const std::string& example);
+  /// An alert that failed validation: when its topic names a gateway and
+  /// its payload a readable alert id of that gateway, the gateway is told
+  /// to stop sending it.
+  void reject_alert(const mqtt::Message& message, const std::string& errors);
 
   Store& store_;
   IncidentHook on_incident_;
   GatewayHooks gateway_hooks_;
   const GatewayRegistry* registry_ = nullptr;
+  ReceiptHook receipt_hook_;
   IngestCounters counters_;
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;

@@ -74,4 +74,8 @@ std::string all_gateways_filter(Channel channel) {
   return std::string(kTopicRoot) + "/+/" + std::string(to_string(channel));
 }
 
+std::string receipt_topic(std::string_view gateway_id) { return make_topic(gateway_id, Channel::cmd) + "/receipt"; }
+
+std::string command_filter(std::string_view gateway_id) { return make_topic(gateway_id, Channel::cmd) + "/#"; }
+
 }  // namespace gridwatch

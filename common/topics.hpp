@@ -36,4 +36,13 @@ std::optional<ParsedTopic> parse_topic(std::string_view topic);
 /// Filter matching every gateway's messages on one channel, e.g. gridwatch/v1/+/alert.
 std::string all_gateways_filter(Channel channel);
 
+/// Central -> gateway: delivery receipts for committed alerts,
+/// gridwatch/v1/{gateway_id}/cmd/receipt (docs/protocol.md, "Receipts").
+/// A sub-level of cmd, so that the one cmd subscription and ACL grant
+/// cover config pushes and receipts alike.
+std::string receipt_topic(std::string_view gateway_id);
+/// What a gateway subscribes to: its cmd topic and every level below it
+/// (gridwatch/v1/{gateway_id}/cmd/#, which MQTT matches to .../cmd too).
+std::string command_filter(std::string_view gateway_id);
+
 }  // namespace gridwatch

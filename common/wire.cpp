@@ -364,7 +364,8 @@ std::string encode(const Telemetry& telemetry) {
                 {"oldest_undelivered_age_s", outbox.oldest_undelivered_age_s},
                 {"stored_bytes", outbox.stored_bytes},
                 {"quarantined_databases", outbox.quarantined_databases},
-                {"store_errors", outbox.store_errors}}},
+                {"store_errors", outbox.store_errors},
+                {"awaiting_receipt", outbox.awaiting_receipt}}},
               {"cameras", health(telemetry.cameras)},
               {"sensors", health(telemetry.sensors)}};
   if (!telemetry.config_version.empty()) document["config_version"] = telemetry.config_version;
@@ -524,6 +525,8 @@ Decoded<Telemetry> decode_telemetry(std::string_view payload) {
       out.quarantined_databases =
           static_cast<std::uint64_t>(outbox_reader.integer("quarantined_databases", false, 0, INT64_MAX).value_or(0));
       out.store_errors = static_cast<std::uint64_t>(outbox_reader.integer("store_errors", false, 0, INT64_MAX).value_or(0));
+      out.awaiting_receipt =
+          static_cast<std::uint64_t>(outbox_reader.integer("awaiting_receipt", false, 0, INT64_MAX).value_or(0));
       outbox_reader.finish();
     }
   }
@@ -615,6 +618,60 @@ Decoded<CommandResult> decode_command_result(std::string_view payload) {
   result.ts_ms = reader.integer("ts_ms", true, 1, kLatestPlausibleMs).value_or(0);
   reader.finish();
   return finish_decode(std::move(result), std::move(errors));
+}
+
+std::string encode(const Receipt& receipt) {
+  json rejected = json::array();
+  for (const auto& item : receipt.rejected) rejected.push_back({{"alert_id", item.alert_id}, {"error", item.error}});
+  return json{{"schema", kSchemaVersion},
+              {"type", "receipt"},
+              {"gateway_id", receipt.gateway_id},
+              {"accepted", receipt.accepted},
+              {"rejected", rejected},
+              {"ts_ms", receipt.ts_ms}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Decoded<Receipt> decode_receipt(std::string_view payload) {
+  FieldErrors errors;
+  auto document = parse_envelope(payload, "receipt", kMaxCommandPayloadBytes, errors);
+  if (!document) return finish_decode(Receipt{}, std::move(errors));
+  Receipt receipt;
+  ObjectReader reader(*document, "", errors);
+  reader.find("schema", true);
+  reader.find("type", true);
+  receipt.gateway_id = reader.id("gateway_id", true).value_or("");
+  std::size_t ids = 0;
+  if (const json* list = reader.find("accepted", true)) {
+    if (!list->is_array()) reader.error("accepted", "expected a list");
+    for (std::size_t i = 0; list->is_array() && i < list->size(); ++i) {
+      const auto& item = (*list)[i];
+      if (!item.is_string() || !is_valid_message_id(item.get<std::string>())) {
+        reader.error(fmt::format("accepted[{}]", i), "expected an alert id");
+        continue;
+      }
+      receipt.accepted.push_back(item.get<std::string>());
+    }
+    ids += receipt.accepted.size();
+  }
+  if (const json* list = reader.find("rejected", true)) {
+    if (!list->is_array()) reader.error("rejected", "expected a list");
+    for (std::size_t i = 0; list->is_array() && i < list->size(); ++i) {
+      const auto& item = (*list)[i];
+      if (!item.is_object() || item.size() != 2 || !item.contains("alert_id") || !item.contains("error") ||
+          !item["alert_id"].is_string() || !item["error"].is_string() ||
+          !is_valid_message_id(item["alert_id"].get<std::string>())) {
+        reader.error(fmt::format("rejected[{}]", i), "expected {\"alert_id\": alert id, \"error\": string}");
+        continue;
+      }
+      receipt.rejected.push_back({item["alert_id"].get<std::string>(), item["error"].get<std::string>()});
+    }
+    ids += receipt.rejected.size();
+  }
+  if (ids > kMaxReceiptIds) reader.error("accepted", fmt::format("more than {} alert ids in one receipt", kMaxReceiptIds));
+  receipt.ts_ms = reader.integer("ts_ms", true, 1, kLatestPlausibleMs).value_or(0);
+  reader.finish();
+  return finish_decode(std::move(receipt), std::move(errors));
 }
 
 Decoded<InboundMessage> decode_message(std::string_view topic, std::string_view payload) {

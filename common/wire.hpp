@@ -92,6 +92,7 @@ struct OutboxTelemetry {
   std::uint64_t stored_bytes = 0;
   std::uint64_t quarantined_databases = 0;       ///< corrupt outboxes moved aside since boot
   std::uint64_t store_errors = 0;                ///< failed writes (disk full, read-only) since boot
+  std::uint64_t awaiting_receipt = 0;            ///< alerts the broker has, awaiting central's receipt (in depth too)
 };
 
 struct DeviceHealth {
@@ -153,6 +154,26 @@ inline constexpr std::size_t kMaxCommandPayloadBytes = 256 * 1024;
 std::string encode(const ConfigPush& push);
 std::string encode(const CommandResult& result);
 
+/// Central -> gateway on gridwatch/v1/{gateway_id}/cmd/receipt, after
+/// central committed the alerts: the gateway deletes them from its outbox
+/// (docs/protocol.md, "Receipts").
+struct RejectedAlert {
+  std::string alert_id;
+  std::string error;  ///< why central will never take it (validation errors)
+};
+
+struct Receipt {
+  std::string gateway_id;
+  std::vector<std::string> accepted;  ///< committed, now or before (duplicates)
+  std::vector<RejectedAlert> rejected;
+  EpochMs ts_ms = 0;
+};
+
+/// Ids per receipt message: keeps a receipt far below the cmd payload limit.
+inline constexpr std::size_t kMaxReceiptIds = 1000;
+
+std::string encode(const Receipt& receipt);
+
 template <typename T>
 struct Decoded {
   std::optional<T> value;
@@ -166,6 +187,7 @@ Decoded<Telemetry> decode_telemetry(std::string_view payload);
 Decoded<Evidence> decode_evidence(std::string_view payload);
 Decoded<ConfigPush> decode_config_push(std::string_view payload);
 Decoded<CommandResult> decode_command_result(std::string_view payload);
+Decoded<Receipt> decode_receipt(std::string_view payload);
 
 /// A message received from the broker, decoded according to its topic.
 struct InboundMessage {

@@ -183,6 +183,11 @@ EdgeConfig read_root(YAML::Node root, const std::string& name) {
     mqtt->finish();
   }
   if (auto outbox = top.section("outbox")) read_outbox(*outbox, config.outbox);
+  if (auto uplink = top.section("uplink")) {
+    uplink->get("receipts", config.uplink.receipts);
+    uplink->get("receipt_timeout_s", config.uplink.receipt_timeout_s, 1, 7 * 24 * 3600);
+    uplink->finish();
+  }
   if (auto evidence = top.section("evidence")) {
     evidence->get("directory", config.evidence.directory);
     evidence->get("max_files", config.evidence.max_files, 1, 1'000'000);

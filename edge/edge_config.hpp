@@ -26,6 +26,14 @@ struct OutboxSettings {
   std::int64_t max_age_h = 24 * 14;
 };
 
+/// End-to-end receipts (docs/outbox.md, "Receipts").
+struct UplinkSettings {
+  /// true: an alert leaves the outbox only when central's receipt says it
+  /// is committed. false: on the broker's PUBACK (a broker without central).
+  bool receipts = true;
+  int receipt_timeout_s = 120;  ///< an alert without a receipt this long is sent again
+};
+
 struct EvidenceSettings {
   std::string directory;  ///< empty = {state_dir}/evidence
   int max_files = 500;
@@ -136,6 +144,7 @@ struct EdgeConfig {
   std::string log_level = "info";
   MqttSettings mqtt;  ///< client_id defaults to the gateway id
   OutboxSettings outbox;
+  UplinkSettings uplink;
   EvidenceSettings evidence;
   int heartbeat_s = 30;
   /// "local" while the cameras are edge.yaml's; the pushed version once

@@ -63,20 +63,26 @@ Gateway::Gateway(boost::asio::io_context& io, EdgeConfig config)
     client_->publish({status_topic, encode(make_status(PresenceState::online)), 1, true}, nullptr);
     uplink_->pump();
   };
-  // Our cmd topic carries central's commands; every other subscription is
-  // an MQTT sensor's.
-  handlers.on_message = [this, command_topic = make_topic(config_.gateway.id, Channel::cmd)](mqtt::Message message) {
+  // Our cmd topic carries central's commands, cmd/receipt its receipts;
+  // every other subscription is an MQTT sensor's.
+  handlers.on_message = [this, command_topic = make_topic(config_.gateway.id, Channel::cmd),
+                         receipts = receipt_topic(config_.gateway.id)](mqtt::Message message) {
     if (message.topic == command_topic) {
       on_command(message);
+    } else if (message.topic == receipts) {
+      if (!stopped_) uplink_->on_receipt(message.payload);
     } else {
       on_sensor_message(message);
     }
   };
   client_ = mqtt::make_paho_client(io_, std::move(options), std::move(handlers));
-  uplink_ = std::make_unique<Uplink>(io_, outbox_, *client_, config_.mqtt.inflight_window,
-                                     [this](const OutboxRow& row) { return resolve_evidence(row); });
-  // The persistent session keeps commands sent while we were offline.
-  client_->subscribe(make_topic(config_.gateway.id, Channel::cmd), 1);
+  uplink_ = std::make_unique<Uplink>(
+      io_, outbox_, *client_, config_.mqtt.inflight_window,
+      [this](const OutboxRow& row) { return resolve_evidence(row); },
+      ReceiptSettings{config_.uplink.receipts, std::int64_t{config_.uplink.receipt_timeout_s} * 1000, config_.gateway.id});
+  // The persistent session keeps commands (and receipts) sent while we
+  // were offline. One subscription covers cmd and cmd/receipt.
+  client_->subscribe(command_filter(config_.gateway.id), 1);
 }
 
 Gateway::~Gateway() { stop(); }
@@ -558,15 +564,18 @@ void Gateway::send_heartbeat() {
   }
   telemetry.outbox.oldest_undelivered_age_s = stats.oldest_created_ms ? (now - *stats.oldest_created_ms) / 1000 : 0;
   telemetry.outbox.stored_bytes = stats.bytes;
+  telemetry.outbox.awaiting_receipt = stats.awaiting_receipt_rows;
   telemetry.outbox.quarantined_databases = stats.quarantined;
   telemetry.outbox.store_errors = stats.store_errors;
   for (const auto& [id, sensor] : sensors_) telemetry.sensors.push_back({id, sensor.health, sensor.detail});
   for (const auto& [id, camera] : cameras_) telemetry.cameras.push_back({id, camera.health, camera.detail});
   outbox_.append(Priority::telemetry, make_topic(config_.gateway.id, Channel::telemetry), encode(telemetry), now);
   const auto& counters = uplink_->counters();
-  spdlog::info("heartbeat: outbox {} row(s), oldest {} s; uplink {} published, {} delivered, {} retried; broker {}",
-               stats.rows, telemetry.outbox.oldest_undelivered_age_s, counters.published, counters.delivered,
-               counters.failed, client_->connected() ? "connected" : "DISCONNECTED");
+  spdlog::info("heartbeat: outbox {} row(s) ({} awaiting a receipt), oldest {} s; uplink {} published, {} delivered, "
+               "{} retried, {} receipted, {} receipt timeouts; broker {}",
+               stats.rows, stats.awaiting_receipt_rows, telemetry.outbox.oldest_undelivered_age_s, counters.published,
+               counters.delivered, counters.failed, counters.receipted, counters.receipt_timeouts,
+               client_->connected() ? "connected" : "DISCONNECTED");
   uplink_->pump();
 }
 

@@ -17,18 +17,32 @@
 namespace gridwatch::edge {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first outbox. 2: published_ms (alerts awaiting central's receipt).
+constexpr int kSchemaVersion = 2;
 
 std::string meta_key_dropped(std::size_t priority) { return fmt::format("dropped_{}", priority); }
 
-// Ids per DELETE statement in remove(): one statement (and one RETURNING
-// pass) per chunk instead of per row halves the cost of a delete.
-constexpr std::size_t kRemoveChunk = 64;
+// Ids per DELETE or UPDATE statement in remove() and mark_published():
+// one statement (and one RETURNING pass) per chunk instead of per row
+// halves the cost of a delete.
+constexpr std::size_t kIdChunk = 64;
+
+// Numbered (?1 ... ?64), since mark_published_sql() names ?65 before the
+// list, and an anonymous ? takes the number after the largest one so far.
+std::string id_placeholders() {
+  std::string list = "(?1";
+  for (std::size_t i = 2; i <= kIdChunk; ++i) list += ",?" + std::to_string(i);
+  return list + ")";
+}
 
 std::string remove_sql() {
-  std::string sql = "DELETE FROM outbox WHERE id IN (?";
-  for (std::size_t i = 1; i < kRemoveChunk; ++i) sql += ",?";
-  return sql + ") RETURNING priority, bytes";
+  return "DELETE FROM outbox WHERE id IN " + id_placeholders() +
+         " RETURNING priority, bytes, published_ms IS NOT NULL";
+}
+
+std::string mark_published_sql() {
+  return "UPDATE outbox SET published_ms = ?" + std::to_string(kIdChunk + 1) + " WHERE id IN " + id_placeholders() +
+         " AND published_ms IS NULL RETURNING priority";
 }
 
 // Resets a cached statement when the scope ends, also on an exception: a
@@ -223,8 +237,15 @@ void Outbox::prepare_schema() {
       "  topic TEXT NOT NULL,"
       "  payload BLOB NOT NULL,"
       "  bytes INTEGER NOT NULL,"
-      "  created_ms INTEGER NOT NULL);"
+      "  created_ms INTEGER NOT NULL,"
+      "  published_ms INTEGER);"
       "CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox(priority, id);");
+  // Version 1 -> 2: a version-1 outbox has no published_ms; its rows are
+  // all unsent (NULL), which is what they become.
+  if (db_->query_text("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'published_ms'") == "0") {
+    db_->exec("ALTER TABLE outbox ADD COLUMN published_ms INTEGER");
+  }
+  db_->exec("CREATE INDEX IF NOT EXISTS outbox_awaiting_receipt ON outbox(published_ms) WHERE published_ms IS NOT NULL");
   db_->prepare("INSERT OR IGNORE INTO meta(key, value) VALUES('epoch', ?)").bind(1, random_hex(4)).run();
   db_->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
   transaction.commit();
@@ -244,13 +265,16 @@ void Outbox::load_state() {
       if (key == meta_key_dropped(p)) stats_.dropped[p] = std::stoull(value);
     }
   }
-  auto counts = db_->prepare("SELECT priority, count(*), coalesce(sum(bytes), 0) FROM outbox GROUP BY priority");
+  auto counts = db_->prepare(
+      "SELECT priority, count(*), coalesce(sum(bytes), 0), count(published_ms) FROM outbox GROUP BY priority");
   while (counts.step()) {
     const auto p = static_cast<std::size_t>(counts.column_int64(0));
     if (p >= kAllPriorities.size()) continue;
     stats_.depth[p] = static_cast<std::uint64_t>(counts.column_int64(1));
     stats_.rows += stats_.depth[p];
     stats_.bytes += static_cast<std::uint64_t>(counts.column_int64(2));
+    stats_.awaiting_receipt[p] = static_cast<std::uint64_t>(counts.column_int64(3));
+    stats_.awaiting_receipt_rows += stats_.awaiting_receipt[p];
   }
   auto oldest = db_->prepare("SELECT created_ms FROM outbox ORDER BY id LIMIT 1");
   if (oldest.step()) stats_.oldest_created_ms = oldest.column_int64(0);
@@ -356,13 +380,15 @@ AppendResult Outbox::append_impl(Priority priority, const std::string& topic,
 // fits. Returns false when it cannot fit without evicting something more
 // important. Counters are updated by the caller after commit.
 bool Outbox::make_room(Priority priority, std::int64_t incoming_bytes, PerPriority& evicted) {
+  PerPriority evicted_awaiting{};
   if (incoming_bytes > limits_.max_bytes) return false;
   auto rows = static_cast<std::int64_t>(stats_.rows);
   auto bytes = static_cast<std::int64_t>(stats_.bytes);
   auto over = [&] { return rows + 1 > limits_.max_rows || bytes + incoming_bytes > limits_.max_bytes; };
   if (!over()) return true;
   for (auto p = static_cast<int>(kAllPriorities.size()) - 1; p >= static_cast<int>(priority) && over(); --p) {
-    auto victims = db_->prepare("SELECT id, bytes FROM outbox WHERE priority = ? ORDER BY id LIMIT 64");
+    auto victims = db_->prepare(
+        "SELECT id, bytes, published_ms IS NOT NULL FROM outbox WHERE priority = ? ORDER BY id LIMIT 64");
     auto remove = db_->prepare("DELETE FROM outbox WHERE id = ?");
     while (over()) {
       victims.reset();
@@ -375,6 +401,7 @@ bool Outbox::make_room(Priority priority, std::int64_t incoming_bytes, PerPriori
         rows -= 1;
         bytes -= victims.column_int64(1);
         evicted[static_cast<std::size_t>(p)] += 1;
+        if (victims.column_int64(2) != 0) evicted_awaiting[static_cast<std::size_t>(p)] += 1;
       }
       if (!any) break;
     }
@@ -382,6 +409,8 @@ bool Outbox::make_room(Priority priority, std::int64_t incoming_bytes, PerPriori
   if (over()) return false;
   for (std::size_t i = 0; i < kAllPriorities.size(); ++i) {
     stats_.depth[i] -= evicted[i];
+    stats_.awaiting_receipt[i] -= evicted_awaiting[i];
+    stats_.awaiting_receipt_rows -= evicted_awaiting[i];
   }
   stats_.rows = static_cast<std::uint64_t>(rows);
   stats_.bytes = static_cast<std::uint64_t>(bytes);
@@ -403,8 +432,8 @@ std::vector<OutboxRow> Outbox::next_rows(Priority priority, std::int64_t after_i
   std::vector<OutboxRow> rows;
   rows.reserve(limit);
   auto& query = cached(statements_.next_rows,
-                       "SELECT id, topic, payload, created_ms FROM outbox WHERE priority = ? AND id > ? ORDER BY id "
-                       "LIMIT ?");
+                       "SELECT id, topic, payload, created_ms FROM outbox WHERE priority = ? AND id > ? AND "
+                       "published_ms IS NULL ORDER BY id LIMIT ?");
   const ResetOnExit reset(query);
   query.bind(1, static_cast<int>(priority)).bind(2, after_id).bind(3, static_cast<std::int64_t>(limit));
   while (query.step()) {
@@ -429,44 +458,56 @@ std::vector<OutboxRow> Outbox::rows_by_ids(const std::vector<std::int64_t>& ids)
   return rows;
 }
 
+void Outbox::run_for_ids(sqlite::Statement& statement, const std::vector<std::int64_t>& ids,
+                         const std::optional<std::int64_t>& extra,
+                         const std::function<void(sqlite::Statement&)>& on_row) {
+  // These writes need not reach the disk before we go on: if power fails
+  // first, a row is sent again (or awaits its receipt again) and central
+  // drops the duplicate by id. Skipping this fsync keeps PUBACK and
+  // receipt handling off the disk's latency. The next append's FULL
+  // commit syncs these WAL frames anyway.
+  db_->exec("PRAGMA synchronous=NORMAL");
+  struct RestoreFull {
+    sqlite::Database& db;
+    ~RestoreFull() {
+      try {
+        db.exec("PRAGMA synchronous=FULL");
+      } catch (const sqlite::SqliteError&) {
+      }
+    }
+  } restore{*db_};
+  sqlite::Transaction transaction(*db_);
+  const ResetOnExit reset(statement);
+  for (std::size_t first = 0; first < ids.size(); first += kIdChunk) {
+    // reset() also clears the bindings: unused placeholders are NULL,
+    // which matches no id.
+    statement.reset();
+    const auto count = std::min(kIdChunk, ids.size() - first);
+    for (std::size_t i = 0; i < count; ++i) statement.bind(static_cast<int>(i + 1), ids[first + i]);
+    if (extra) statement.bind(static_cast<int>(kIdChunk + 1), *extra);
+    while (statement.step()) on_row(statement);
+  }
+  transaction.commit();
+}
+
 void Outbox::remove(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   try {
-    // A delete need not reach the disk before we go on: if power fails
-    // first, the row is sent again and central drops the duplicate by id.
-    // Skipping this fsync keeps PUBACK handling off the disk's latency.
-    // The next append's FULL commit syncs these WAL frames anyway.
-    db_->exec("PRAGMA synchronous=NORMAL");
-    struct RestoreFull {
-      sqlite::Database& db;
-      ~RestoreFull() {
-        try {
-          db.exec("PRAGMA synchronous=FULL");
-        } catch (const sqlite::SqliteError&) {
-        }
-      }
-    } restore{*db_};
-    sqlite::Transaction transaction(*db_);
     static const std::string sql = remove_sql();
-    auto& statement = cached(statements_.remove, sql);
-    const ResetOnExit reset(statement);
     PerPriority removed{};
+    PerPriority removed_awaiting{};
     std::uint64_t removed_bytes = 0;
-    for (std::size_t first = 0; first < ids.size(); first += kRemoveChunk) {
-      // reset() also clears the bindings: unused placeholders are NULL,
-      // which matches no id.
-      statement.reset();
-      const auto count = std::min(kRemoveChunk, ids.size() - first);
-      for (std::size_t i = 0; i < count; ++i) statement.bind(static_cast<int>(i + 1), ids[first + i]);
-      while (statement.step()) {
-        removed[static_cast<std::size_t>(statement.column_int64(0))] += 1;
-        removed_bytes += static_cast<std::uint64_t>(statement.column_int64(1));
-      }
-    }
-    transaction.commit();
+    run_for_ids(cached(statements_.remove, sql), ids, std::nullopt, [&](sqlite::Statement& row) {
+      const auto p = static_cast<std::size_t>(row.column_int64(0));
+      removed[p] += 1;
+      removed_bytes += static_cast<std::uint64_t>(row.column_int64(1));
+      if (row.column_int64(2) != 0) removed_awaiting[p] += 1;
+    });
     for (std::size_t p = 0; p < kAllPriorities.size(); ++p) {
       stats_.depth[p] -= removed[p];
       stats_.rows -= removed[p];
+      stats_.awaiting_receipt[p] -= removed_awaiting[p];
+      stats_.awaiting_receipt_rows -= removed_awaiting[p];
     }
     stats_.bytes -= removed_bytes;
     refresh_oldest();
@@ -474,6 +515,51 @@ void Outbox::remove(const std::vector<std::int64_t>& ids) {
     // The rows stay and are re-sent later; central absorbs the duplicates.
     note_store_error(error);
   }
+}
+
+void Outbox::mark_published(const std::vector<std::int64_t>& ids, EpochMs now_ms) {
+  if (ids.empty()) return;
+  try {
+    static const std::string sql = mark_published_sql();
+    PerPriority marked{};
+    run_for_ids(cached(statements_.mark_published, sql), ids, now_ms,
+                [&](sqlite::Statement& row) { marked[static_cast<std::size_t>(row.column_int64(0))] += 1; });
+    for (std::size_t p = 0; p < kAllPriorities.size(); ++p) {
+      stats_.awaiting_receipt[p] += marked[p];
+      stats_.awaiting_receipt_rows += marked[p];
+    }
+  } catch (const sqlite::SqliteError& error) {
+    // The rows stay unsent and go out again after a restart; the
+    // duplicates are absorbed by central.
+    note_store_error(error);
+  }
+}
+
+std::vector<Outbox::Requeued> Outbox::requeue_unreceipted(EpochMs published_before_ms, EpochMs now_ms) {
+  std::vector<Requeued> requeued;
+  if (stats_.awaiting_receipt_rows == 0) return requeued;
+  try {
+    sqlite::Transaction transaction(*db_);
+    auto statement = db_->prepare(
+        "UPDATE outbox SET published_ms = NULL WHERE published_ms IS NOT NULL AND (published_ms < ? OR published_ms > "
+        "?) RETURNING id, priority");
+    statement.bind(1, published_before_ms).bind(2, now_ms);
+    while (statement.step()) {
+      const auto priority = priority_from_int(static_cast<int>(statement.column_int64(1)));
+      if (priority) requeued.push_back({statement.column_int64(0), *priority});
+    }
+    statement.reset();
+    transaction.commit();
+  } catch (const sqlite::SqliteError& error) {
+    note_store_error(error);
+    return {};
+  }
+  for (const auto& row : requeued) {
+    stats_.awaiting_receipt[static_cast<std::size_t>(row.priority)] -= 1;
+    stats_.awaiting_receipt_rows -= 1;
+  }
+  std::sort(requeued.begin(), requeued.end(), [](const Requeued& a, const Requeued& b) { return a.id < b.id; });
+  return requeued;
 }
 
 void Outbox::refresh_oldest() {

@@ -1,7 +1,10 @@
 #pragma once
 // The gateway's store-and-forward buffer: every message is committed to
-// SQLite (WAL, synchronous=FULL) before anything tries to publish it, and
-// a row is deleted only after the broker acknowledged it (PUBACK).
+// SQLite (WAL, synchronous=FULL) before anything tries to publish it. A
+// row is deleted after the broker acknowledged it (PUBACK), except an
+// alert when receipts are on: the broker's PUBACK only marks it published
+// (awaiting a receipt), and central's receipt, sent after central
+// committed it, deletes it.
 // docs/outbox.md explains the durability choice and the overflow policy.
 #include <array>
 #include <cstdint>
@@ -35,10 +38,12 @@ struct OutboxRow {
 using PerPriority = std::array<std::uint64_t, kAllPriorities.size()>;
 
 struct OutboxStats {
-  PerPriority depth{};      ///< rows waiting, per priority
+  PerPriority depth{};      ///< rows not yet delivered, per priority (awaiting a receipt included)
+  PerPriority awaiting_receipt{};  ///< rows the broker acknowledged, waiting for central's receipt
   PerPriority dropped{};    ///< rows dropped by capacity or age since the database was created
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t awaiting_receipt_rows = 0;
   std::optional<EpochMs> oldest_created_ms;
   std::uint64_t quarantined = 0;   ///< corrupt databases moved aside (persisted)
   std::uint64_t store_errors = 0;  ///< failed writes since this process started
@@ -85,14 +90,31 @@ class Outbox {
   /// Stores a message that needs no sequence number (telemetry, evidence).
   AppendResult append(Priority priority, const std::string& topic, const std::string& payload, EpochMs now_ms);
 
-  /// Up to `limit` rows of `priority` with id > `after_id`, oldest first.
+  /// Up to `limit` rows of `priority` with id > `after_id`, oldest first,
+  /// leaving out rows awaiting a receipt (they were sent already).
   std::vector<OutboxRow> next_rows(Priority priority, std::int64_t after_id, std::size_t limit);
   /// The rows with these ids that still exist, oldest first (re-sends).
   std::vector<OutboxRow> rows_by_ids(const std::vector<std::int64_t>& ids);
   /// Rows waiting at one priority (in flight ones included).
   std::uint64_t depth(Priority priority) const { return stats_.depth[static_cast<std::size_t>(priority)]; }
+  /// Rows of one priority awaiting a receipt.
+  std::uint64_t awaiting_receipt(Priority priority) const {
+    return stats_.awaiting_receipt[static_cast<std::size_t>(priority)];
+  }
   /// Deletes delivered rows in one transaction. Unknown ids are ignored.
   void remove(const std::vector<std::int64_t>& ids);
+  /// Marks rows the broker acknowledged as awaiting central's receipt
+  /// (published at `now_ms`), in one transaction. Rows already marked or
+  /// gone are left alone.
+  void mark_published(const std::vector<std::int64_t>& ids, EpochMs now_ms);
+  struct Requeued {
+    std::int64_t id;
+    Priority priority;
+  };
+  /// Rows awaiting a receipt since before `published_before_ms` (or, after
+  /// the wall clock stepped back, since after `now_ms`) go back to the
+  /// send queue; returns them, oldest first.
+  std::vector<Requeued> requeue_unreceipted(EpochMs published_before_ms, EpochMs now_ms);
   /// Drops rows older than max_age; returns how many.
   std::size_t expire(EpochMs now_ms);
 
@@ -112,6 +134,12 @@ class Outbox {
   /// resets it after use (a half-stepped SELECT holds a read snapshot).
   sqlite::Statement& cached(std::unique_ptr<sqlite::Statement>& slot, std::string_view sql);
   void refresh_oldest();
+  /// Runs `statement` (whose first `kIdChunk` parameters are ids, and
+  /// whose parameter kIdChunk + 1, if any, is `extra`) over `ids` in
+  /// chunks, in one transaction that need not reach the disk at once.
+  /// `on_row` sees each RETURNING row. SqliteError propagates.
+  void run_for_ids(sqlite::Statement& statement, const std::vector<std::int64_t>& ids,
+                   const std::optional<std::int64_t>& extra, const std::function<void(sqlite::Statement&)>& on_row);
   /// Hands WAL checkpoints to a background connection (see outbox.cpp).
   void start_checkpointer();
 
@@ -123,6 +151,7 @@ class Outbox {
     std::unique_ptr<sqlite::Statement> next_rows;
     std::unique_ptr<sqlite::Statement> row_by_id;
     std::unique_ptr<sqlite::Statement> remove;
+    std::unique_ptr<sqlite::Statement> mark_published;
     std::unique_ptr<sqlite::Statement> oldest;
   };
 

@@ -34,6 +34,12 @@ std::string prometheus_text(const IngestCounters& counters, const HttpStats& htt
          "Messages rejected for an invalid topic or payload.", counters.rejected);
   append(out, "gridwatch_central_store_failures_total", "counter", "Valid messages that could not be stored.",
          counters.store_failures);
+  append(out, "gridwatch_central_receipts_published_total", "counter",
+         "Receipt messages published to gateways (one per gateway per batch of committed alerts).",
+         counters.receipts_published);
+  append(out, "gridwatch_central_receipts_unsent_total", "counter",
+         "Receipt messages the MQTT client refused (not connected); their alerts are sent again by the gateway.",
+         counters.receipts_unsent);
   append(out, "gridwatch_central_http_open_connections", "gauge", "HTTP connections currently open.",
          http.open_connections);
   append(out, "gridwatch_central_http_rejected_connections_total", "counter",

@@ -10,6 +10,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -77,6 +79,53 @@ std::vector<std::optional<bool>> publish_as(const std::string& uri, const test::
   client->stop(std::nullopt, 1000);
   return results;
 }
+
+/// Subscribes with a TLS identity and records what the broker delivers.
+class Listener {
+ public:
+  Listener(const std::string& uri, const test::TlsFiles& tls, const std::string& client_id,
+           const std::vector<std::string>& filters) {
+    mqtt::Options options;
+    options.server_uri = uri;
+    options.client_id = client_id;
+    options.clean_start = true;
+    options.session_expiry_s = 0;
+    options.tls = mqtt::TlsOptions{tls.ca_file, tls.cert_file, tls.key_file};
+    mqtt::Handlers handlers;
+    handlers.on_connected = [this](bool) { connected_ = true; };
+    handlers.on_message = [this](mqtt::Message message) {
+      const std::lock_guard lock(mutex_);
+      messages_.push_back(std::move(message));
+    };
+    client_ = mqtt::make_paho_client(io_, options, std::move(handlers));
+    for (const auto& filter : filters) client_->subscribe(filter, 1);
+    client_->start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Listener() {
+    // As in publish_as(): the client stops while its io_context does not run.
+    io_.stop();
+    thread_.join();
+    client_->stop(std::nullopt, 1000);
+  }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  bool connected() const { return connected_; }
+  std::vector<mqtt::Message> messages() const {
+    const std::lock_guard lock(mutex_);
+    return messages_;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ = boost::asio::make_work_guard(io_);
+  std::unique_ptr<mqtt::Client> client_;
+  std::atomic<bool> connected_{false};
+  mutable std::mutex mutex_;
+  std::vector<mqtt::Message> messages_;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -241,4 +290,46 @@ TEST_CASE("a gateway publishing under another gateway's topic is denied by the b
   CHECK(edge_b->running());
   CHECK(site.daemons.presence("gw-b").empty());
   CHECK(site.daemons.last_telemetry("gw-b").empty());
+}
+
+TEST_CASE("central's receipts reach only their own gateway: gw-a cannot read gw-b's cmd/receipt",
+          "[integration][identity][acl][receipts]") {
+  test::TlsDeployment site;
+  const auto gateway_a = test::provision_gateway(site.dir, site.pki, "gw-a", site.broker->uri());
+  const auto gateway_b = test::provision_gateway(site.dir, site.pki, "gw-b", site.broker->uri());
+  // gw-a asks for both gateways' cmd subtrees; gw-b for its own.
+  Listener listener_a(site.broker->uri(), gateway_a.tls, "gw-a-listener",
+                      {"gridwatch/v1/gw-a/cmd/#", "gridwatch/v1/gw-b/cmd/#"});
+  Listener listener_b(site.broker->uri(), gateway_b.tls, "gw-b-listener", {command_filter("gw-b")});
+  REQUIRE(test::wait_until([&] { return listener_a.connected() && listener_b.connected(); }, 20s));
+  std::this_thread::sleep_for(500ms);  // the subscriptions follow the connect
+
+  const auto own_a = alert_for("gw-a", 7);
+  const auto own_b = alert_for("gw-b", 8);
+  REQUIRE(publish_as(site.broker->uri(), gateway_a.tls, {{make_topic("gw-a", Channel::alert), encode(own_a), 1, false}})
+              .front() == std::optional<bool>(true));
+  REQUIRE(publish_as(site.broker->uri(), gateway_b.tls, {{make_topic("gw-b", Channel::alert), encode(own_b), 1, false}})
+              .front() == std::optional<bool>(true));
+
+  auto receipted = [](const Listener& listener, const std::string& gateway_id, const std::string& alert_id) {
+    for (const auto& message : listener.messages()) {
+      if (message.topic != receipt_topic(gateway_id)) continue;
+      const auto receipt = decode_receipt(message.payload);
+      if (!receipt.ok()) continue;
+      for (const auto& id : receipt.value->accepted) {
+        if (id == alert_id) return true;
+      }
+    }
+    return false;
+  };
+  INFO("central:\n" << site.central->log());
+  INFO("broker:\n" << site.broker->log());
+  // Central may write both receipts (its ACL), each gateway reads its own.
+  REQUIRE(test::wait_until([&] { return receipted(listener_a, "gw-a", own_a.alert_id); }, 20s));
+  REQUIRE(test::wait_until([&] { return receipted(listener_b, "gw-b", own_b.alert_id); }, 20s));
+  std::this_thread::sleep_for(1s);
+  for (const auto& message : listener_a.messages()) {
+    INFO("gw-a received " << message.topic);
+    CHECK(message.topic.rfind("gridwatch/v1/gw-a/", 0) == 0);
+  }
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "central/ingest.hpp"
 #include "central/sqlite_store.hpp"
 #include "tests/support/test_env.hpp"
@@ -74,4 +76,40 @@ TEST_CASE("with a registry, ingest rejects every message of an unregistered gate
   ingest.set_registry(nullptr);
   ingest.handle({"gridwatch/v1/gw-9/alert", encode(test::make_alert("gw-9", 1, Phase::start)), 1, false}, 130);
   CHECK(ingest.counters().incidents_opened == 2);
+}
+
+TEST_CASE("ingest receipts committed alerts, duplicates included, and rejected ones with their errors",
+          "[ingest][receipts]") {
+  test::TempDir dir;
+  SqliteStore store(dir.file("central.db"));
+  Ingest ingest(store);
+  struct Heard {
+    std::string gateway_id;
+    std::string alert_id;
+    std::string rejection;  // empty: accepted
+  };
+  std::vector<Heard> heard;
+  ingest.set_receipt_hook([&](const std::string& gateway_id, const std::string& alert_id, const std::string* rejection) {
+    // Called after the commit: the alert is already in the store.
+    if (rejection == nullptr) CHECK(store.incident_by_episode(alert_id).has_value());
+    heard.push_back({gateway_id, alert_id, rejection != nullptr ? *rejection : ""});
+  });
+  const auto alert = test::make_alert("gw-1", 1, Phase::start);
+  ingest.handle({"gridwatch/v1/gw-1/alert", encode(alert), 1, false}, 100);
+  ingest.handle({"gridwatch/v1/gw-1/alert", encode(alert), 1, false}, 110);  // duplicate
+  auto bad = nlohmann::json::parse(encode(test::make_alert("gw-1", 2, Phase::start)));
+  bad["confidence"] = 7;
+  ingest.handle({"gridwatch/v1/gw-1/alert", bad.dump(), 1, false}, 120);
+  // Not receipted: no readable id, another gateway's id, or not an alert.
+  ingest.handle({"gridwatch/v1/gw-1/alert", "not json", 1, false}, 130);
+  ingest.handle({"gridwatch/v1/gw-2/alert", encode(test::make_alert("gw-1", 3, Phase::start)), 1, false}, 140);
+  ingest.handle({"gridwatch/v1/gw-1/status", "{}", 1, false}, 150);
+  REQUIRE(heard.size() == 3);
+  CHECK(heard[0].gateway_id == "gw-1");
+  CHECK(heard[0].alert_id == alert.alert_id);
+  CHECK(heard[0].rejection.empty());
+  CHECK(heard[1].alert_id == alert.alert_id);
+  CHECK(heard[1].rejection.empty());
+  CHECK(heard[2].alert_id == bad["alert_id"].get<std::string>());
+  CHECK(heard[2].rejection.find("confidence") != std::string::npos);
 }

@@ -43,3 +43,10 @@ TEST_CASE("ids", "[ids]") {
   CHECK(random_hex(4).size() == 8);
   CHECK(random_hex(8) != random_hex(8));
 }
+
+TEST_CASE("receipts go under the gateway's cmd subtree, which its one subscription covers", "[topics][receipts]") {
+  CHECK(receipt_topic("gw-7") == "gridwatch/v1/gw-7/cmd/receipt");
+  CHECK(command_filter("gw-7") == "gridwatch/v1/gw-7/cmd/#");
+  // Not a v1 channel topic: ingest never takes a receipt for gateway traffic.
+  CHECK_FALSE(parse_topic(receipt_topic("gw-7")).has_value());
+}

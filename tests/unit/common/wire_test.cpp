@@ -217,3 +217,33 @@ TEST_CASE("decode_message checks the topic against the payload", "[wire]") {
     CHECK_FALSE(decode_message("gridwatch/v1/gw-1/evidence", payload).ok());
   }
 }
+
+TEST_CASE("receipts round trip, and bad ones are refused with field errors", "[wire][receipts]") {
+  Receipt receipt;
+  receipt.gateway_id = "gw-1";
+  receipt.accepted = {"gw-1:abcd0123:1", "gw-1:abcd0123:2"};
+  receipt.rejected = {{"gw-1:abcd0123:3", "confidence: must be between 0 and 1"}};
+  receipt.ts_ms = 1'795'000'000'000;
+  const auto decoded = decode_receipt(encode(receipt));
+  REQUIRE(decoded.ok());
+  CHECK(decoded.value->gateway_id == "gw-1");
+  CHECK(decoded.value->accepted == receipt.accepted);
+  REQUIRE(decoded.value->rejected.size() == 1);
+  CHECK(decoded.value->rejected[0].alert_id == "gw-1:abcd0123:3");
+  CHECK(decoded.value->rejected[0].error == "confidence: must be between 0 and 1");
+  CHECK(decoded.value->ts_ms == receipt.ts_ms);
+
+  auto errors_of = [](const std::string& payload) { return join_errors(decode_receipt(payload).errors); };
+  CHECK(errors_of("[]").find("expected a JSON object") != std::string::npos);
+  CHECK(errors_of(R"({"schema":1,"type":"receipt","gateway_id":"gw-1","accepted":[1],"rejected":[],"ts_ms":1})")
+            .find("accepted[0]") != std::string::npos);
+  CHECK(errors_of(R"({"schema":1,"type":"receipt","gateway_id":"gw-1","accepted":[],"rejected":[{"alert_id":"a b"}],"ts_ms":1})")
+            .find("rejected[0]") != std::string::npos);
+  CHECK(errors_of(R"({"schema":1,"type":"receipt","gateway_id":"gw-1","accepted":[],"rejected":[],"ts_ms":1,"x":2})")
+            .find("x: unknown field") != std::string::npos);
+  Receipt huge;
+  huge.gateway_id = "gw-1";
+  huge.ts_ms = 1;
+  huge.accepted.assign(kMaxReceiptIds + 1, "gw-1:abcd0123:1");
+  CHECK(errors_of(encode(huge)).find("more than") != std::string::npos);
+}

@@ -100,3 +100,20 @@ TEST_CASE("sensor config errors name file, line and key", "[sensor-input][edge-c
   CHECK(errors.find("sensors[2].faults.valid_max: must not be below valid_min") != std::string::npos);
   CHECK(errors.find("sensors[3].drift.max_compensation: missing required key") != std::string::npos);
 }
+
+TEST_CASE("uplink receipts: on by default, switchable, the timeout validated", "[edge-config][receipts]") {
+  const auto defaults = parse_edge_config("gateway: {id: gw-1, lat: 30, lon: 104}\n", "edge.yaml");
+  CHECK(defaults.uplink.receipts);
+  CHECK(defaults.uplink.receipt_timeout_s == 120);
+  const auto off = parse_edge_config(
+      "gateway: {id: gw-1, lat: 30, lon: 104}\nuplink: {receipts: false, receipt_timeout_s: 5}\n", "edge.yaml");
+  CHECK_FALSE(off.uplink.receipts);
+  CHECK(off.uplink.receipt_timeout_s == 5);
+  const auto errors = errors_of(
+      "gateway: {id: gw-1, lat: 30, lon: 104}\nuplink:\n  receipts: maybe\n  receipt_timeout_s: 0\n  receipt: true\n");
+  CHECK(errors.find("edge.yaml:3") != std::string::npos);
+  CHECK(errors.find("uplink.receipts") != std::string::npos);
+  CHECK(errors.find("edge.yaml:4") != std::string::npos);
+  CHECK(errors.find("uplink.receipt_timeout_s") != std::string::npos);
+  CHECK(errors.find("uplink.receipt: unknown key") != std::string::npos);
+}

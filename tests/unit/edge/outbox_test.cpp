@@ -254,3 +254,94 @@ TEST_CASE("an outbox on a read-only filesystem is refused clearly and never quar
     CHECK(entry.path().string().find(".corrupt-") == std::string::npos);
   }
 }
+
+TEST_CASE("outbox: published rows await a receipt, still count in depth, and are not handed out again",
+          "[outbox][receipts]") {
+  TempDir dir;
+  Outbox outbox(dir.file("outbox.db"), {}, kNow);
+  for (int i = 0; i < 3; ++i) REQUIRE(outbox.append(Priority::alarm, "a", "x", kNow).status == AppendStatus::stored);
+  outbox.mark_published({1, 2}, kNow + 10);
+  CHECK(outbox.awaiting_receipt(Priority::alarm) == 2);
+  CHECK(outbox.stats().awaiting_receipt_rows == 2);
+  CHECK(outbox.depth(Priority::alarm) == 3);  // not delivered yet
+  CHECK(outbox.stats().rows == 3);
+  const auto rows = outbox.next_rows(Priority::alarm, 0, 10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows.front().id == 3);
+  // Marking twice counts once; unknown ids are ignored.
+  outbox.mark_published({2, 99}, kNow + 20);
+  CHECK(outbox.awaiting_receipt(Priority::alarm) == 2);
+
+  // The state survives a restart.
+  {
+    Outbox reopened(dir.file("outbox.db"), {}, kNow + 30);
+  }
+  Outbox reopened(dir.file("outbox.db"), {}, kNow + 30);
+  CHECK(reopened.awaiting_receipt(Priority::alarm) == 2);
+  CHECK(reopened.depth(Priority::alarm) == 3);
+}
+
+TEST_CASE("outbox: a receipt removes awaiting rows and their counts", "[outbox][receipts]") {
+  TempDir dir;
+  Outbox outbox(dir.file("outbox.db"), {}, kNow);
+  for (int i = 0; i < 4; ++i) REQUIRE(outbox.append(Priority::fault, "f", "x", kNow).status == AppendStatus::stored);
+  outbox.mark_published({1, 2, 3}, kNow);
+  outbox.remove({1, 3, 4});  // 4 was never published: a receipt for a re-sent copy may still come
+  CHECK(outbox.awaiting_receipt(Priority::fault) == 1);
+  CHECK(outbox.depth(Priority::fault) == 1);
+  CHECK(outbox.stats().rows == 1);
+  Outbox reopened(dir.file("outbox.db"), {}, kNow);
+  CHECK(reopened.awaiting_receipt(Priority::fault) == 1);
+}
+
+TEST_CASE("outbox: rows without a receipt past the timeout go back to the send queue", "[outbox][receipts]") {
+  TempDir dir;
+  Outbox outbox(dir.file("outbox.db"), {}, kNow);
+  for (int i = 0; i < 3; ++i) REQUIRE(outbox.append(Priority::alarm, "a", "x", kNow).status == AppendStatus::stored);
+  outbox.mark_published({1}, kNow);
+  outbox.mark_published({2}, kNow + 5'000);
+  CHECK(outbox.requeue_unreceipted(kNow, kNow + 6'000).empty());  // none older than kNow
+  const auto requeued = outbox.requeue_unreceipted(kNow + 1'000, kNow + 6'000);
+  REQUIRE(requeued.size() == 1);
+  CHECK(requeued.front().id == 1);
+  CHECK(requeued.front().priority == Priority::alarm);
+  CHECK(outbox.awaiting_receipt(Priority::alarm) == 1);
+  CHECK(outbox.next_rows(Priority::alarm, 0, 10).size() == 2);
+  // A wall clock stepped back: a published time in the future is stale too.
+  const auto after_step = outbox.requeue_unreceipted(kNow - 60'000, kNow);
+  REQUIRE(after_step.size() == 1);
+  CHECK(after_step.front().id == 2);
+  CHECK(outbox.stats().awaiting_receipt_rows == 0);
+}
+
+TEST_CASE("outbox: evicting an awaiting row for capacity keeps the counts right", "[outbox][receipts]") {
+  TempDir dir;
+  Outbox outbox(dir.file("outbox.db"), {100, 1 << 20, 1'000'000}, kNow);
+  for (int i = 0; i < 100; ++i) REQUIRE(outbox.append(Priority::parking, "p", "x", kNow).status == AppendStatus::stored);
+  outbox.mark_published({1, 2, 3}, kNow);
+  REQUIRE(outbox.append(Priority::alarm, "a", "x", kNow).status == AppendStatus::stored);  // evicts row 1
+  CHECK(outbox.awaiting_receipt(Priority::parking) == 2);
+  Outbox reopened(dir.file("outbox.db"), {100, 1 << 20, 1'000'000}, kNow);
+  CHECK(reopened.awaiting_receipt(Priority::parking) == 2);
+}
+
+TEST_CASE("outbox: a version-1 outbox (before receipts) is migrated, its rows kept and unsent", "[outbox][receipts]") {
+  TempDir dir;
+  const auto path = dir.file("outbox.db");
+  std::filesystem::copy_file(std::string(GRIDWATCH_SOURCE_DIR) + "/tests/fixtures/outbox/version-1.db", path);
+  {
+    Outbox outbox(path, {}, kNow);
+    CHECK_FALSE(outbox.quarantined_to().has_value());
+    CHECK(outbox.epoch() == "feedf00d");
+    CHECK(outbox.stats().rows == 3);
+    CHECK(outbox.stats().awaiting_receipt_rows == 0);
+    CHECK(drain_order(outbox) == std::vector<std::int64_t>{1, 2, 3});
+    outbox.mark_published({1}, kNow);
+    REQUIRE(outbox.append(Priority::alarm, "a", "new", kNow).status == AppendStatus::stored);
+  }
+  sqlite::Database db(path);
+  CHECK(db.query_text("PRAGMA user_version") == "2");
+  Outbox reopened(path, {}, kNow);
+  CHECK(reopened.awaiting_receipt(Priority::alarm) == 1);
+  CHECK(drain_order(reopened) == std::vector<std::int64_t>{2, 4, 3});
+}

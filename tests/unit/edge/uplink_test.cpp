@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/wire.hpp"
 #include "edge/uplink.hpp"
 #include "tests/support/mosquitto_broker.hpp"
 #include "tests/support/test_env.hpp"
@@ -73,9 +74,20 @@ class ScriptedClient final : public mqtt::Client {
 // makes the uplink with the window under test.
 class UplinkRig {
  protected:
-  Uplink& make_uplink(int window) {
-    uplink_ = std::make_unique<Uplink>(io, outbox, client, window);
+  Uplink& make_uplink(int window, ReceiptSettings receipts = {}) {
+    uplink_ = std::make_unique<Uplink>(io, outbox, client, window, nullptr, std::move(receipts));
     return *uplink_;
+  }
+  /// Central's receipt for our rows `accepted` (and `rejected`), as alert ids.
+  std::string receipt(const std::vector<std::int64_t>& accepted, const std::vector<std::int64_t>& rejected = {},
+                      const std::string& epoch = "") {
+    Receipt out;
+    out.gateway_id = "gw-1";
+    out.ts_ms = kNow;
+    const auto id = [&](std::int64_t row) { return "gw-1:" + (epoch.empty() ? outbox.epoch() : epoch) + ":" + std::to_string(row); };
+    for (auto row : accepted) out.accepted.push_back(id(row));
+    for (auto row : rejected) out.rejected.push_back({id(row), "detected_at_ms: missing required field"});
+    return encode(out);
   }
 
   test::TempDir dir;
@@ -298,4 +310,79 @@ TEST_CASE("uplink over the Paho adapter and a real broker: a backlog arrives com
   // One publisher connection, QoS 1, no reconnect: the broker forwards in
   // publish order, so this is the order the uplink handed rows to Paho.
   CHECK(received == expected);
+}
+
+TEST_CASE_METHOD(UplinkRig, "receipts on: an acknowledged alert waits for central's receipt, telemetry does not",
+                 "[uplink][receipts]") {
+  auto& uplink = make_uplink(4, {true, 60'000, "gw-1"});
+  outbox.append(Priority::alarm, "t", "fire1", kNow);     // row 1
+  outbox.append(Priority::parking, "t", "park1", kNow);   // row 2
+  outbox.append(Priority::telemetry, "t", "tele1", kNow); // row 3
+  uplink.pump();
+  client.ack_burst({"fire1", "park1", "tele1"});
+  uplink.flush_delivered();
+  CHECK(outbox.stats().rows == 2);
+  CHECK(outbox.stats().awaiting_receipt_rows == 2);
+  CHECK(outbox.depth(Priority::alarm) == 1);
+  uplink.pump();
+  CHECK(client.sent.size() == 3);  // an awaiting alert is not sent again
+
+  // Another epoch's id (a quarantined outbox's) names no row of ours.
+  uplink.on_receipt(receipt({1}, {}, "0badbeef"));
+  CHECK(uplink.counters().foreign_ids == 1);
+  CHECK(outbox.stats().rows == 2);
+
+  uplink.on_receipt(receipt({1, 2}));
+  CHECK(outbox.stats().rows == 0);
+  CHECK(outbox.stats().awaiting_receipt_rows == 0);
+  CHECK(uplink.counters().receipts == 2);
+  CHECK(uplink.counters().receipted == 2);
+}
+
+TEST_CASE_METHOD(UplinkRig, "receipts: a rejected alert is dropped, a bad receipt is counted and changes nothing",
+                 "[uplink][receipts]") {
+  auto& uplink = make_uplink(4, {true, 60'000, "gw-1"});
+  outbox.append(Priority::alarm, "t", "fire1", kNow);
+  outbox.append(Priority::alarm, "t", "fire2", kNow);
+  uplink.pump();
+  client.ack_burst({"fire1", "fire2"});
+  uplink.flush_delivered();
+  for (const std::string bad : {"", "not json", R"({"schema":1,"type":"receipt"})",
+                                R"({"schema":1,"type":"receipt","gateway_id":"gw-2","accepted":[],"rejected":[],"ts_ms":1})"}) {
+    uplink.on_receipt(bad);
+  }
+  CHECK(uplink.counters().bad_receipts == 4);
+  CHECK(outbox.stats().rows == 2);
+  uplink.on_receipt(receipt({}, {2}));
+  CHECK(uplink.counters().rejected_by_central == 1);
+  CHECK(outbox.stats().rows == 1);
+  CHECK(outbox.next_rows(Priority::alarm, 0, 10).empty());  // row 1 still awaits its receipt
+}
+
+TEST_CASE_METHOD(UplinkRig, "receipts: an alert without a receipt in time is sent again", "[uplink][receipts]") {
+  auto& uplink = make_uplink(4, {true, 1, "gw-1"});
+  outbox.append(Priority::alarm, "t", "fire1", kNow);
+  uplink.pump();
+  client.ack("fire1");
+  uplink.flush_delivered();
+  CHECK(outbox.stats().awaiting_receipt_rows == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  uplink.requeue_unreceipted();
+  client.settle();
+  CHECK(uplink.counters().receipt_timeouts == 1);
+  CHECK(client.sent == std::vector<std::string>{"fire1", "fire1"});
+  client.ack("fire1");
+  uplink.flush_delivered();
+  uplink.on_receipt(receipt({1}));
+  CHECK(outbox.stats().rows == 0);
+}
+
+TEST_CASE_METHOD(UplinkRig, "receipts off: an alert is deleted on PUBACK (a broker without central)", "[uplink][receipts]") {
+  auto& uplink = make_uplink(4, {false, 60'000, "gw-1"});
+  outbox.append(Priority::alarm, "t", "fire1", kNow);
+  uplink.pump();
+  client.ack("fire1");
+  uplink.flush_delivered();
+  CHECK(outbox.stats().rows == 0);
+  CHECK(outbox.stats().awaiting_receipt_rows == 0);
 }
