@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "common/sqlite/sqlite.hpp"
@@ -205,6 +206,11 @@ TEST_CASE("central SIGKILLed at random points mid-stream: every stored alert is 
   std::this_thread::sleep_for(1s);  // let a stray duplicate show itself
   check_exactly_once(daemons, stored);
   for (const auto& arrival : daemons.arrivals()) CHECK(arrival.alert_id.rfind("gw-stream:", 0) == 0);
+  if (receipts == "true") {
+    // The last central receipted what it committed (its stats line, every second).
+    const std::regex published(R"(receipts: ([1-9][0-9]*) published)");
+    CHECK(test::wait_until([&] { return std::regex_search(central->log(), published); }, 5s));
+  }
   CHECK(driver->stop() == 0);
   CHECK(central->stop() == 0);
 }

@@ -106,7 +106,12 @@ TEST_CASE("prometheus_text gives HELP and TYPE before every sample", "[http]") {
   gridwatch::central::IngestCounters counters;
   counters.received = 12;
   counters.store_failures = 2;
+  counters.receipts_published = 5;
+  counters.receipts_unsent = 1;
   const auto text = gridwatch::central::prometheus_text(counters, {3, 4});
+  CHECK(text.find("# TYPE gridwatch_central_receipts_published_total counter\n"
+                  "gridwatch_central_receipts_published_total 5\n") != std::string::npos);
+  CHECK(text.find("\ngridwatch_central_receipts_unsent_total 1\n") != std::string::npos);
   CHECK(text.find("# HELP gridwatch_central_messages_received_total ") != std::string::npos);
   CHECK(text.find("# TYPE gridwatch_central_messages_received_total counter\n"
                   "gridwatch_central_messages_received_total 12\n") != std::string::npos);

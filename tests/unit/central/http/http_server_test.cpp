@@ -474,7 +474,9 @@ TEST_CASE("GET /metrics is Prometheus text with the ingest counters", "[http]") 
   CHECK(samples.at("gridwatch_central_notifications_retrying") == 0);
   CHECK(samples.at("gridwatch_central_notifications_delivered_total") == 0);
   CHECK(samples.at("gridwatch_central_notifications_oldest_pending_age_seconds") == 0);
-  CHECK(samples.size() == 15);
+  CHECK(samples.at("gridwatch_central_receipts_published_total") == 0);
+  CHECK(samples.at("gridwatch_central_receipts_unsent_total") == 0);
+  CHECK(samples.size() == 17);
   CHECK(server.shut_down());
 }
 
