@@ -1,5 +1,7 @@
 #include "edge/vision/smoke_detector.hpp"
 
+#include "edge/vision/smoke_cues.hpp"
+
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
@@ -24,6 +26,15 @@ constexpr double kEdgeGain = 1.3;         // smoke may not be sharper than its b
 constexpr double kEdgeSlack = 4.0;
 constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core (headlight, lamp)
 constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block
+constexpr int kShiftReachPx = 6;          // a slow vehicle moves at most this far between analysis frames
+constexpr double kShiftMinChange = 2.0;   // grey levels of change below which a block's shift is not searched
+constexpr double kShiftExplained = 0.5;   // a shift that leaves at most this share of the change is a solid object
+constexpr double kRigidS = 1.0;           // memory of how often a block slid rigidly
+constexpr double kRigidLimit = 0.4;       // blocks that slid rigidly more often than this are not smoke
+constexpr double kRegionRigidLimit = 0.15;  // ... nor is a region whose smoke-like blocks did so this often on average
+constexpr int kSpreadBlocks = 4;          // sideways growth counts once the area gained this many blocks (and doubled)
+constexpr int kSourceRows = 2;            // the source band: this many block rows above a region's first bottom
+constexpr double kSourceLostS = 1.0;      // a region whose source band had no candidate this long has no source
 constexpr double kVoteLevel = 0.5;        // a block is smoke-like when its vote reaches this
 constexpr double kQuietVote = 0.2;        // below this the block background may learn
 constexpr double kRegionLostS = 2.0;      // a region not seen this long is forgotten
@@ -53,6 +64,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   usable_ = block_means(use_float) >= 0.5F;
   votes_ = cv::Mat::zeros(grid_, CV_32F);
   busy_ = cv::Mat::zeros(grid_, CV_32F);
+  rigid_ = cv::Mat::zeros(grid_, CV_32F);
   candidates_ = cv::Mat::zeros(grid_, CV_8U);
   cues_ = cv::Mat::zeros(grid_, CV_8U);
 }
@@ -89,6 +101,8 @@ cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
 void SmokeDetector::restart(double t_s) {
   light_.release();
   votes_.setTo(0);
+  rigid_.setTo(0);
+  previous_grey_.release();
   candidates_.setTo(0);
   regions_.clear();
   learn_start_s_ = t_s;
@@ -160,6 +174,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   const auto motion_level = static_cast<float>(motion_threshold);
   const auto background_rate = static_cast<float>(dt / (warming ? kWarmupRateS : kBackgroundS));
   const auto busy_rate = static_cast<float>(dt / (warming ? kWarmupRateS * 2 : kBusyS));
+  const auto rigid_rate = static_cast<float>(std::min(1.0, dt / kRigidS));
+  const bool can_search = !previous_grey_.empty() && previous_grey_.size() == features.grey.size();
   int usable_count = 0;
   int candidate_count = 0;
   candidates_.setTo(0);
@@ -179,10 +195,22 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       const bool soft = e <= edges_.at<float>(y, x) * kEdgeGain + kEdgeSlack;
       const bool quiet = busy < kBusyLimit;
       const bool no_glare = glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
+      // Only blocks that changed are searched for a shift (the search is
+      // the costly part).
+      bool sliding = false;
+      if (can_search && moving && present) {
+        const cv::Rect block(x * block_, y * block_, block_, block_);
+        const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx);
+        sliding = sliding_rigidly(shift, kShiftMinChange, kShiftExplained);
+      }
+      float& rigid = rigid_.at<float>(y, x);
+      rigid += rigid_rate * ((sliding ? 1.0F : 0.0F) - rigid);
+      const bool not_rigid = rigid < kRigidLimit;
       cues_.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>((moving ? kMoving : 0) | (present ? kPresent : 0) |
                                                                 (grey ? kGrey : 0) | (soft ? kSoft : 0) |
-                                                                (quiet ? kNotBusy : 0) | (no_glare ? kNoGlare : 0));
-      const bool candidate = moving && present && grey && soft && quiet && no_glare && !warming;
+                                                                (quiet ? kNotBusy : 0) | (no_glare ? kNoGlare : 0) |
+                                                                (not_rigid ? kNotRigid : 0));
+      const bool candidate = moving && present && grey && soft && quiet && no_glare && not_rigid && !warming;
       if (candidate) {
         candidates_.at<std::uint8_t>(y, x) = 255;
         ++candidate_count;
@@ -216,6 +244,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     }
   }
   if (global) candidates_.setTo(0);
+  previous_grey_ = features.grey.clone();
 
   follow_regions(regions_now(), t_s);
 
@@ -226,14 +255,23 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // Smoke rises and spreads from where it comes out: the top climbs, the
     // area grows, and the bottom does not follow the top (a vehicle
     // driving away climbs too, but as a whole; one coming closer grows
-    // downwards).
+    // downwards). Faint smoke in a wind may spread sideways before it
+    // climbs a block: an area that at least doubled, with the bottom held
+    // within a block of where it was, counts as well.
     const bool lasted = t_s - region.first_s >= settings_.confirm_s;
     const int risen = region.first_top - region.box.y;
     const int sunk = region.box.y + region.box.height - region.first_bottom;
     const bool grew = region.area >= std::max(region.first_area + 2, static_cast<int>(std::ceil(region.first_area * 1.3)));
-    const bool upwards = risen >= 1 && sunk <= risen && region.box.y + region.box.height >= region.first_bottom - 1;
+    const bool held = region.box.y + region.box.height >= region.first_bottom - 1;
+    const bool upwards = risen >= 1 && sunk <= risen && held;
+    const bool spread =
+        region.area >= std::max(region.first_area + kSpreadBlocks, 2 * region.first_area) && sunk <= 1 && held;
+    const bool sourced = t_s - region.source_seen_s <= kSourceLostS;
+    const bool fluid = rigid_share(region.box) <= kRegionRigidLimit;
     const bool known = episode_ && (region.box & episode_->box).area() > 0;
-    if ((lasted && upwards && grew) || known) confirmed = confirmed ? (*confirmed | region.box) : region.box;
+    if ((lasted && (upwards || spread) && grew && sourced && fluid) || known) {
+      confirmed = confirmed ? (*confirmed | region.box) : region.box;
+    }
   }
   if (confirmed) {
     if (!episode_) {
@@ -325,18 +363,39 @@ void SmokeDetector::follow_regions(const std::vector<Region>& found, double t_s)
       region.first_top = regions_[*oldest].first_top;
       region.first_bottom = regions_[*oldest].first_bottom;
       region.first_area = regions_[*oldest].first_area;
+      region.source_seen_s = regions_[*oldest].source_seen_s;
     } else {
       region.first_s = t_s;
       region.first_top = now.box.y;
       region.first_bottom = now.box.y + now.box.height;
       region.first_area = now.area;
+      region.source_seen_s = t_s;
     }
+    if (source_active(region)) region.source_seen_s = t_s;
     next.push_back(region);
   }
   for (std::size_t i = 0; i < regions_.size(); ++i) {
     if (!used[i] && t_s - regions_[i].seen_s < kRegionLostS) next.push_back(regions_[i]);
   }
   regions_ = std::move(next);
+}
+
+double SmokeDetector::rigid_share(const cv::Rect& blocks) const {
+  // A vehicle's blocks slide now and then even when each stays under the
+  // block limit; smoke's hardly ever do.
+  const cv::Mat smoke = votes_(blocks) >= static_cast<float>(kVoteLevel);
+  if (cv::countNonZero(smoke) == 0) return 0;
+  return cv::mean(rigid_(blocks), smoke)[0];
+}
+
+bool SmokeDetector::source_active(const Region& region) const {
+  // Smoke keeps coming out where it started: candidates stay in the rows
+  // just above the region's first bottom (a vehicle driving away leaves
+  // them, its votes trailing behind it).
+  const int top = std::max(0, region.first_bottom - kSourceRows);
+  const cv::Rect band = cv::Rect(region.box.x - 1, top, region.box.width + 2, region.first_bottom - top) &
+                        cv::Rect(0, 0, grid_.width, grid_.height);
+  return band.area() > 0 && cv::countNonZero(candidates_(band)) > 0;
 }
 
 std::array<double, 4> SmokeDetector::normalised(const cv::Rect& blocks) const {

@@ -17,13 +17,20 @@
 //    fail);
 //  - no gain of edge energy: it is not sharper than its background (a
 //    vehicle or a headlight beam adds edges; smoke blurs them);
+//  - not rigid: its change since the previous analysis frame is not
+//    explained by a shift of that frame (edge/vision/smoke_cues.hpp) in
+//    more than a few recent frames (a vehicle's outline, a headlight's
+//    glow translate whole whichever way they drive; smoke mixes);
 //
 // and the frame is not a global change (too many candidates at once: fog
 // rolling in, auto-exposure, headlights flooding the scene at night).
 // Each block keeps an exponentially decaying vote; blocks voted smoke-like
 // most of the last `persistence_s` form regions; a region that has lasted
-// `confirm_s` and has grown upwards or in area since it appeared raises
-// the episode. Pure: block statistics in, events out, frame time only.
+// `confirm_s`, has grown upwards and in area since it appeared, still has
+// candidates where it started (a source that stays put, which a vehicle
+// driving away up the view leaves) and whose smoke-like blocks were
+// hardly ever rigid raises the episode. Pure: block statistics in, events
+// out, frame time only.
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -59,7 +66,8 @@ class SmokeDetector {
   /// Per block, whether it was a candidate in the last frame (CV_8U 0/255).
   const cv::Mat& candidates() const { return candidates_; }
   /// Per block, which cues held in the last frame (CV_8U, the Cue bits).
-  enum Cue : std::uint8_t { kMoving = 1, kPresent = 2, kGrey = 4, kSoft = 8, kNotBusy = 16, kNoGlare = 32 };
+  enum Cue : std::uint8_t { kMoving = 1, kPresent = 2, kGrey = 4, kSoft = 8, kNotBusy = 16, kNoGlare = 32,
+                           kNotRigid = 64 };
   const cv::Mat& cues() const { return cues_; }
   /// Block size in analysis pixels.
   int block_px() const { return block_; }
@@ -73,6 +81,8 @@ class SmokeDetector {
     int first_area = 0;
     int area = 0;
     double seen_s = 0;
+    double source_seen_s = 0;  // last frame with a candidate block near the first bottom
+
   };
   struct Episode {
     int number = 0;
@@ -88,6 +98,8 @@ class SmokeDetector {
   cv::Mat robust_block_means(const cv::Mat& image) const;
   std::vector<Region> regions_now() const;
   void follow_regions(const std::vector<Region>& found, double t_s);
+  bool source_active(const Region& region) const;
+  double rigid_share(const cv::Rect& blocks) const;
   std::array<double, 4> normalised(const cv::Rect& blocks) const;
   VisionEvent episode_event(Phase phase, double t_s) const;  // of the open episode
   double confidence_in(const cv::Rect& blocks) const;
@@ -102,6 +114,8 @@ class SmokeDetector {
   cv::Mat chroma_;       // CV_32F block background chroma
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
+  cv::Mat rigid_;        // CV_32F recent share of frames in which the block's change was a sideways or downward shift
+  cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search)
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U
   cv::Mat cues_;         // CV_8U

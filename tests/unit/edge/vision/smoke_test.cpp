@@ -1,8 +1,8 @@
 // The smoke detector through the whole camera pipeline (CameraAnalyzer) on
 // synthetic 320x180 frames at 5 fps: a textured street-like scene with
 // sensor noise, and on it a rising plume (detected), or a fog ramp, a
-// headlight sweep at night, a grey block driving slowly, an OSD clock
-// (none detected); masks keep a plume out.
+// headlight sweep at night, a grey block driving slowly or driving away,
+// an OSD clock (none detected); masks keep a plume out.
 #include <catch2/catch.hpp>
 
 #include <opencv2/imgproc.hpp>
@@ -202,6 +202,25 @@ TEST_CASE("a grey vehicle crawling through the view is not smoke", "[vision][smo
     cv::rectangle(frame, cv::Rect(x + 44, 104, 12, 10), cv::Scalar(60, 60, 60), cv::FILLED);  // windscreen
     cv::circle(frame, cv::Point(x + 12, 136), 5, cv::Scalar(25, 25, 25), cv::FILLED);
     cv::circle(frame, cv::Point(x + 48, 136), 5, cv::Scalar(25, 25, 25), cv::FILLED);
+  });
+  CHECK(starts(events).empty());
+}
+
+TEST_CASE("a grey van driving away up the street is not smoke", "[vision][smoke][scene]") {
+  // It climbs the view and shrinks, as smoke's top climbs; but its bottom
+  // climbs too, so no source stays where it started.
+  const auto events = smoke_events(minimal_camera(), false, 60, [](cv::Mat& frame, double t_s) {
+    if (t_s < 12) return;
+    const double age = t_s - 12;
+    const double scale = std::max(0.35, 1.0 - age * 0.03);
+    const int width = static_cast<int>(70 * scale);
+    const int height = static_cast<int>(50 * scale);
+    const int bottom = 178 - static_cast<int>(age * 2.5);  // 2.5 px/s: creeping away in a queue
+    if (bottom - height < 0) return;
+    const cv::Rect body(130 - width / 2, bottom - height, width, height);
+    cv::rectangle(frame, body, cv::Scalar(135, 135, 135), cv::FILLED);
+    cv::rectangle(frame, cv::Rect(body.x + width / 5, body.y + height / 6, width * 3 / 5, height / 4), cv::Scalar(70, 70, 70),
+                  cv::FILLED);  // rear window
   });
   CHECK(starts(events).empty());
 }

@@ -1,0 +1,50 @@
+#include "edge/vision/smoke_cues.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+namespace gridwatch::edge::vision {
+
+BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach) {
+  CV_Assert(now.type() == CV_32F && before.type() == CV_32F && now.size() == before.size());
+  const cv::Rect frame(0, 0, now.cols, now.rows);
+  CV_Assert((block & frame) == block && block.area() > 0);
+  const cv::Mat current = now(block);
+  auto mean_difference = [&](int dx, int dy) {
+    const cv::Mat source = before(block - cv::Point(dx, dy));
+    double sum = 0;
+    for (int y = 0; y < block.height; ++y) {
+      const auto* a = current.ptr<float>(y);
+      const auto* b = source.ptr<float>(y);
+      for (int x = 0; x < block.width; ++x) sum += std::abs(a[x] - b[x]);
+    }
+    return sum / block.area();
+  };
+  BlockShift out;
+  out.unshifted = mean_difference(0, 0);
+  out.shifted = std::numeric_limits<double>::max();
+  for (int dy = -reach; dy <= reach; ++dy) {
+    for (int dx = -reach; dx <= reach; ++dx) {
+      if (dx == 0 && dy == 0) continue;
+      if (((block - cv::Point(dx, dy)) & frame) != block - cv::Point(dx, dy)) continue;
+      const double difference = mean_difference(dx, dy);
+      // Ties go to the smaller shift, so flat content does not invent motion.
+      if (difference < out.shifted ||
+          (difference == out.shifted && std::abs(dx) + std::abs(dy) < std::abs(out.dx) + std::abs(out.dy))) {
+        out.shifted = difference;
+        out.dx = dx;
+        out.dy = dy;
+      }
+    }
+  }
+  if (out.shifted == std::numeric_limits<double>::max()) out.shifted = out.unshifted;
+  return out;
+}
+
+bool sliding_rigidly(const BlockShift& shift, double min_change, double explained) {
+  if (shift.unshifted < min_change) return false;
+  return shift.shifted <= explained * shift.unshifted;
+}
+
+}  // namespace gridwatch::edge::vision

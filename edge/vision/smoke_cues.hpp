@@ -1,0 +1,32 @@
+#pragma once
+// Block-level cues of the smoke detector that are worth testing on their
+// own (pure functions of a few images).
+#include <opencv2/core.hpp>
+
+namespace gridwatch::edge::vision {
+
+/// How the content of one block moved between two frames: the shift
+/// (`dx`, `dy`, in pixels; `dy` < 0 is upwards) under which the earlier
+/// frame matches the block best, and the mean absolute grey difference
+/// with no shift and with that shift.
+struct BlockShift {
+  int dx = 0;
+  int dy = 0;
+  double unshifted = 0;
+  double shifted = 0;
+};
+
+/// Searches every shift of up to `reach` pixels each way (shifts that
+/// would read outside `before` are skipped). `now` and `before` are CV_32F
+/// of the same size; `block` lies inside them.
+BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach);
+
+/// Whether a block's change is a solid object sliding: the best shift
+/// explains most of the change (the shifted difference is at most
+/// `explained` of the unshifted one, which is at least `min_change` grey
+/// levels). A vehicle's outline or a headlight's glow translates whole,
+/// whichever way it drives; smoke's texture changes as it mixes and
+/// spreads, so no shift explains it.
+bool sliding_rigidly(const BlockShift& shift, double min_change, double explained);
+
+}  // namespace gridwatch::edge::vision

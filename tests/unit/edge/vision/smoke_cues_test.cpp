@@ -1,0 +1,74 @@
+// The smoke detector's block cues on their own, on synthetic images: the
+// shift search and the rigid-motion test (a solid object sliding is not
+// smoke; content changing in place, as smoke mixes, may be).
+#include <catch2/catch.hpp>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "edge/vision/smoke_cues.hpp"
+
+using namespace gridwatch::edge::vision;
+
+namespace {
+
+/// A textured CV_32F image (uniform noise 0..255, fixed seed).
+cv::Mat texture(int seed) {
+  cv::Mat image(60, 80, CV_32F);
+  cv::RNG rng(static_cast<std::uint64_t>(seed));
+  rng.fill(image, cv::RNG::UNIFORM, 0, 255);
+  return image;
+}
+
+/// `image` moved by (dx, dy): the pixel at (x, y) lands at (x + dx, y + dy).
+cv::Mat moved(const cv::Mat& image, int dx, int dy) {
+  cv::Mat out;
+  const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, dx, 0, 1, dy);
+  cv::warpAffine(image, out, shift, image.size(), cv::INTER_NEAREST, cv::BORDER_REFLECT);
+  return out;
+}
+
+const cv::Rect kBlock(32, 24, 8, 8);
+
+}  // namespace
+
+TEST_CASE("the shift search finds how a block's content moved", "[vision][smoke]") {
+  const cv::Mat before = texture(1);
+  for (const auto& [dx, dy] : {std::pair{3, 0}, std::pair{-2, 1}, std::pair{0, -4}, std::pair{5, 5}}) {
+    const auto shift = best_block_shift(moved(before, dx, dy), before, kBlock, 6);
+    INFO("dx " << dx << " dy " << dy);
+    CHECK(shift.dx == dx);
+    CHECK(shift.dy == dy);
+    CHECK(shift.shifted == Approx(0).margin(1e-6));
+    CHECK(shift.unshifted > 20);
+  }
+}
+
+TEST_CASE("the shift search stays inside the earlier frame", "[vision][smoke]") {
+  const cv::Mat before = texture(2);
+  const auto shift = best_block_shift(moved(before, -3, 0), before, cv::Rect(0, 0, 8, 8), 4);
+  CHECK(shift.dx <= 0);  // shifts reading left of column 0 are skipped
+  CHECK(shift.unshifted > 0);
+}
+
+TEST_CASE("a block sliding any way is rigid, mixing content is not", "[vision][smoke]") {
+  const cv::Mat before = texture(3);
+  SECTION("sideways: a vehicle's outline") {
+    CHECK(sliding_rigidly(best_block_shift(moved(before, 4, 0), before, kBlock, 6), 2.0, 0.5));
+  }
+  SECTION("downwards: a vehicle coming closer") {
+    CHECK(sliding_rigidly(best_block_shift(moved(before, 1, 3), before, kBlock, 6), 2.0, 0.5));
+  }
+  SECTION("upwards: a vehicle driving away") {
+    CHECK(sliding_rigidly(best_block_shift(moved(before, 1, -2), before, kBlock, 6), 2.0, 0.5));
+  }
+  SECTION("new texture in place: smoke mixing, no shift explains it") {
+    cv::Mat now = before.clone();
+    cv::Mat mixed = 0.5 * before + 0.5 * texture(4);
+    mixed(kBlock).copyTo(now(kBlock));
+    CHECK_FALSE(sliding_rigidly(best_block_shift(now, before, kBlock, 6), 2.0, 0.5));
+  }
+  SECTION("no change at all: nothing to explain") {
+    CHECK_FALSE(sliding_rigidly(best_block_shift(before, before, kBlock, 6), 2.0, 0.5));
+  }
+}
