@@ -6,7 +6,8 @@
 
 namespace gridwatch::edge::vision {
 
-BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach) {
+BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach,
+                            double enough) {
   CV_Assert(now.type() == CV_32F && before.type() == CV_32F && now.size() == before.size());
   const cv::Rect frame(0, 0, now.cols, now.rows);
   CV_Assert((block & frame) == block && block.area() > 0);
@@ -24,17 +25,21 @@ BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv:
   BlockShift out;
   out.unshifted = mean_difference(0, 0);
   out.shifted = std::numeric_limits<double>::max();
-  for (int dy = -reach; dy <= reach; ++dy) {
-    for (int dx = -reach; dx <= reach; ++dx) {
-      if (dx == 0 && dy == 0) continue;
-      if (((block - cv::Point(dx, dy)) & frame) != block - cv::Point(dx, dy)) continue;
-      const double difference = mean_difference(dx, dy);
-      // Ties go to the smaller shift, so flat content does not invent motion.
-      if (difference < out.shifted ||
-          (difference == out.shifted && std::abs(dx) + std::abs(dy) < std::abs(out.dx) + std::abs(out.dy))) {
-        out.shifted = difference;
-        out.dx = dx;
-        out.dy = dy;
+  const double stop_at = enough * out.unshifted;
+  // Rings of growing size (Chebyshev distance), so small shifts come first
+  // and, on ties, win.
+  for (int ring = 1; ring <= reach; ++ring) {
+    for (int dy = -ring; dy <= ring; ++dy) {
+      for (int dx = -ring; dx <= ring; ++dx) {
+        if (std::max(std::abs(dx), std::abs(dy)) != ring) continue;
+        if (((block - cv::Point(dx, dy)) & frame) != block - cv::Point(dx, dy)) continue;
+        const double difference = mean_difference(dx, dy);
+        if (difference < out.shifted) {
+          out.shifted = difference;
+          out.dx = dx;
+          out.dy = dy;
+          if (enough > 0 && difference <= stop_at) return out;
+        }
       }
     }
   }

@@ -16,10 +16,14 @@ struct BlockShift {
   double shifted = 0;
 };
 
-/// Searches every shift of up to `reach` pixels each way (shifts that
-/// would read outside `before` are skipped). `now` and `before` are CV_32F
-/// of the same size; `block` lies inside them.
-BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach);
+/// Searches the shifts of up to `reach` pixels each way, smallest first
+/// (shifts that would read outside `before` are skipped). With `enough` >
+/// 0 the search stops at the first shift whose difference is at most
+/// `enough` times the unshifted one (the caller only needs to know that
+/// one exists); with 0 it finds the best. `now` and `before` are CV_32F of
+/// the same size; `block` lies inside them.
+BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach,
+                            double enough = 0);
 
 /// Whether a block's change is a solid object sliding: the best shift
 /// explains most of the change (the shifted difference is at most

@@ -200,7 +200,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       bool sliding = false;
       if (can_search && moving && present) {
         const cv::Rect block(x * block_, y * block_, block_, block_);
-        const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx);
+        const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx, kShiftExplained);
         sliding = sliding_rigidly(shift, kShiftMinChange, kShiftExplained);
       }
       float& rigid = rigid_.at<float>(y, x);

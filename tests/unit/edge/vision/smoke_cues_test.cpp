@@ -44,6 +44,23 @@ TEST_CASE("the shift search finds how a block's content moved", "[vision][smoke]
   }
 }
 
+TEST_CASE("the shift search can stop at the first shift that explains enough", "[vision][smoke]") {
+  const cv::Mat before = texture(5);
+  const cv::Mat now = moved(before, 4, -3);
+  const auto best = best_block_shift(now, before, kBlock, 6);
+  const auto first = best_block_shift(now, before, kBlock, 6, 0.5);
+  CHECK(first.unshifted == Approx(best.unshifted));
+  CHECK(first.shifted <= 0.5 * first.unshifted);
+  CHECK(sliding_rigidly(first, 2.0, 0.5) == sliding_rigidly(best, 2.0, 0.5));
+  // Nothing explains a block of fresh texture: the search runs to the end
+  // and reports the best it saw.
+  cv::Mat fresh = before.clone();
+  texture(6)(kBlock).copyTo(fresh(kBlock));
+  const auto none = best_block_shift(fresh, before, kBlock, 6, 0.5);
+  CHECK(none.shifted > 0.5 * none.unshifted);
+  CHECK(none.shifted == Approx(best_block_shift(fresh, before, kBlock, 6).shifted));
+}
+
 TEST_CASE("the shift search stays inside the earlier frame", "[vision][smoke]") {
   const cv::Mat before = texture(2);
   const auto shift = best_block_shift(moved(before, -3, 0), before, cv::Rect(0, 0, 8, 8), 4);
