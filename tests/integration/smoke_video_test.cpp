@@ -25,7 +25,7 @@ constexpr const char* kScene =
 
 }  // namespace
 
-TEST_CASE("analyze with the minimal camera file prints the smoke episode; evaluate smoke scores it",
+TEST_CASE("analyze with the minimal camera file prints the smoke episode and evaluate smoke scores it",
           "[integration][smoke]") {
   test::TempDir dir;
   const auto library = dir.file("library");
