@@ -187,7 +187,7 @@ TEST_CASE("provision writes the identity into the config, keeps its comments, an
   }
 }
 
-TEST_CASE("over mutual TLS a provisioned gateway reaches central; revoked, expired and foreign certificates are refused",
+TEST_CASE("over mutual TLS a provisioned gateway reaches central, revoked, expired and foreign certificates are refused",
           "[integration][identity][tls]") {
   test::TempDir dir;
   test::TestPki pki(dir);

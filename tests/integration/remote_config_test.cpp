@@ -37,7 +37,7 @@ test::CommandResult push(const test::Daemons& daemons, const std::string& camera
 
 }  // namespace
 
-TEST_CASE("central pushes a camera config; the gateway applies it atomically, reports it, and keeps it on failure",
+TEST_CASE("central pushes a camera config, the gateway applies it atomically, reports it, and keeps it on failure",
           "[integration][remote_config]") {
   test::TlsDeployment site;
   const auto video = test::render_street_clip(site.dir);

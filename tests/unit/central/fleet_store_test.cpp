@@ -21,7 +21,7 @@ Status status_of(const std::string& gateway, PresenceState state, std::optional<
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("a status places the gateway; online ends an offline spell", "[store][fleet]", SqliteBackend,
+TEMPLATE_TEST_CASE("a status places the gateway, online ends an offline spell", "[store][fleet]", SqliteBackend,
                    PostgresBackend) {
   if (!test::backend_usable<TestType>()) return;
   TestType backend;
@@ -64,7 +64,7 @@ TEMPLATE_TEST_CASE("a status places the gateway; online ends an offline spell", 
   CHECK_FALSE(store->gateway("gw-none"));
 }
 
-TEMPLATE_TEST_CASE("silent gateways go offline; a heartbeat brings them back, a Last Will does not",
+TEMPLATE_TEST_CASE("silent gateways go offline, a heartbeat brings them back, a Last Will does not",
                    "[store][fleet]", SqliteBackend, PostgresBackend) {
   if (!test::backend_usable<TestType>()) return;
   TestType backend;
@@ -210,7 +210,7 @@ TEMPLATE_TEST_CASE("an incident's alerts come back oldest first with their paylo
   CHECK(store->incident_alerts(999, 10).empty());
 }
 
-TEMPLATE_TEST_CASE("users are unique; credentials expire and can be removed", "[store][auth]", SqliteBackend,
+TEMPLATE_TEST_CASE("users are unique, credentials expire and can be removed", "[store][auth]", SqliteBackend,
                    PostgresBackend) {
   if (!test::backend_usable<TestType>()) return;
   TestType backend;

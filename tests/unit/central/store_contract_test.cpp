@@ -416,7 +416,7 @@ TEMPLATE_TEST_CASE("a parking alert's plate is kept on its incident", "[store]",
   CHECK(store->incident_by_episode(start.episode_id)->plate == "A12345");
 }
 
-TEMPLATE_TEST_CASE("a camera's smoke and a nearby sensor's alarm make one incident; a far one or parking do not",
+TEMPLATE_TEST_CASE("a camera's smoke and a nearby sensor's alarm make one incident, a far one or parking do not",
                    "[store][correlation]", SqliteBackend, PostgresBackend) {
   if (!test::backend_usable<TestType>()) return;
   TestType backend;

@@ -25,7 +25,7 @@ TEST_CASE("users need a valid name, a known role and a real password", "[auth]")
   CHECK(verify_password("a strong password", stored->password_hash));
 }
 
-TEST_CASE("a session cookie and a bearer token name their user; nothing else does", "[auth]") {
+TEST_CASE("a session cookie and a bearer token name their user, nothing else does", "[auth]") {
   test::TempDir dir;
   SqliteStore store(dir.file("central.db"));
   AuthService auth(store, 3600);

@@ -5,7 +5,7 @@
 
 using namespace gridwatch::central;
 
-TEST_CASE("operators do the 333 work; dismissing a report needs a supervisor", "[auth]") {
+TEST_CASE("operators do the 333 work, dismissing a report needs a supervisor", "[auth]") {
   for (const auto action : {DispatchAction::dispatch, DispatchAction::acknowledge, DispatchAction::arrive,
                             DispatchAction::feedback, DispatchAction::resolve, DispatchAction::close}) {
     CHECK(may_take(Role::operator_, action));

@@ -139,7 +139,7 @@ TEST_CASE("open cases turn green, yellow and red at 1, 3 and 5 days and climb th
   CHECK(evaluate_sla(facts, start, settings, kT0 + 6 * kDay + kSecond).light == Light::none);
 }
 
-TEST_CASE("severity sets the starting level; a false alarm stops the clocks", "[dispatch][sla]") {
+TEST_CASE("severity sets the starting level, a false alarm stops the clocks", "[dispatch][sla]") {
   const SlaSettings settings;
   CHECK(starting_level(Severity::moderate, settings) == AdminLevel::village);
   CHECK(starting_level(Severity::severe, settings) == AdminLevel::town);

@@ -98,7 +98,7 @@ TEST_CASE("GET /api/v1/fleet lists gateways with devices, outbox depth and drops
   f.get("/api/v1/fleet/a%20b", 400);
 }
 
-TEST_CASE("GET /api/v1/stats reports SLA compliance and counts; GET /api/v1/cells the map", "[http][dashboard]") {
+TEST_CASE("GET /api/v1/stats reports SLA compliance and counts, GET /api/v1/cells the map", "[http][dashboard]") {
   Fixture f;
   f.alerts(2);
   auto incident = *f.store.incident(1);
