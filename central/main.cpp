@@ -132,7 +132,7 @@ int run_service(const gridwatch::central::CentralConfig& config, std::optional<g
     http->start();
     spdlog::info("http: serving the API on http://{}:{}/", config.http.listen_address, http->port());
   }
-  // systemd's Type=notify and WatchdogSec (packaging/central): the pings
+  // systemd's Type=notify and WatchdogSec (cross/packaging/central): the pings
   // come from this io_context, so a hung ingest, store or API handler
   // gets central restarted.
   gridwatch::ServiceWatchdog watchdog(io);
