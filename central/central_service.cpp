@@ -44,7 +44,9 @@ CentralService::CentralService(boost::asio::io_context& io, CentralConfig config
     spdlog::warn("fleet.gateways_file is not set: registration is open, every gateway the broker admits is accepted");
   }
   mqtt::Handlers handlers;
-  handlers.on_message = [this](mqtt::Message message) { ingest_.handle(message, wall_clock_ms()); };
+  handlers.on_messages = [this](std::vector<mqtt::Message>& messages) {
+    ingest_.handle_batch(messages, wall_clock_ms());
+  };
   client_ = mqtt::make_paho_client(io, to_client_options(config_.mqtt), std::move(handlers));
   receipts_ = std::make_unique<ReceiptPublisher>(io, *client_);
   ingest_.set_receipt_hook([this](const std::string& gateway_id, const std::string& alert_id, const std::string* rejection) {

@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "central/gateway_registry.hpp"
 #include "central/store.hpp"
@@ -55,6 +57,13 @@ class Ingest {
       std::function<void(const std::string& gateway_id, const std::string& alert_id, const std::string* rejection)>;
   void set_receipt_hook(ReceiptHook hook) { receipt_hook_ = std::move(hook); }
 
+  /// Handles `messages` in order as one store batch (one commit), then
+  /// hands the receipts of the committed alerts to the receipt hook: a
+  /// gateway hears that an alert is stored only after the commit returned.
+  /// A message that fails alone is counted and skipped; a failed commit
+  /// counts the batch's alerts as store failures and receipts none of
+  /// them, so their gateways send them again.
+  void handle_batch(const std::vector<mqtt::Message>& messages, EpochMs received_ms);
   void handle(const mqtt::Message& message, EpochMs received_ms);
 
   const IngestCounters& counters() const { return counters_; }
@@ -63,6 +72,8 @@ class Ingest {
   std::string take_rejection_summary();
 
  private:
+  /// One message inside the open batch; receipts go to receipts_due_.
+  void handle_one(const mqtt::Message& message, EpochMs received_ms);
   void reject(const std::string& reason, const std::string& example);
   /// An alert that failed validation: when its topic names a gateway and
   /// its payload a readable alert id of that gateway, the gateway is told
@@ -75,6 +86,8 @@ class Ingest {
   const GatewayRegistry* registry_ = nullptr;
   ReceiptHook receipt_hook_;
   IngestCounters counters_;
+  /// Alerts stored in the open batch, receipted once it commits.
+  std::vector<std::pair<std::string, std::string>> receipts_due_;  // gateway id, alert id
   std::map<std::string, std::uint64_t> rejections_;
   std::string last_rejection_;
 };

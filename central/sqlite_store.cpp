@@ -1,6 +1,7 @@
 #include "central/sqlite_store.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -271,7 +272,37 @@ SqliteStore::SqliteStore(const std::string& path, Access access)
   // until the broker acknowledged them. docs/outbox.md discusses this.
   db_.exec("PRAGMA synchronous=NORMAL");
   migrate();
+  // Ingest commits on the io_context thread; the WAL checkpoint (copying
+  // the WAL into the database file, with an fsync) moves off it.
+  checkpointer_ = std::make_unique<sqlite::WalCheckpointer>(path, "store");
+  checkpointer_->attach(db_);
 }
+
+void SqliteStore::begin_batch() {
+  if (batch_) throw std::logic_error("SqliteStore: batches do not nest");
+  batch_.emplace(db_);
+}
+
+void SqliteStore::commit_batch() {
+  if (!batch_) throw std::logic_error("SqliteStore: commit_batch without begin_batch");
+  // A failed write that SQLite answers by rolling back the whole
+  // transaction (disk full, I/O error) takes the batch's earlier writes
+  // with it; later writes then committed on their own. Either way the
+  // batch as a whole did not commit, and the caller must not say so.
+  if (sqlite3_get_autocommit(db_.handle()) != 0) {
+    batch_.reset();
+    throw std::runtime_error("the batch was rolled back by SQLite after a failed write");
+  }
+  try {
+    batch_->commit();
+  } catch (...) {
+    batch_.reset();  // rolls back what is left
+    throw;
+  }
+  batch_.reset();
+}
+
+void SqliteStore::abandon_batch() noexcept { batch_.reset(); }
 
 int SqliteStore::schema_version() { return std::stoi(db_.query_text("PRAGMA user_version").value_or("0")); }
 

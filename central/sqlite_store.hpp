@@ -1,9 +1,11 @@
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "central/store.hpp"
 #include "common/sqlite/sqlite.hpp"
+#include "common/sqlite/wal_checkpointer.hpp"
 
 namespace gridwatch::central {
 
@@ -47,13 +49,20 @@ class SqliteStore final : public Store {
   void add_credential(const CredentialRecord& credential) override;
   std::optional<CredentialRecord> credential(const std::string& secret_hash, EpochMs now) override;
   void remove_credential(const std::string& secret_hash) override;
+  void begin_batch() override;
+  void commit_batch() override;
+  void abandon_batch() noexcept override;
 
   int schema_version();
 
  private:
   void migrate();
   std::optional<IncidentRecord> one_incident(const std::string& where, const std::string& key);
+  // Order: the connection goes first, so no commit can reach the
+  // checkpointer's hook after the checkpointer is gone.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
   sqlite::Database db_;
+  std::optional<sqlite::Transaction> batch_;
 };
 
 }  // namespace gridwatch::central

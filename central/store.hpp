@@ -255,6 +255,19 @@ class Store {
   virtual std::vector<NotificationRecord> notifications(std::int64_t incident_id) = 0;
   virtual NotificationBacklog notification_backlog() = 0;
 
+  // --- Group commit (StoreBatch below) ------------------------------------
+  /// Until commit_batch(), the writes of this store share one commit. Each
+  /// write stays atomic on its own: one that throws undoes only itself.
+  /// None is durable, nor visible to another connection, before
+  /// commit_batch() returns; if that throws, nothing written since
+  /// begin_batch() may be taken as stored. Batches do not nest. The
+  /// default (PostgreSQL: several instances share the tables, and each
+  /// write already commits on the server) keeps every write its own commit.
+  virtual void begin_batch() {}
+  virtual void commit_batch() {}
+  /// Drops the open batch and everything written in it. Never throws.
+  virtual void abandon_batch() noexcept {}
+
  protected:
   /// Off until set: a store on its own keeps every episode apart.
   CorrelationSettings correlation_ = [] {
@@ -262,6 +275,26 @@ class Store {
     off.enabled = false;
     return off;
   }();
+};
+
+/// A store batch that is abandoned unless commit() was called.
+class StoreBatch {
+ public:
+  explicit StoreBatch(Store& store) : store_(store) { store_.begin_batch(); }
+  ~StoreBatch() {
+    if (!done_) store_.abandon_batch();
+  }
+  StoreBatch(const StoreBatch&) = delete;
+  StoreBatch& operator=(const StoreBatch&) = delete;
+  /// Throws when the commit fails; the batch is over either way.
+  void commit() {
+    done_ = true;
+    store_.commit_batch();
+  }
+
+ private:
+  Store& store_;
+  bool done_ = false;
 };
 
 }  // namespace gridwatch::central

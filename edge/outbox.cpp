@@ -5,12 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "common/ids.hpp"
 
@@ -67,92 +63,7 @@ std::string compact_utc(EpochMs now_ms) {
   return out + "Z";
 }
 
-// WAL size, in pages, at which the background checkpointer copies the WAL
-// back into the database file (SQLite's own auto-checkpoint default), and
-// the size at which the committing connection does it itself because the
-// background checkpoints do not keep up.
-constexpr int kCheckpointPages = 1000;
-constexpr int kInlineCheckpointPages = 8000;
-
 }  // namespace
-
-// Runs WAL checkpoints on a thread and a connection of its own. SQLite's
-// auto-checkpoint runs inside the commit that crosses the threshold: it
-// copies up to a few MB into the database file and fsyncs it, and it
-// blocked the io_context thread (PUBACK handling, refills) for up to
-// 50-80 ms at a time during a backlog drain (docs/benchmarks.md). This
-// thread touches no row and no Outbox state, only the WAL and database
-// files, which SQLite's locking shares between connections. A PASSIVE
-// checkpoint never waits for, nor blocks, the owner's reads and writes.
-class WalCheckpointer {
- public:
-  explicit WalCheckpointer(std::string path) : path_(std::move(path)), thread_([this] { run(); }) {}
-  ~WalCheckpointer() {
-    {
-      const std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  WalCheckpointer(const WalCheckpointer&) = delete;
-  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
-
-  /// Any thread. Cheap while a request is pending.
-  void request() {
-    if (requested_.exchange(true)) return;
-    const std::lock_guard lock(mutex_);  // so the wake-up cannot slip past the wait
-    wake_.notify_one();
-  }
-
-  /// SQLite's WAL hook on the owner's connection, called after each commit.
-  static int on_commit(void* context, sqlite3* db, const char* name, int pages) {
-    if (pages >= kCheckpointPages) static_cast<WalCheckpointer*>(context)->request();
-    if (pages >= kInlineCheckpointPages) {
-      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    }
-    return SQLITE_OK;
-  }
-
- private:
-  void run() {
-    std::unique_ptr<sqlite::Database> db;  // opened on first use, closed on this thread
-    int failures = 0;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stop_ || requested_.load(); });
-        if (stop_) return;
-      }
-      requested_ = false;
-      int rc = SQLITE_OK;
-      std::string error;
-      try {
-        if (!db) {
-          db = std::make_unique<sqlite::Database>(path_);
-          db->exec("PRAGMA synchronous=FULL");
-        }
-        rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) error = sqlite3_errmsg(db->handle());
-      } catch (const std::exception& exception) {
-        error = exception.what();
-        db.reset();
-      }
-      // Not fatal: the WAL keeps the data, and the owner's connection
-      // checkpoints itself once the WAL reaches kInlineCheckpointPages.
-      if (!error.empty() && failures++ < 5) {
-        spdlog::warn("outbox: background WAL checkpoint of {} failed: {}", path_, error);
-      }
-    }
-  }
-
-  std::string path_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::atomic<bool> requested_{false};
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 Outbox::Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms) : path_(path), limits_(limits) {
   open_or_quarantine(now_ms);
@@ -162,13 +73,12 @@ Outbox::Outbox(const std::string& path, OutboxLimits limits, EpochMs now_ms) : p
 Outbox::~Outbox() {
   // The hook points at the checkpointer, which outlives the connection
   // anyway (member order); unhook so that a final commit cannot reach it.
-  if (db_) sqlite3_wal_hook(db_->handle(), nullptr, nullptr);
+  if (db_) sqlite::WalCheckpointer::detach(*db_);
 }
 
 void Outbox::start_checkpointer() {
-  if (!checkpointer_) checkpointer_ = std::make_unique<WalCheckpointer>(path_);
-  // Replaces SQLite's auto-checkpoint, which is itself a WAL hook.
-  sqlite3_wal_hook(db_->handle(), &WalCheckpointer::on_commit, checkpointer_.get());
+  if (!checkpointer_) checkpointer_ = std::make_unique<sqlite::WalCheckpointer>(path_, "outbox");
+  checkpointer_->attach(*db_);
 }
 
 void Outbox::open_or_quarantine(EpochMs now_ms) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/sqlite/sqlite.hpp"
+#include "common/sqlite/wal_checkpointer.hpp"
 #include "common/time.hpp"
 #include "edge/core/priority.hpp"
 
@@ -62,7 +63,6 @@ struct AppendResult {
   std::string error;
 };
 
-class WalCheckpointer;
 
 class Outbox {
  public:
@@ -158,7 +158,7 @@ class Outbox {
   std::string path_;
   OutboxLimits limits_;
   // Declared before db_: the connection that calls it closes first.
-  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
   std::unique_ptr<sqlite::Database> db_;
   std::string epoch_;
   std::optional<std::string> quarantined_to_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -51,6 +52,10 @@ struct Handlers {
   /// retrying with backoff.
   std::function<void(const std::string& reason)> on_disconnected;
   std::function<void(Message message)> on_message;
+  /// When set, replaces on_message: the messages that arrived since the
+  /// last call, oldest first, a few hundred at most per call. A consumer
+  /// that stores each message can commit them together.
+  std::function<void(std::vector<Message>& messages)> on_messages;
 };
 
 /// Result of one publish: delivered means PUBACK received (QoS1).

@@ -16,6 +16,15 @@
 //   waited for it on nearly every message of a drain.
 // What is published, and in which order, is decided on the io_context
 // thread alone; the hand-over queue keeps that order.
+// A third, the inbox, carries received messages the same way: Paho's
+// thread appends, and one closure hands everything queued so far to the
+// io_context (at most kMaxDeliveryBatch per turn), so that a consumer can
+// store a burst in one commit (Handlers::on_messages).
+// The inbox cannot be bounded by making Paho's thread wait: Paho calls
+// the message callback holding its client mutex, which our own publishes
+// from the io_context thread need (a deadlock), and it has acknowledged a
+// QoS 1 message before the callback anyway, so waiting would not hold
+// anything back in the broker.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -25,6 +34,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <iterator>
 #include <mqtt/async_client.h>
 #include <mutex>
 #include <random>
@@ -39,6 +50,11 @@ namespace gridwatch::mqtt {
 namespace {
 
 namespace asio = boost::asio;
+
+// Received messages handed to the io_context in one turn at most: enough
+// for one store commit to cover a burst, few enough that timers and HTTP
+// requests queued behind them wait milliseconds, not seconds.
+constexpr std::size_t kMaxDeliveryBatch = 256;
 
 class PahoSession;
 
@@ -81,10 +97,7 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
     client_.set_message_callback([weak](::mqtt::const_message_ptr message) {
       auto self = weak.lock();
       if (!self || !message) return;
-      Message copy{message->get_topic(), message->to_string(), message->get_qos(), message->is_retained()};
-      self->post([self, copy = std::move(copy)]() mutable {
-        if (!self->stopping_ && self->handlers_.on_message) self->handlers_.on_message(std::move(copy));
-      });
+      self->queue_incoming({message->get_topic(), message->to_string(), message->get_qos(), message->is_retained()});
     });
   }
 
@@ -171,6 +184,41 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
   template <typename Fn>
   void post(Fn&& fn) {
     asio::post(io_, std::forward<Fn>(fn));
+  }
+
+  // Paho's thread: one closure is on its way whenever the inbox holds
+  // anything.
+  void queue_incoming(Message message) {
+    {
+      const std::lock_guard lock(inbox_mutex_);
+      inbox_.push_back(std::move(message));
+      if (inbox_posted_) return;
+      inbox_posted_ = true;
+    }
+    post([self = shared_from_this()] { self->deliver_incoming(); });
+  }
+
+  // The io_context thread: hands over what has arrived, oldest first.
+  void deliver_incoming() {
+    std::vector<Message> batch;
+    bool more = false;
+    {
+      const std::lock_guard lock(inbox_mutex_);
+      const auto count = std::min(inbox_.size(), kMaxDeliveryBatch);
+      batch.reserve(count);
+      std::move(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(count), std::back_inserter(batch));
+      inbox_.erase(inbox_.begin(), inbox_.begin() + static_cast<std::ptrdiff_t>(count));
+      // The rest waits for its own turn, behind the handlers queued meanwhile.
+      more = !inbox_.empty();
+      inbox_posted_ = more;
+    }
+    if (more) post([self = shared_from_this()] { self->deliver_incoming(); });
+    if (stopping_ || batch.empty()) return;
+    if (handlers_.on_messages) {
+      handlers_.on_messages(batch);
+    } else if (handlers_.on_message) {
+      for (auto& message : batch) handlers_.on_message(std::move(message));
+    }
   }
 
   ::mqtt::connect_options build_connect_options() const {
@@ -435,6 +483,9 @@ class PahoSession : public std::enable_shared_from_this<PahoSession> {
   std::mutex results_mutex_;
   std::vector<PublishResult> results_;     // guarded by results_mutex_, filled on Paho's threads
   bool results_posted_ = false;            // guarded by results_mutex_: complete_results() is on its way
+  std::mutex inbox_mutex_;
+  std::deque<Message> inbox_;  // guarded by inbox_mutex_: received on Paho's thread, not yet handed over
+  bool inbox_posted_ = false;  // guarded by inbox_mutex_: deliver_incoming() is on its way
   std::vector<std::pair<std::string, int>> subscriptions_;
   ::mqtt::connect_options connect_options_;
   ActionListener connect_listener_;

@@ -195,20 +195,32 @@ std::string Statement::column_blob(int index) const {
   return std::string(static_cast<const char*>(data), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)));
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+// One savepoint name serves every level: ROLLBACK TO and RELEASE act on
+// the innermost savepoint of that name, which is always our own.
+constexpr const char* kSavepoint = "gridwatch_nested";
+
+Transaction::Transaction(Database& db) : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  db_.exec(nested_ ? std::string("SAVEPOINT ") + kSavepoint : std::string("BEGIN IMMEDIATE"));
+}
 
 Transaction::~Transaction() {
   if (done_) return;
   try {
-    db_.exec("ROLLBACK");
+    if (nested_) {
+      db_.exec(std::string("ROLLBACK TO ") + kSavepoint);
+      db_.exec(std::string("RELEASE ") + kSavepoint);
+    } else {
+      db_.exec("ROLLBACK");
+    }
   } catch (const SqliteError&) {
     // Rollback after a failed statement may report "no transaction is
-    // active" when SQLite already rolled back itself; nothing to undo.
+    // active" (or no such savepoint) when SQLite already rolled the whole
+    // transaction back itself (disk full, I/O error); nothing to undo.
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(nested_ ? std::string("RELEASE ") + kSavepoint : std::string("COMMIT"));
   done_ = true;
 }
 

@@ -112,6 +112,11 @@ class Statement {
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() was called.
+/// Inside another transaction on the same connection it is a SAVEPOINT
+/// instead: commit() releases it into the enclosing transaction, and
+/// leaving without commit() undoes only its own work. That lets a caller
+/// group many self-contained writes into one commit (central's ingest
+/// batches) without the writes knowing.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -119,9 +124,12 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit();
+  /// True when this is a savepoint inside an enclosing transaction.
+  bool nested() const { return nested_; }
 
  private:
   Database& db_;
+  bool nested_;
   bool done_ = false;
 };
 

@@ -113,3 +113,83 @@ TEST_CASE("ingest receipts committed alerts, duplicates included, and rejected o
   CHECK(heard[2].alert_id == bad["alert_id"].get<std::string>());
   CHECK(heard[2].rejection.find("confidence") != std::string::npos);
 }
+
+namespace {
+
+std::vector<mqtt::Message> alert_messages(const std::string& gateway, std::uint64_t first, std::uint64_t count) {
+  std::vector<mqtt::Message> messages;
+  for (auto seq = first; seq < first + count; ++seq) {
+    messages.push_back({"gridwatch/v1/" + gateway + "/alert", encode(test::make_alert(gateway, seq, Phase::start)), 1,
+                        false});
+  }
+  return messages;
+}
+
+}  // namespace
+
+TEST_CASE("a batch is one commit: its alerts are receipted only once another connection can read them",
+          "[ingest][receipts]") {
+  test::TempDir dir;
+  const auto path = dir.file("central.db");
+  SqliteStore store(path);
+  SqliteStore reader(path, SqliteStore::Access::read_only);
+  Ingest ingest(store);
+  std::vector<std::string> receipted;
+  ingest.set_receipt_hook([&](const std::string&, const std::string& alert_id, const std::string* rejection) {
+    REQUIRE(rejection == nullptr);
+    // The whole batch is committed before the first receipt goes out.
+    CHECK(reader.incidents({}).size() == 5);
+    receipted.push_back(alert_id);
+  });
+  ingest.handle_batch(alert_messages("gw-1", 1, 5), 100);
+  CHECK(receipted.size() == 5);
+  CHECK(ingest.counters().incidents_opened == 5);
+  CHECK(ingest.counters().store_failures == 0);
+}
+
+// A store whose alerts table refuses seq 2 the way `trigger_action`
+// says, through a real SQLite trigger, and the receipts ingest gives.
+struct RefusingStore {
+  explicit RefusingStore(const std::string& trigger_action) : store(path), admin(path) {
+    admin.exec("CREATE TRIGGER refuse_seq_2 BEFORE INSERT ON alerts WHEN NEW.seq = 2 BEGIN SELECT " + trigger_action +
+               "; END");
+    ingest.set_receipt_hook([this](const std::string&, const std::string& alert_id, const std::string*) {
+      receipted.push_back(alert_id);
+    });
+  }
+  test::TempDir dir;
+  std::string path = dir.file("central.db");
+  SqliteStore store;
+  sqlite::Database admin;
+  Ingest ingest{store};
+  std::vector<std::string> receipted;
+};
+
+TEST_CASE("a message that fails to store is skipped alone; the rest of its batch is stored and receipted",
+          "[ingest][receipts]") {
+  RefusingStore refusing("RAISE(ABORT, 'refused by test trigger')");
+  refusing.ingest.handle_batch(alert_messages("gw-1", 1, 3), 100);
+  CHECK(refusing.ingest.counters().store_failures == 1);
+  CHECK(refusing.receipted == std::vector<std::string>{"gw-1:e0e0e0e0:1", "gw-1:e0e0e0e0:3"});
+  CHECK(refusing.store.incidents({}).size() == 2);
+}
+
+TEST_CASE("when SQLite rolls a batch back, none of it is receipted and a resend stores each alert once",
+          "[ingest][receipts]") {
+  // RAISE(ROLLBACK) ends the whole transaction, as a full disk or an I/O
+  // error does: the batch's first alert is undone, and the third then
+  // commits on its own.
+  RefusingStore refusing("RAISE(ROLLBACK, 'rolled back by test trigger')");
+  const auto batch = alert_messages("gw-1", 1, 3);
+  REQUIRE_NOTHROW(refusing.ingest.handle_batch(batch, 100));
+  CHECK(refusing.receipted.empty());
+  CHECK(refusing.ingest.counters().store_failures == 3);  // the refused one, and the two the batch cannot vouch for
+
+  // The gateway sends the unreceipted alerts again.
+  refusing.admin.exec("DROP TRIGGER refuse_seq_2");
+  refusing.ingest.handle_batch(batch, 200);
+  CHECK(refusing.receipted.size() == 3);
+  const auto incidents = refusing.store.incidents({});
+  CHECK(incidents.size() == 3);
+  for (const auto& incident : incidents) CHECK(incident.alert_count == 1);
+}
