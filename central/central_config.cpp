@@ -55,26 +55,6 @@ void read_dispatch(YamlSection& section, DispatchConfig& dispatch) {
 }
 
 // A YAML list of strings, each one of `allowed`.
-std::vector<std::string> read_choices(YamlSection& section, const char* key, const std::vector<std::string>& allowed) {
-  std::vector<std::string> out;
-  const YAML::Node node = section.raw(key);
-  if (!node) return out;
-  if (!node.IsSequence()) {
-    section.error(key, "expected a list");
-    return out;
-  }
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    const std::string where = fmt::format("{}[{}]", section.key_path(key), i);
-    const std::string value = node[i].IsScalar() ? node[i].as<std::string>() : std::string();
-    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-      section.error_at(node[i], where, fmt::format("'{}' is not one of: {}", value, fmt::join(allowed, ", ")));
-    } else {
-      out.push_back(value);
-    }
-  }
-  return out;
-}
-
 bool is_phone_number(const std::string& text) {
   const std::size_t digits_from = !text.empty() && text[0] == '+' ? 1 : 0;
   const std::size_t digits = text.size() - digits_from;
@@ -123,9 +103,9 @@ void read_notifiers(YamlSection& top, std::vector<NotifierSettings>& notifiers) 
       section.get("retry_max_ms", channel.retry_max_ms, 100, 86'400'000);
       if (channel.retry_max_ms < channel.retry_min_ms) section.error("retry_max_ms", "must be >= retry_min_ms");
     }
-    channel.events = read_choices(section, "events", {"dispatched", "escalated", "sla_breach"});
-    channel.kinds =
-        read_choices(section, "kinds", {"smoke", "fire", "parking", "tamper", "sensor_fault", "camera_fault"});
+    section.get_list("events", channel.events, YamlSection::one_of({"dispatched", "escalated", "sla_breach"}));
+    section.get_list("kinds", channel.kinds,
+                     YamlSection::one_of({"smoke", "fire", "parking", "tamper", "sensor_fault", "camera_fault"}));
     if (channel.type == "sms") {
       channel.unit_phones = read_phones(section, "unit_phones");
       section.get("text_vehicle_owner", channel.text_vehicle_owner);

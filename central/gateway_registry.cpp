@@ -11,25 +11,6 @@
 namespace gridwatch::central {
 namespace {
 
-std::vector<std::string> id_list(YamlSection& entry, std::string_view key) {
-  std::vector<std::string> ids;
-  const auto node = entry.raw(key);
-  if (!node.IsDefined() || node.IsNull()) return ids;
-  if (!node.IsSequence()) {
-    entry.error(key, "must be a list of ids, e.g. [cam1, cam2]");
-    return ids;
-  }
-  for (std::size_t i = 0; i < node.size(); ++i) {
-    const auto path = fmt::format("{}[{}]", key, i);
-    if (!node[i].IsScalar() || !is_valid_id(node[i].Scalar())) {
-      entry.error_at(node[i], entry.key_path(path), "must be an id (1-64 of A-Z a-z 0-9 _ -)");
-      continue;
-    }
-    ids.push_back(node[i].Scalar());
-  }
-  return ids;
-}
-
 /// The gateways of the parsed file, in file order; throws ConfigInvalid
 /// with every problem found (a missing file or YAML syntax error included).
 std::vector<RegisteredGateway> read_registry(const std::optional<YAML::Node>& root, const std::string& name,
@@ -50,8 +31,8 @@ std::vector<RegisteredGateway> read_registry(const std::optional<YAML::Node>& ro
         gateway.lat = lat;
         gateway.lon = lon;
       }
-      gateway.cameras = id_list(entry, "cameras");
-      gateway.sensors = id_list(entry, "sensors");
+      entry.get_list("cameras", gateway.cameras, YamlSection::an_id());
+      entry.get_list("sensors", gateway.sensors, YamlSection::an_id());
       entry.finish();
       if (gateway.id.empty()) continue;
       if (!seen.insert(gateway.id).second) {

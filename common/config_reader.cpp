@@ -209,6 +209,46 @@ bool YamlSection::get_choice(std::string_view key, std::string& out, const std::
   return true;
 }
 
+YamlSection::ItemCheck YamlSection::one_of(std::vector<std::string> allowed) {
+  return [allowed = std::move(allowed)](const std::string& item) -> std::string {
+    if (std::find(allowed.begin(), allowed.end(), item) != allowed.end()) return {};
+    return fmt::format("\"{}\" is not one of: {}", item, fmt::join(allowed, ", "));
+  };
+}
+
+YamlSection::ItemCheck YamlSection::an_id() {
+  return [](const std::string& item) -> std::string {
+    return is_valid_id(item) ? std::string() : fmt::format("\"{}\" is not an id (1-64 of A-Z a-z 0-9 _ -)", item);
+  };
+}
+
+bool YamlSection::get_list(std::string_view key, std::vector<std::string>& out, const ItemCheck& check, Need need) {
+  YAML::Node value = value_of(key, need);
+  if (!value.IsDefined()) return false;
+  if (!value.IsSequence()) {
+    error_at(value, key_path(key), "expected a list, e.g. [a, b], got " + describe(value));
+    return false;
+  }
+  std::vector<std::string> items;
+  bool all_good = true;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto item_path = fmt::format("{}[{}]", key_path(key), i);
+    if (!value[i].IsScalar()) {
+      error_at(value[i], item_path, "expected a text item, got " + describe(value[i]));
+      all_good = false;
+      continue;
+    }
+    if (const auto problem = check ? check(value[i].Scalar()) : std::string(); !problem.empty()) {
+      error_at(value[i], item_path, problem);
+      all_good = false;
+      continue;
+    }
+    items.push_back(value[i].Scalar());
+  }
+  out = std::move(items);
+  return all_good;
+}
+
 std::optional<YamlSection> YamlSection::section(std::string_view key, Need need) {
   YAML::Node value = value_of(key, need);
   if (!value.IsDefined()) return std::nullopt;

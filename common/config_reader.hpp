@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -78,6 +79,19 @@ class YamlSection {
   /// A string that must be one of `allowed`.
   bool get_choice(std::string_view key, std::string& out, const std::vector<std::string>& allowed,
                   Need need = Need::optional);
+
+  /// Checks one list item: an error message, or empty when it is fine.
+  using ItemCheck = std::function<std::string(const std::string& item)>;
+  /// Items that must be one of `allowed`.
+  static ItemCheck one_of(std::vector<std::string> allowed);
+  /// Items that must be ids (as get_id).
+  static ItemCheck an_id();
+  /// A list of text items, e.g. `cameras: [cam1, cam2]`, each passed
+  /// through `check` when given. A bad item is reported at `key[i]` and
+  /// left out; the others are kept. False when absent or when anything was
+  /// wrong.
+  bool get_list(std::string_view key, std::vector<std::string>& out, const ItemCheck& check = {},
+                Need need = Need::optional);
 
   /// A nested mapping; nullopt when absent (recorded if required) or not a map.
   std::optional<YamlSection> section(std::string_view key, Need need = Need::optional);

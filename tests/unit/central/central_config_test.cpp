@@ -117,7 +117,7 @@ TEST_CASE("notifiers default to the log and are checked key by key", "[central-c
     CHECK(text.find("bad.yaml:4:") != std::string::npos);
     CHECK(text.find("https is not supported") != std::string::npos);
     CHECK(text.find("bad.yaml:5:") != std::string::npos);
-    CHECK(text.find("'exploded' is not one of") != std::string::npos);
+    CHECK(text.find("\"exploded\" is not one of") != std::string::npos);
     CHECK(text.find("type: \"pager\" is not one of: log, webhook, sms") != std::string::npos);
     CHECK(text.find("another notifier is already called 'hook'") != std::string::npos);
     CHECK(text.find("notifiers[2].unit_phones.traffic-1") != std::string::npos);

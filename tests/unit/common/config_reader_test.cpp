@@ -74,3 +74,29 @@ TEST_CASE("wrong node kinds are described", "[config]") {
   REQUIRE(errors.size() == 1);
   CHECK(errors.to_string().find("nested: expected a mapping of keys, got \"5\"") != std::string::npos);
 }
+
+TEST_CASE("lists: each bad item is reported at key[i] and left out, the good ones kept", "[config]") {
+  ConfigErrors errors;
+  auto root = load_yaml_text("ids: [cam1, \"no good\", {a: 1}, cam2]\ncolours: [red, mauve]\nnot_a_list: cam1\n",
+                             "lists.yaml", errors);
+  REQUIRE(root);
+  YamlSection top(*root, "", "lists.yaml", errors);
+  std::vector<std::string> ids;
+  CHECK_FALSE(top.get_list("ids", ids, YamlSection::an_id()));
+  CHECK(ids == std::vector<std::string>{"cam1", "cam2"});
+  std::vector<std::string> colours;
+  CHECK_FALSE(top.get_list("colours", colours, YamlSection::one_of({"red", "green"})));
+  CHECK(colours == std::vector<std::string>{"red"});
+  std::vector<std::string> untouched{"kept"};
+  CHECK_FALSE(top.get_list("not_a_list", untouched));
+  CHECK_FALSE(top.get_list("absent", untouched));
+  CHECK(untouched == std::vector<std::string>{"kept"});
+  top.finish();
+  const auto text = errors.to_string();
+  INFO(text);
+  CHECK(text.find("lists.yaml:1:13: ids[1]: \"no good\" is not an id") != std::string::npos);
+  CHECK(text.find("lists.yaml:1:24: ids[2]: expected a text item") != std::string::npos);
+  CHECK(text.find("lists.yaml:2:16: colours[1]: \"mauve\" is not one of: red, green") != std::string::npos);
+  CHECK(text.find("lists.yaml:3:13: not_a_list: expected a list") != std::string::npos);
+  CHECK(errors.size() == 4);
+}
