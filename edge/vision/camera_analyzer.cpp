@@ -97,6 +97,7 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
   } else {
     if (state.was_disturbed) {
       // The picture is back: relearn the background around the objects.
+      const double previous_gain = state.map.gain();
       state.map.restart(t_s);
       // Smoke relearns its block backgrounds only after a real fault: a
       // suspicion that cleared before it was raised (a repeated frame, a
@@ -105,6 +106,10 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
       if (state.fault_raised) {
         state.smoke.restart(t_s);
         state.smoke_frames.clear();
+      } else {
+        // The map's light gain starts again from 1 against its new
+        // background; smoke's block backgrounds must not see a light change.
+        state.smoke.rebase_gain(previous_gain);
       }
       state.was_disturbed = false;
       state.fault_raised = false;

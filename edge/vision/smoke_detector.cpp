@@ -110,6 +110,10 @@ void SmokeDetector::restart(double t_s) {
   learn_start_s_ = t_s;
 }
 
+void SmokeDetector::rebase_gain(double previous_gain) {
+  if (!light_.empty()) light_ *= previous_gain;
+}
+
 std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, const cv::Mat& picture, double gain,
                                                const Appearance* earlier, double earlier_t_s, double t_s) {
   std::vector<VisionEvent> events;

@@ -61,6 +61,11 @@ class SmokeDetector {
   /// Forgets votes and block backgrounds after a tamper fault; an open
   /// episode stays open and ends once no smoke is seen for `clear_s`.
   void restart(double t_s);
+  /// From now on the gain passed to update() is measured against a new
+  /// reference (the parking map relearnt its background after a brief
+  /// disturbance) where the old one read `previous_gain`; the block
+  /// backgrounds keep the brightness they expect.
+  void rebase_gain(double previous_gain);
   /// The open episode, if any (reported when a video ends).
   std::vector<VisionEvent> open_episodes(double t_s) const;
 

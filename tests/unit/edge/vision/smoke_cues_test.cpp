@@ -2,7 +2,8 @@
 // the rigid-motion test on their own (a solid object sliding is not smoke;
 // content changing in place, as smoke mixes, may be), the one-step change
 // test, and the detector marking a sliding textured slab and a convoy of
-// flat grey slabs solid so that none of them is voted smoke.
+// flat grey slabs solid so that none of them is voted smoke; and the block
+// backgrounds keeping their brightness when the light gain is rebased.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
@@ -216,4 +217,24 @@ TEST_CASE("the detector marks the blocks of a convoy of flat grey trucks passing
   });
   CHECK(seen.seen_solid);
   CHECK(seen.highest_vote < 0.5F);
+}
+
+TEST_CASE("after the light gain is rebased the block backgrounds expect the same brightness", "[vision][smoke]") {
+  // At dusk the picture is half as bright as the map's background (gain
+  // 0.5). After a brief disturbance the map relearns its background from
+  // the dusk picture, and the gain reads 1 again: without the rebase every
+  // block would look half as bright as smoke expects, and present.
+  const cv::Size size(160, 96);
+  cv::RNG rng(13);
+  cv::Mat dusk = uniform_noise(size, rng, 40, 100);
+  SmokeSettings settings;
+  settings.blocks_across = 20;
+  SmokeDetector detector(size, cv::Mat(size, CV_8U, cv::Scalar(255)), settings);
+  const auto features = compute_features(dusk);
+  cv::Mat picture;
+  cv::cvtColor(dusk, picture, cv::COLOR_GRAY2BGR);
+  for (int i = 0; i < 75; ++i) detector.update(features, picture, 0.5, nullptr, 0, i / 5.0);
+  detector.rebase_gain(0.5);
+  detector.update(features, picture, 1.0, nullptr, 0, 15.0);
+  CHECK(cv::countNonZero(detector.cues() & SmokeDetector::kPresent) == 0);
 }
