@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <deque>
 
 #include "edge/vision/evidence.hpp"
 #include "edge/vision/frame_features.hpp"
@@ -16,6 +17,7 @@ namespace gridwatch::edge::vision {
 namespace {
 
 constexpr double kSmokeMotionLagS = 1.0;  // smoke motion is measured against the frame this long ago
+constexpr double kSmokeOldestS = 2.5;     // ... and no longer ago than this (after a gap in the frames)
 
 }  // namespace
 
@@ -27,7 +29,13 @@ struct CameraAnalyzer::State {
   ParkingEpisodes episodes;
   TamperDetector tamper;
   SmokeDetector smoke;
+  // Smoke's own memory of the last frames, for its motion cue. The map
+  // forgets its frames after any disturbance, and a single repeated frame
+  // (an encoder's duplicate, a time-lapse) is one; smoke must not go blind
+  // for a second each time.
+  std::deque<std::pair<double, Appearance>> smoke_frames;
   bool was_disturbed = false;
+  bool fault_raised = false;  // a tamper fault was raised during the current disturbance
 
   State(cv::Size input_size, cv::Size analysis, const cv::Mat& analysed, const CameraSettings& settings)
       : input(input_size),
@@ -83,18 +91,41 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
   const bool disturbed = state.tamper.disturbed();
   if (disturbed) {
     state.was_disturbed = true;
+    for (const auto& event : events) {
+      if (event.type == EventType::tamper && event.phase == Phase::start) state.fault_raised = true;
+    }
   } else {
     if (state.was_disturbed) {
       // The picture is back: relearn the background around the objects.
+      const double previous_gain = state.map.gain();
       state.map.restart(t_s);
-      state.smoke.restart(t_s);
+      // Smoke relearns its block backgrounds only after a real fault: a
+      // suspicion that cleared before it was raised (a repeated frame, a
+      // brief blur) left the view as it was, and relearning would blind
+      // smoke for its whole warm-up.
+      if (state.fault_raised) {
+        state.smoke.restart(t_s);
+        state.smoke_frames.clear();
+      } else {
+        // The map's light gain starts again from 1 against its new
+        // background; smoke's block backgrounds must not see a light change.
+        state.smoke.rebase_gain(previous_gain);
+      }
       state.was_disturbed = false;
+      state.fault_raised = false;
     }
-    // Smoke reads the frame a second ago before the map adds this one.
-    const auto* earlier = state.map.remembered(t_s - kSmokeMotionLagS);
+    const std::pair<double, Appearance>* earlier = nullptr;
+    for (const auto& entry : state.smoke_frames) {
+      if (entry.first <= t_s - kSmokeMotionLagS + 1e-6 && entry.first >= t_s - kSmokeOldestS) earlier = &entry;
+    }
     state.map.update(features, t_s, state.tracker.footprint());
     auto smoke = state.smoke.update(features, small, state.map.gain(), earlier != nullptr ? &earlier->second : nullptr,
                                     earlier != nullptr ? earlier->first : t_s, t_s);
+    state.smoke_frames.emplace_back(t_s, Appearance{features.norm, features.grey});
+    // The oldest frame goes once the next one is a second old as well.
+    while (state.smoke_frames.size() > 1 && state.smoke_frames[1].first <= t_s - kSmokeMotionLagS + 1e-6) {
+      state.smoke_frames.pop_front();
+    }
     events.insert(events.end(), smoke.begin(), smoke.end());
     state.tracker.update(features, t_s, state.map);
     VehicleCheck check;

@@ -52,4 +52,9 @@ bool sliding_rigidly(const BlockShift& shift, double min_change, double explaine
   return shift.shifted <= explained * shift.unshifted;
 }
 
+bool changed_in_one_step(double step, double second, double still_share, double abrupt_share) {
+  if (second <= 0) return false;
+  return step <= still_share * second || step >= abrupt_share * second;
+}
+
 }  // namespace gridwatch::edge::vision

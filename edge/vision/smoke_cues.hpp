@@ -33,4 +33,14 @@ BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv:
 /// spreads, so no shift explains it.
 bool sliding_rigidly(const BlockShift& shift, double min_change, double explained);
 
+/// Whether a block's change over the last second came in one step: `step`
+/// is its change since the previous analysis frame, `second` since the
+/// frame about a second ago (mean absolute grey differences). A solid
+/// object changes a block at once and then stands, since its face is
+/// uniform, so the last step holds almost none of the second's change (at
+/// most `still_share`) or nearly all of it (at least `abrupt_share`).
+/// Smoke thickens and mixes a little in every frame. A grey truck's flat
+/// side gives no texture to the shift search, but it changes this way.
+bool changed_in_one_step(double step, double second, double still_share, double abrupt_share);
+
 }  // namespace gridwatch::edge::vision

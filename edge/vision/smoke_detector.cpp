@@ -29,6 +29,8 @@ constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white p
 constexpr int kShiftReachPx = 6;          // a slow vehicle moves at most this far between analysis frames
 constexpr double kShiftMinChange = 2.0;   // grey levels of change below which a block's shift is not searched
 constexpr double kShiftExplained = 0.5;   // a shift that leaves at most this share of the change is a solid object
+constexpr double kStillShare = 0.04;      // a block whose last step held at most this share of the second's change stood still since ...
+constexpr double kAbruptShare = 0.9;      // ... or at least this share changed at once: a solid object's face, not smoke
 constexpr double kRigidS = 1.0;           // memory of how often a block slid rigidly
 constexpr double kRigidLimit = 0.4;       // blocks that slid rigidly more often than this are not smoke
 constexpr double kRegionRigidLimit = 0.15;  // ... nor is a region whose smoke-like blocks did so this often on average
@@ -108,6 +110,10 @@ void SmokeDetector::restart(double t_s) {
   learn_start_s_ = t_s;
 }
 
+void SmokeDetector::rebase_gain(double previous_gain) {
+  if (!light_.empty()) light_ *= previous_gain;
+}
+
 std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, const cv::Mat& picture, double gain,
                                                const Appearance* earlier, double earlier_t_s, double t_s) {
   std::vector<VisionEvent> events;
@@ -176,6 +182,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   const auto busy_rate = static_cast<float>(dt / (warming ? kWarmupRateS * 2 : kBusyS));
   const auto rigid_rate = static_cast<float>(std::min(1.0, dt / kRigidS));
   const bool can_search = !previous_grey_.empty() && previous_grey_.size() == features.grey.size();
+  cv::Mat step = cv::Mat::zeros(grid_, CV_32F);  // change since the previous analysis frame
+  if (can_search) {
+    cv::Mat change;
+    cv::absdiff(features.grey, previous_grey_, change);
+    step = block_means(change);
+  }
   int usable_count = 0;
   int candidate_count = 0;
   candidates_.setTo(0);
@@ -195,16 +207,20 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       const bool soft = e <= edges_.at<float>(y, x) * kEdgeGain + kEdgeSlack;
       const bool quiet = busy < kBusyLimit;
       const bool no_glare = glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
-      // Only blocks that changed are searched for a shift (the search is
-      // the costly part).
-      bool sliding = false;
+      // Only blocks that changed are tested for a solid object: one that
+      // changed in a single step (cheap), or else slid (the shift search
+      // is the costly part).
+      bool solid = false;
       if (can_search && moving && present) {
-        const cv::Rect block(x * block_, y * block_, block_, block_);
-        const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx, kShiftExplained);
-        sliding = sliding_rigidly(shift, kShiftMinChange, kShiftExplained);
+        solid = changed_in_one_step(step.at<float>(y, x), m, kStillShare, kAbruptShare);
+        if (!solid) {
+          const cv::Rect block(x * block_, y * block_, block_, block_);
+          const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx, kShiftExplained);
+          solid = sliding_rigidly(shift, kShiftMinChange, kShiftExplained);
+        }
       }
       float& rigid = rigid_.at<float>(y, x);
-      rigid += rigid_rate * ((sliding ? 1.0F : 0.0F) - rigid);
+      rigid += rigid_rate * ((solid ? 1.0F : 0.0F) - rigid);
       const bool not_rigid = rigid < kRigidLimit;
       cues_.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>((moving ? kMoving : 0) | (present ? kPresent : 0) |
                                                                 (grey ? kGrey : 0) | (soft ? kSoft : 0) |

@@ -18,9 +18,12 @@
 //  - no gain of edge energy: it is not sharper than its background (a
 //    vehicle or a headlight beam adds edges; smoke blurs them);
 //  - not rigid: its change since the previous analysis frame is not
-//    explained by a shift of that frame (edge/vision/smoke_cues.hpp) in
-//    more than a few recent frames (a vehicle's outline, a headlight's
-//    glow translate whole whichever way they drive; smoke mixes);
+//    explained by a shift of that frame (edge/vision/smoke_cues.hpp), and
+//    its change over the last second did not come in one step, in more
+//    than a few recent frames (a vehicle's outline, a headlight's glow
+//    translate whole whichever way they drive, and a truck's flat side
+//    changes a block at once and then stands; smoke mixes a little in
+//    every frame);
 //
 // and the frame is not a global change (too many candidates at once: fog
 // rolling in, auto-exposure, headlights flooding the scene at night).
@@ -58,6 +61,11 @@ class SmokeDetector {
   /// Forgets votes and block backgrounds after a tamper fault; an open
   /// episode stays open and ends once no smoke is seen for `clear_s`.
   void restart(double t_s);
+  /// From now on the gain passed to update() is measured against a new
+  /// reference (the parking map relearnt its background after a brief
+  /// disturbance) where the old one read `previous_gain`; the block
+  /// backgrounds keep the brightness they expect.
+  void rebase_gain(double previous_gain);
   /// The open episode, if any (reported when a video ends).
   std::vector<VisionEvent> open_episodes(double t_s) const;
 
@@ -114,7 +122,7 @@ class SmokeDetector {
   cv::Mat chroma_;       // CV_32F block background chroma
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
-  cv::Mat rigid_;        // CV_32F recent share of frames in which the block's change was a sideways or downward shift
+  cv::Mat rigid_;        // CV_32F recent share of frames in which the block changed as a solid object (a shift, or one step)
   cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search)
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U

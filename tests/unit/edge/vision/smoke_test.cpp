@@ -146,6 +146,30 @@ TEST_CASE("a light plume rising from the street is detected within 10 s, boxed w
   CHECK(box[1] + box[3] >= 0.4);
 }
 
+TEST_CASE("a frame repeated now and then does not blind smoke", "[vision][smoke][scene]") {
+  // Encoders and time-lapse cameras repeat a frame now and then. The tamper
+  // check suspects a frozen picture for that one frame and clears it with
+  // the next; that is no fault, and smoke must not start learning again.
+  CameraAnalyzer analyzer(minimal_camera());
+  const cv::Mat scene = background(false);
+  std::vector<VisionEvent> raised;
+  cv::Mat previous;
+  for (int i = 0; i < static_cast<int>(45 * kFps); ++i) {
+    const double t_s = i / kFps;
+    cv::Mat frame = scene.clone();
+    kLightPlume(frame, t_s);
+    frame = i % 20 == 19 ? previous.clone() : with_noise(frame, i);  // every 4 s the previous frame again
+    previous = frame;
+    for (auto& event : analyzer.process(frame, t_s)) {
+      CHECK(event.type != EventType::tamper);
+      if (event.type == EventType::smoke && event.phase == Phase::start) raised.push_back(std::move(event));
+    }
+  }
+  REQUIRE(raised.size() == 1);
+  CHECK(raised[0].started_s >= 20);
+  CHECK(raised[0].started_s <= 30);
+}
+
 TEST_CASE("a dark plume is detected too, and the episode ends once the smoke is gone", "[vision][smoke][scene]") {
   auto camera = minimal_camera();
   camera.smoke.clear_s = 5;
