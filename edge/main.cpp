@@ -62,6 +62,10 @@ int run_analyze(const std::string& camera_path, const std::string& video_path, c
     spdlog::info("{}: {} frames ({:.1f} s of video), {} analysed, in {:.1f} s ({:.1f}x real time)", video_path,
                  stats.frames_decoded, stats.video_s, stats.frames_analysed, stats.wall_s,
                  stats.wall_s > 0 ? stats.video_s / stats.wall_s : 0.0);
+    if (stats.vehicle_checks > 0) {
+      spdlog::info("dnn vehicle confirmation: {} call(s), {:.1f} ms each on average", stats.vehicle_checks,
+                   stats.vehicle_check_s * 1000.0 / static_cast<double>(stats.vehicle_checks));
+    }
     return 0;
   } catch (const std::exception& error) {
     spdlog::critical("analyze: {}", error.what());

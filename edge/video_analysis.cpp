@@ -69,8 +69,18 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
     spdlog::warn("{}: no usable frame rate in the file, assuming 25 fps", video_path);
     fps = 25;
   }
+  VideoAnalysisStats stats;
   vision::FrameVehicleCheck check;
-  if (camera.dnn) check = make_vehicle_check(*camera.dnn);
+  if (camera.dnn) {
+    // Timed, so that `analyze` can tell what confirmation costs per call.
+    check = [confirm = make_vehicle_check(*camera.dnn), &stats](const cv::Mat& frame, const std::array<double, 4>& box) {
+      const auto started = std::chrono::steady_clock::now();
+      auto score = confirm(frame, box);
+      ++stats.vehicle_checks;
+      stats.vehicle_check_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      return score;
+    };
+  }
   vision::CameraAnalyzer analyzer(camera, check);
 
   std::map<std::pair<int, int>, EpisodeRecord> open;  // (type, episode)
@@ -103,7 +113,6 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
     }
   };
 
-  VideoAnalysisStats stats;
   const auto started = std::chrono::steady_clock::now();
   cv::Mat frame;
   double t_s = 0;

@@ -34,6 +34,8 @@ struct VideoAnalysisStats {
   std::uint64_t frames_analysed = 0;
   double video_s = 0;
   double wall_s = 0;
+  std::uint64_t vehicle_checks = 0;  ///< calls of the dnn confirmation (`dnn:` set)
+  double vehicle_check_s = 0;        ///< their wall time
 };
 
 /// Loads a camera file (one entry of the gateway's `cameras:` list, whose
