@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
   auto* evaluate_smoke = evaluate->add_subcommand(
       "smoke", "smoke episodes: recall, time to detect after the visible onset, false alerts per camera-hour");
   add_common(evaluate_smoke, "real clips with no smoke");
+  auto* evaluate_tamper = evaluate->add_subcommand(
+      "tamper", "tamper episodes (covered, defocus, moved, frozen): precision, recall, time to alert, "
+                "false alerts per camera-hour");
+  add_common(evaluate_tamper, "real clips with no tamper");
   evaluate_smoke->add_option("--smoke-clips", evaluation.smoke_clips_dir,
                              "real smoke clips (skipped with a message when absent)")
       ->capture_default_str();
@@ -230,7 +234,7 @@ int main(int argc, char** argv) {
       return kExitRuntime;
     }
   }
-  if (evaluate_parking->parsed() || evaluate_smoke->parsed()) {
+  if (evaluate_parking->parsed() || evaluate_smoke->parsed() || evaluate_tamper->parsed()) {
     gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
     if (evaluation.sim_binary.empty()) {
       const std::string self = argv[0];
@@ -239,6 +243,7 @@ int main(int argc, char** argv) {
     }
     try {
       if (evaluate_smoke->parsed()) return gridwatch::edge::run_smoke_evaluation(evaluation, std::cout);
+      if (evaluate_tamper->parsed()) return gridwatch::edge::run_tamper_evaluation(evaluation, std::cout);
       return gridwatch::edge::run_parking_evaluation(evaluation, std::cout);
     } catch (const std::exception& error) {
       spdlog::critical("evaluate: {}", error.what());

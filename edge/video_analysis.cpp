@@ -38,6 +38,7 @@ std::string to_json_line(const EpisodeRecord& record) {
   line["type"] = std::string(vision::to_string(record.type));
   line["camera"] = record.camera;
   line["zone"] = record.zone.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(record.zone);
+  if (record.type == vision::EventType::tamper) line["fault"] = record.fault;
   line["start_s"] = round_to(record.start_s, 1);
   line["end_s"] = record.end_s ? nlohmann::ordered_json(round_to(*record.end_s, 1)) : nlohmann::ordered_json(nullptr);
   line["box"] = {round_to(record.box[0], 4), round_to(record.box[1], 4), round_to(record.box[2], 4),
@@ -96,6 +97,7 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
       record.type = event.type;
       record.camera = camera.id;
       record.zone = event.zone;
+      record.fault = event.fault;
       record.start_s = event.started_s;
       record.box = event.box;
       record.confidence = event.confidence;

@@ -20,13 +20,15 @@ struct EpisodeRecord {
   vision::EventType type = vision::EventType::parking;
   std::string camera;
   std::string zone;                 ///< empty for tamper
+  std::string fault;                ///< tamper only: covered, defocus, moved or frozen
   double start_s = 0;               ///< when the live gateway would raise it
   std::optional<double> end_s;      ///< nullopt: still open when the video ended
   std::array<double, 4> box{0, 0, 1, 1};
   double confidence = 0;
 };
 
-/// `{"type":"parking","camera":"cam1","zone":"Z1","start_s":78.9,"end_s":169.4,"box":[...],"confidence":0.93}`
+/// `{"type":"parking","camera":"cam1","zone":"Z1","start_s":78.9,"end_s":169.4,"box":[...],"confidence":0.93}`;
+/// a tamper line also has `"fault":"covered"` after the zone.
 std::string to_json_line(const EpisodeRecord& record);
 
 struct VideoAnalysisStats {
