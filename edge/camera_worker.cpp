@@ -99,8 +99,10 @@ std::string describe_camera_source(const CameraSource& source) {
 
 std::string camera_open_failure(const CameraSource& source) {
   if (!source.url.empty()) {
-    return fmt::format("cannot open {} (RTSP over {}): refused, not found or no answer within {:.1f} s",
-                       describe_camera_source(source), source.rtsp_transport, std::max(source.stall_s, kMinOpenTimeoutS));
+    const bool rtsp = source.url.rfind("rtsp://", 0) == 0;
+    return fmt::format("cannot open {}{}: refused, not found or no answer within {:.1f} s", describe_camera_source(source),
+                       rtsp ? fmt::format(" (RTSP over {})", source.rtsp_transport) : std::string(),
+                       std::max(source.stall_s, kMinOpenTimeoutS));
   }
   const bool device = source.file.empty();
   const auto& path = device ? source.device : source.file;

@@ -85,7 +85,7 @@ TEST_CASE("an RTSP camera whose server dies goes offline and comes back online w
   test::write_file(config, gateway_yaml(broker, dir,
                                         "  - id: cam_rtsp\n    zones: []\n    analysis: {fps: 2}\n"
                                         "    smoke: {enabled: false}\n"
-                                        "    source: {url: \"rtsp://127.0.0.1:" + std::to_string(port) +
+                                        "    source: {url: \"rtsp://viewer:s3cret@127.0.0.1:" + std::to_string(port) +
                                             "/cam\", rtsp_transport: tcp, stall_s: 2, reconnect_min_ms: 300, "
                                             "reconnect_max_ms: 1500}\n"));
   test::ChildProcess edge({test::binary_path("gridwatch-edge"), "--config", config}, dir.file("edge.log"));
@@ -115,8 +115,8 @@ TEST_CASE("an RTSP camera whose server dies goes offline and comes back online w
   CHECK(offline_after_s < 5.0);
 
   // While it is down, the gateway keeps trying (the server refuses).
-  require_within([&] { return count_lines_with(edge.log(), "camera cam_rtsp: cannot open rtsp://127.0.0.1:") >= 2; }, 10s,
-                 "the gateway retries");
+  require_within([&] { return count_lines_with(edge.log(), "camera cam_rtsp: cannot open rtsp://viewer:***@127.0.0.1:") >= 2; },
+                 10s, "the gateway retries (the URL's password masked)");
   CHECK(edge.running());
 
   // The server returns on the same port: the camera reconnects.
@@ -140,6 +140,7 @@ TEST_CASE("an RTSP camera whose server dies goes offline and comes back online w
   require_within([&] { return camera_faults(recorder, "cam_rtsp").size() == 4; }, 20s, "the camera recovers from the stall");
   CHECK(camera_faults(recorder, "cam_rtsp").back()["phase"] == "end");
   CHECK(camera_faults(recorder, "cam_rtsp").back()["episode_id"] == camera_faults(recorder, "cam_rtsp")[2]["episode_id"]);
+  CHECK(edge.log().find("s3cret") == std::string::npos);
   CHECK(edge.stop() == 0);
   simulator->stop();
 }
