@@ -3,8 +3,15 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <opencv2/videoio.hpp>
 
@@ -17,6 +24,8 @@ namespace gridwatch::edge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr double kMinOpenTimeoutS = 10;  // see open_camera_source()
 
 std::mutex& ffmpeg_options_mutex() {
   static std::mutex mutex;
@@ -51,22 +60,63 @@ CameraAlert to_camera_alert(const vision::VisionEvent& event) {
 }  // namespace
 
 bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
-  const int timeout_ms = static_cast<int>(source.stall_s * 1000);
+  const int read_timeout_ms = static_cast<int>(source.stall_s * 1000);
+  // Opening includes waiting for the stream's first key frame, which comes
+  // up to a GOP (often 2-4 s on IP cameras) after PLAY: a short stall_s
+  // must not make every open fail.
+  const int open_timeout_ms = static_cast<int>(std::max(source.stall_s, kMinOpenTimeoutS) * 1000);
   try {
     if (!source.url.empty()) {
       // OpenCV's FFmpeg backend reads its options from the environment
       // when it opens; the lock keeps two cameras from racing on it.
+      // fpsprobesize 0: FFmpeg would otherwise read 20 frames to estimate
+      // the frame rate before the open returns (4 s of a 5 fps stream);
+      // live time comes from the clock, not from the stream's rate.
       std::lock_guard lock(ffmpeg_options_mutex());
-      setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", fmt::format("rtsp_transport;{}", source.rtsp_transport).c_str(), 1);
+      setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS",
+             fmt::format("rtsp_transport;{}|fpsprobesize;0", source.rtsp_transport).c_str(), 1);
       return capture.open(source.url, cv::CAP_FFMPEG,
-                          {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv::CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms});
+                          {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, open_timeout_ms, cv::CAP_PROP_READ_TIMEOUT_MSEC, read_timeout_ms});
     }
     if (!source.file.empty()) return capture.open(source.file, cv::CAP_FFMPEG) || capture.open(source.file, cv::CAP_ANY);
     return capture.open(source.device, cv::CAP_V4L2);
   } catch (const cv::Exception& error) {
-    spdlog::warn("camera source {}: {}", source.url + source.file + source.device, error.what());
+    spdlog::warn("camera source {}: {}", describe_camera_source(source), error.what());
     return false;
   }
+}
+
+std::string describe_camera_source(const CameraSource& source) {
+  if (source.url.empty()) return source.file.empty() ? source.device : source.file;
+  // rtsp://user:password@host/...: the password stays out of logs and alerts.
+  const auto scheme_end = source.url.find("://");
+  const auto at = source.url.find('@');
+  if (scheme_end == std::string::npos || at == std::string::npos) return source.url;
+  const auto colon = source.url.find(':', scheme_end + 3);
+  if (colon == std::string::npos || colon > at) return source.url;
+  return source.url.substr(0, colon + 1) + "***" + source.url.substr(at);
+}
+
+std::string camera_open_failure(const CameraSource& source) {
+  if (!source.url.empty()) {
+    const bool rtsp = source.url.rfind("rtsp://", 0) == 0;
+    return fmt::format("cannot open {}{}: refused, not found or no answer within {:.1f} s", describe_camera_source(source),
+                       rtsp ? fmt::format(" (RTSP over {})", source.rtsp_transport) : std::string(),
+                       std::max(source.stall_s, kMinOpenTimeoutS));
+  }
+  const bool device = source.file.empty();
+  const auto& path = device ? source.device : source.file;
+  const char* what = device ? "V4L2 device" : "video file";
+  // Opening it again gives the operating system's reason (missing, no
+  // permission, busy); OpenCV only says that it failed.
+  const int fd = ::open(path.c_str(), device ? O_RDWR | O_NONBLOCK : O_RDONLY);
+  if (fd < 0) return fmt::format("cannot open {} {}: {}", what, path, std::strerror(errno));
+  struct stat status {};
+  const bool is_character_device = ::fstat(fd, &status) == 0 && S_ISCHR(status.st_mode);
+  ::close(fd);
+  if (device && !is_character_device) return fmt::format("cannot open {} {}: not a character device", what, path);
+  return device ? fmt::format("cannot open {} {}: not a video capture device OpenCV can read", what, path)
+                : fmt::format("cannot open {} {}: no video stream OpenCV can decode", what, path);
 }
 
 CameraWorker::CameraWorker(CameraConfig config, std::function<void(CameraReport)> deliver)
@@ -126,8 +176,11 @@ void CameraWorker::run() {
     }
     cv::VideoCapture capture;
     if (!open_camera_source(capture, source)) {
-      report_online(false, "cannot open the source");
-      if (wait_until(Clock::now() + std::chrono::milliseconds(backoff.next_delay_ms()))) return;
+      const auto failure = camera_open_failure(source);
+      report_online(false, failure);
+      const auto delay_ms = backoff.next_delay_ms();
+      spdlog::debug("camera {}: {}; next attempt in {} ms", config_.vision.id, failure, delay_ms);
+      if (wait_until(Clock::now() + std::chrono::milliseconds(delay_ms))) return;
       continue;
     }
     const bool is_file = !source.file.empty();

@@ -32,6 +32,16 @@ namespace gridwatch::edge {
 /// False when it cannot be opened; never throws.
 bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source);
 
+/// The source as logs, alerts and the doctor name it: the URL with its
+/// password masked, the file, or the device.
+std::string describe_camera_source(const CameraSource& source);
+
+/// Why open_camera_source() failed, naming the source, e.g. "cannot open
+/// V4L2 device /dev/video0: No such file or directory". A device or file is looked at
+/// again to find the operating system's reason; a URL's failure is a
+/// refused or silent server, which OpenCV does not tell apart.
+std::string camera_open_failure(const CameraSource& source);
+
 /// A parking, tamper or smoke episode message, ready to become an Alert.
 struct CameraAlert {
   AlertKind kind = AlertKind::parking;

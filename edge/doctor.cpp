@@ -464,10 +464,10 @@ void save_snapshot(const CameraConfig& camera, const cv::Mat& frame, const std::
 void check_camera(const CameraConfig& camera, const DoctorOptions& options, Report& report) {
   const auto name = "camera " + camera.vision.id;
   const auto& source = camera.source;
-  const auto where = source.url + source.file + source.device;
+  const auto where = describe_camera_source(source);
   cv::VideoCapture capture;
   if (!open_camera_source(capture, source)) {
-    report.add(Verdict::fail, name, "cannot open " + where,
+    report.add(Verdict::fail, name, camera_open_failure(source),
                source.url.empty() ? "check the path or device" : "check the URL, user and password, and that the camera is powered and on the network");
     report.add(Verdict::skip, "zones " + camera.vision.id, "not checked: no frame to check them against");
     return;

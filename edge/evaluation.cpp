@@ -1,9 +1,7 @@
 #include "edge/evaluation.hpp"
 
 #include <fmt/format.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
@@ -18,9 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "edge/evaluation_runner.hpp"
 #include "edge/video_analysis.hpp"
-
-extern char** environ;
 
 namespace gridwatch::edge {
 namespace {
@@ -45,25 +42,6 @@ struct ScenarioResult {
   std::vector<double> delays;  // start_s - alert_due_s of matched detections
   std::string error;
 };
-
-int run_process(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::optional<std::string> cached_video(const std::string& cache, const std::string& name) {
-  for (const char* extension : {".mp4", ".avi"}) {
-    const auto path = fs::path(cache) / (name + extension);
-    if (fs::exists(path)) return path.string();
-  }
-  return std::nullopt;
-}
 
 void match(ScenarioResult& result) {
   std::vector<bool> used(result.detections.size(), false);
@@ -92,98 +70,10 @@ void match(ScenarioResult& result) {
   }
 }
 
-/// A rendered scenario in the cache: video, truth and camera file.
-struct Rendered {
-  std::string video;
-  nlohmann::json truth;
-  fs::path camera;
-};
-
-/// Renders the scenario into the cache unless it is there already; throws
-/// std::runtime_error when rendering fails or the truth is unreadable.
-Rendered render(const EvaluationOptions& options, const fs::path& scenario) {
-  const auto name = scenario.stem().string();
-  auto video = cached_video(options.cache_dir, name);
-  const auto truth_path = fs::path(options.cache_dir) / (name + ".truth.json");
-  const auto camera_path = fs::path(options.cache_dir) / (name + ".camera.yaml");
-  if (!video || !fs::exists(truth_path) || !fs::exists(camera_path)) {
-    spdlog::warn("rendering {} into {}", name, options.cache_dir);
-    const int code = run_process({options.sim_binary, "camera", "--scenario", scenario.string(), "--out",
-                                  options.cache_dir, "--format", "avi"});
-    video = cached_video(options.cache_dir, name);
-    if (code != 0 || !video) throw std::runtime_error(fmt::format("rendering failed (exit {})", code));
-  }
-  std::ifstream truth_file(truth_path);
-  auto truth = nlohmann::json::parse(truth_file, nullptr, false);
-  if (truth.is_discarded()) throw std::runtime_error(fmt::format("unreadable truth {}", truth_path.string()));
-  return {*video, std::move(truth), camera_path};
-}
-
-/// The library's scenario files (all, or those named in `only`), sorted.
-std::vector<fs::path> library_scenarios(const EvaluationOptions& options) {
-  std::vector<fs::path> scenarios;
-  for (const auto& entry : fs::directory_iterator(options.scenario_dir)) {
-    if (entry.path().extension() != ".yaml") continue;
-    const auto name = entry.path().stem().string();
-    if (!options.only.empty() && std::find(options.only.begin(), options.only.end(), name) == options.only.end()) continue;
-    scenarios.push_back(entry.path());
-  }
-  if (scenarios.empty()) throw std::runtime_error(fmt::format("no scenarios in {}", options.scenario_dir));
-  std::sort(scenarios.begin(), scenarios.end());
-  return scenarios;
-}
-
-/// Runs the tasks on `jobs` threads; a task that throws gives a result
-/// with its name and the error.
-template <typename Result>
-std::vector<Result> run_tasks(const std::vector<std::pair<std::string, std::function<Result()>>>& tasks, int jobs) {
-  std::vector<Result> results(tasks.size());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> workers;
-  for (int j = 0; j < std::max(1, jobs); ++j) {
-    workers.emplace_back([&] {
-      for (std::size_t i = next++; i < tasks.size(); i = next++) {
-        try {
-          results[i] = tasks[i].second();
-        } catch (const std::exception& error) {
-          results[i].name = tasks[i].first;
-          results[i].error = error.what();
-        }
-        spdlog::warn("evaluated {} ({}/{})", results[i].name, i + 1, tasks.size());
-      }
-    });
-  }
-  for (auto& worker : workers) worker.join();
-  return results;
-}
-
-/// The clips in `dir` that have a camera config `<stem>.camera.yaml` in
-/// `fixtures`; what is missing is explained in `skipped`.
-std::vector<std::pair<fs::path, fs::path>> real_clips(const std::string& dir, const std::string& fixtures,
-                                                      std::vector<std::string>& skipped) {
-  std::vector<std::pair<fs::path, fs::path>> out;
-  if (!fs::is_directory(dir)) {
-    skipped.push_back(fmt::format("real clips skipped: {} not found", dir));
-    return out;
-  }
-  std::vector<fs::path> clips;
-  for (const auto& entry : fs::directory_iterator(dir)) clips.push_back(entry.path());
-  std::sort(clips.begin(), clips.end());
-  for (const auto& clip : clips) {
-    const auto camera = fs::path(fixtures) / (clip.stem().string() + ".camera.yaml");
-    if (!fs::exists(camera)) {
-      skipped.push_back(fmt::format("{} skipped: no camera config {}", clip.filename().string(), camera.string()));
-      continue;
-    }
-    out.emplace_back(clip, camera);
-  }
-  return out;
-}
-
 ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::path& scenario) {
   ScenarioResult result;
   result.name = scenario.stem().string();
-  const auto rendered = render(options, scenario);
+  const auto rendered = render_scenario(options, scenario);
   const auto& video = rendered.video;
   const auto& truth = rendered.truth;
   const auto& camera_path = rendered.camera;
@@ -242,20 +132,6 @@ struct Totals {
   }
 };
 
-std::string format_delays(const std::vector<double>& delays) {
-  if (delays.empty()) return "-";
-  std::vector<std::string> parts;
-  for (double delay : delays) parts.push_back(fmt::format("{:+.1f}", delay));
-  return fmt::format("{}", fmt::join(parts, ", "));
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 }  // namespace
 
 void write_report(const std::string& report, std::ostream& out, const std::string& markdown_path) {
@@ -281,7 +157,7 @@ std::vector<fs::path> scenario_files(const std::string& dir, const std::vector<s
 int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
   std::vector<std::pair<std::string, std::function<ScenarioResult()>>> tasks;
-  for (const auto& scenario : library_scenarios(options)) {
+  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
     tasks.emplace_back(scenario.stem().string(), [&options, scenario] { return evaluate_scenario(options, scenario); });
   }
 
@@ -411,21 +287,12 @@ SmokeResult analyse_smoke(const std::string& name, ClipKind kind, const fs::path
   SmokeResult result;
   result.name = name;
   result.kind = kind;
-  const auto camera = load_camera_file(camera_path.string());
-  const auto stats = analyze_video(camera, video, [&](const EpisodeRecord& record) {
-    if (record.type == vision::EventType::smoke) result.detections.push_back(record);
-  });
-  result.duration_s = stats.video_s;
+  auto clip = analyse_clip(camera_path, video, vision::EventType::smoke);
+  result.detections = std::move(clip.episodes);
+  result.duration_s = clip.duration_s;
   if (truth) result.plumes = smoke_truth(*truth, result.duration_s);
   match_smoke(result);
   return result;
-}
-
-std::string format_smoke_delays(const SmokeResult& result) {
-  std::vector<double> delays = result.delays;
-  std::vector<std::string> parts;
-  for (double delay : delays) parts.push_back(fmt::format("{:+.1f}", delay));
-  return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
 std::string format_boxes(const SmokeResult& result) {
@@ -442,9 +309,9 @@ std::string format_boxes(const SmokeResult& result) {
 int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
   std::vector<std::pair<std::string, std::function<SmokeResult()>>> tasks;
-  for (const auto& scenario : library_scenarios(options)) {
+  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
     tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
-      const auto rendered = render(options, scenario);
+      const auto rendered = render_scenario(options, scenario);
       return analyse_smoke(scenario.stem().string(), ClipKind::library, rendered.camera, rendered.video, rendered.truth);
     });
   }
@@ -488,7 +355,7 @@ int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out) {
     const char* prefix = result.kind == ClipKind::library ? "" : "real: ";
     table << fmt::format("| {}{} | {:.0f} | {} | {} | {} | {} | {} | {} | {} |\n", prefix, result.name, result.duration_s,
                          result.plumes.size(), result.detections.size(), result.true_positives, result.false_positives,
-                         result.false_negatives, format_smoke_delays(result), format_boxes(result));
+                         result.false_negatives, format_delays(result.delays), format_boxes(result));
     switch (result.kind) {
       case ClipKind::library:
         tp += result.true_positives;

@@ -1,10 +1,11 @@
 #pragma once
-// `gridwatch-edge evaluate parking|smoke`: renders (or reuses) the scenario
-// library with gridwatch-sim, runs every video through the same analysis
-// as `analyze`, matches episodes to the ground truth (parking: by zone and
-// time; smoke: by region and time after the visible onset), and runs the
-// real clips: traffic as negatives, the wildfire time-lapse as a smoke
-// positive. docs/evaluation.md holds the measured tables.
+// `gridwatch-edge evaluate parking|smoke|tamper`: renders (or reuses) the
+// scenario library with gridwatch-sim, runs every video through the same
+// analysis as `analyze`, matches episodes to the ground truth (parking: by
+// zone and time; smoke: by region and time after the visible onset;
+// tamper: by time), and runs the real clips: traffic as negatives, the
+// wildfire time-lapse as a smoke positive. docs/evaluation.md holds the
+// measured tables.
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -76,5 +77,17 @@ inline constexpr double kSmokeDetectGoalS = 10.0;
 /// Prints the smoke table (library, real positive, real negatives) and the
 /// goals; returns 0 (the goals are reported, not enforced).
 int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out);
+
+/// A tamper alert counts for a tamper event of the truth (covered, defocus,
+/// turned = moved, frozen) when it starts between this long before the
+/// event's start and 1 s after its end, whatever fault it names (the table
+/// shows which, the summary counts the right ones); each alert matches at
+/// most one event, the rest are false alerts. Time to alert = start_s -
+/// the event's start.
+inline constexpr double kTamperEarlyToleranceS = 1.0;
+
+/// Prints the tamper table (library and real clips: precision, recall,
+/// time to alert, false alerts per camera-hour); returns 0.
+int run_tamper_evaluation(const EvaluationOptions& options, std::ostream& out);
 
 }  // namespace gridwatch::edge

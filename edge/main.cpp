@@ -62,6 +62,10 @@ int run_analyze(const std::string& camera_path, const std::string& video_path, c
     spdlog::info("{}: {} frames ({:.1f} s of video), {} analysed, in {:.1f} s ({:.1f}x real time)", video_path,
                  stats.frames_decoded, stats.video_s, stats.frames_analysed, stats.wall_s,
                  stats.wall_s > 0 ? stats.video_s / stats.wall_s : 0.0);
+    if (stats.vehicle_checks > 0) {
+      spdlog::info("dnn vehicle confirmation: {} call(s), {:.1f} ms each on average", stats.vehicle_checks,
+                   stats.vehicle_check_s * 1000.0 / static_cast<double>(stats.vehicle_checks));
+    }
     return 0;
   } catch (const std::exception& error) {
     spdlog::critical("analyze: {}", error.what());
@@ -132,6 +136,10 @@ int main(int argc, char** argv) {
   auto* evaluate_smoke = evaluate->add_subcommand(
       "smoke", "smoke episodes: recall, time to detect after the visible onset, false alerts per camera-hour");
   add_common(evaluate_smoke, "real clips with no smoke");
+  auto* evaluate_tamper = evaluate->add_subcommand(
+      "tamper", "tamper episodes (covered, defocus, moved, frozen): precision, recall, time to alert, "
+                "false alerts per camera-hour");
+  add_common(evaluate_tamper, "real clips with no tamper");
   evaluate_smoke->add_option("--smoke-clips", evaluation.smoke_clips_dir,
                              "real smoke clips (skipped with a message when absent)")
       ->capture_default_str();
@@ -226,7 +234,7 @@ int main(int argc, char** argv) {
       return kExitRuntime;
     }
   }
-  if (evaluate_parking->parsed() || evaluate_smoke->parsed()) {
+  if (evaluate_parking->parsed() || evaluate_smoke->parsed() || evaluate_tamper->parsed()) {
     gridwatch::setup_logging("edge-evaluate", log_level.empty() ? "warn" : log_level);
     if (evaluation.sim_binary.empty()) {
       const std::string self = argv[0];
@@ -235,6 +243,7 @@ int main(int argc, char** argv) {
     }
     try {
       if (evaluate_smoke->parsed()) return gridwatch::edge::run_smoke_evaluation(evaluation, std::cout);
+      if (evaluate_tamper->parsed()) return gridwatch::edge::run_tamper_evaluation(evaluation, std::cout);
       return gridwatch::edge::run_parking_evaluation(evaluation, std::cout);
     } catch (const std::exception& error) {
       spdlog::critical("evaluate: {}", error.what());

@@ -38,6 +38,7 @@ std::string to_json_line(const EpisodeRecord& record) {
   line["type"] = std::string(vision::to_string(record.type));
   line["camera"] = record.camera;
   line["zone"] = record.zone.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(record.zone);
+  if (record.type == vision::EventType::tamper) line["fault"] = record.fault;
   line["start_s"] = round_to(record.start_s, 1);
   line["end_s"] = record.end_s ? nlohmann::ordered_json(round_to(*record.end_s, 1)) : nlohmann::ordered_json(nullptr);
   line["box"] = {round_to(record.box[0], 4), round_to(record.box[1], 4), round_to(record.box[2], 4),
@@ -69,8 +70,18 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
     spdlog::warn("{}: no usable frame rate in the file, assuming 25 fps", video_path);
     fps = 25;
   }
+  VideoAnalysisStats stats;
   vision::FrameVehicleCheck check;
-  if (camera.dnn) check = make_vehicle_check(*camera.dnn);
+  if (camera.dnn) {
+    // Timed, so that `analyze` can tell what confirmation costs per call.
+    check = [confirm = make_vehicle_check(*camera.dnn), &stats](const cv::Mat& frame, const std::array<double, 4>& box) {
+      const auto started = std::chrono::steady_clock::now();
+      auto score = confirm(frame, box);
+      ++stats.vehicle_checks;
+      stats.vehicle_check_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      return score;
+    };
+  }
   vision::CameraAnalyzer analyzer(camera, check);
 
   std::map<std::pair<int, int>, EpisodeRecord> open;  // (type, episode)
@@ -86,6 +97,7 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
       record.type = event.type;
       record.camera = camera.id;
       record.zone = event.zone;
+      record.fault = event.fault;
       record.start_s = event.started_s;
       record.box = event.box;
       record.confidence = event.confidence;
@@ -103,7 +115,6 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
     }
   };
 
-  VideoAnalysisStats stats;
   const auto started = std::chrono::steady_clock::now();
   cv::Mat frame;
   double t_s = 0;

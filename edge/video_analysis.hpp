@@ -20,13 +20,15 @@ struct EpisodeRecord {
   vision::EventType type = vision::EventType::parking;
   std::string camera;
   std::string zone;                 ///< empty for tamper
+  std::string fault;                ///< tamper only: covered, defocus, moved or frozen
   double start_s = 0;               ///< when the live gateway would raise it
   std::optional<double> end_s;      ///< nullopt: still open when the video ended
   std::array<double, 4> box{0, 0, 1, 1};
   double confidence = 0;
 };
 
-/// `{"type":"parking","camera":"cam1","zone":"Z1","start_s":78.9,"end_s":169.4,"box":[...],"confidence":0.93}`
+/// `{"type":"parking","camera":"cam1","zone":"Z1","start_s":78.9,"end_s":169.4,"box":[...],"confidence":0.93}`;
+/// a tamper line also has `"fault":"covered"` after the zone.
 std::string to_json_line(const EpisodeRecord& record);
 
 struct VideoAnalysisStats {
@@ -34,6 +36,8 @@ struct VideoAnalysisStats {
   std::uint64_t frames_analysed = 0;
   double video_s = 0;
   double wall_s = 0;
+  std::uint64_t vehicle_checks = 0;  ///< calls of the dnn confirmation (`dnn:` set)
+  double vehicle_check_s = 0;        ///< their wall time
 };
 
 /// Loads a camera file (one entry of the gateway's `cameras:` list, whose

@@ -13,6 +13,12 @@ constexpr float kEdgeLevel = 1.2F;      // |norm| above this is an edge
 constexpr float kStaticEdge = 0.6F;     // an edge this often is part of the fixed scene
 constexpr int kMinStaticEdges = 50;
 constexpr double kCoveredSharpness = 0.25;  // covered: dark and nearly no structure left
+// A hand or tape over the lens is rarely black (light leaks round it), but
+// it darkens the picture, while a blur keeps its mean brightness.
+constexpr double kCoveredDarkening = 0.5;
+// Lost fixed edges in a picture this much less sharp than normal are a
+// blur, not a new view: a turned camera sees another scene about as sharp.
+constexpr double kMovedMinSharpness = 0.8;
 constexpr double kFrozenChange = 0.05;  // mean grey change per pixel below this: the same picture
 
 }  // namespace
@@ -41,6 +47,7 @@ std::vector<VisionEvent> TamperDetector::step(TamperFault kind, bool bad, double
   auto& fault = faults_[static_cast<std::size_t>(kind)];
   VisionEvent event;
   event.type = EventType::tamper;
+  event.fault = std::string(to_string(kind));
   event.confidence = 0.9;
   event.time_s = t_s;
   if (bad) {
@@ -87,6 +94,7 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   if (!learn_start_s_) {
     learn_start_s_ = t_s;
     sharpness_ = features.sharpness;
+    luma_ = features.mean_luma;
     edge_rate_ = cv::Mat::zeros(edges.size(), CV_32F);
   }
   const bool learning = t_s - *learn_start_s_ < kLearnS;
@@ -96,7 +104,8 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   bool moved = false;
   if (!learning) {
     const double sharp_ratio = features.sharpness / std::max(sharpness_, 1e-3);
-    covered = features.mean_luma < settings_.dark_level && sharp_ratio < kCoveredSharpness;
+    const bool dark = features.mean_luma < settings_.dark_level || features.mean_luma < kCoveredDarkening * luma_;
+    covered = dark && sharp_ratio < kCoveredSharpness;
     defocus = !covered && sharp_ratio < settings_.defocus_ratio;
     const cv::Mat fixed = edge_rate_ > kStaticEdge;
     const int fixed_count = cv::countNonZero(fixed);
@@ -104,7 +113,10 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
       cv::Mat near_edges;
       cv::dilate(edges, near_edges, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
       const double found = static_cast<double>(cv::countNonZero(fixed & near_edges)) / fixed_count;
-      moved = found < settings_.moved_match;
+      if (found < settings_.moved_match) {
+        defocus = sharp_ratio < kMovedMinSharpness;
+        moved = !defocus;
+      }
     }
   }
   // A black lens repeats the same picture too; that is "covered".
@@ -121,6 +133,7 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   if (!disturbed()) {
     const double rate = learning ? 0.3 : kSharpnessRate;
     sharpness_ += rate * (features.sharpness - sharpness_);
+    luma_ += rate * (features.mean_luma - luma_);
     cv::Mat edge_float;
     edges.convertTo(edge_float, CV_32F, 1.0 / 255.0);
     const float edge_rate = learning ? 0.3F : kEdgeRate;
@@ -131,10 +144,12 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
 
 std::vector<VisionEvent> TamperDetector::open_episodes(double t_s) const {
   std::vector<VisionEvent> out;
-  for (const auto& fault : faults_) {
+  for (std::size_t kind = 0; kind < faults_.size(); ++kind) {
+    const auto& fault = faults_[kind];
     if (!fault.raised) continue;
     VisionEvent event;
     event.type = EventType::tamper;
+    event.fault = std::string(to_string(static_cast<TamperFault>(kind)));
     event.phase = Phase::update;
     event.episode = fault.episode;
     event.confidence = 0.9;

@@ -1,5 +1,8 @@
 #pragma once
-// Camera tamper: lens covered, defocus, view moved and frozen image, each
+// Camera tamper: lens covered (dark: below `dark_level` or half its learnt
+// brightness, and no structure), defocus (much less sharp, or the fixed
+// edges gone from a softer picture), view moved (the fixed edges gone from
+// a picture as sharp as normal) and frozen image, each
 // raised as its own episode once it has lasted `hold_s` (`frozen_s`) and
 // ended once the picture has been normal for as long. While any fault is
 // present or pending the parking detector pauses.
@@ -43,6 +46,7 @@ class TamperDetector {
   TamperSettings settings_;
   std::array<Fault, 4> faults_{};
   double sharpness_ = 0;    // learnt normal sharpness
+  double luma_ = 0;         // learnt normal mean brightness
   cv::Mat edge_rate_;       // CV_32F, how often each pixel is an edge
   cv::Mat previous_grey_;
   std::optional<double> learn_start_s_;

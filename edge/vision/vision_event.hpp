@@ -17,6 +17,7 @@ struct VisionEvent {
   Phase phase = Phase::start;
   int episode = 0;               ///< per camera and run; the same for start, updates and end
   std::string zone;              ///< parking only
+  std::string fault;             ///< tamper only: covered, defocus, moved or frozen
   std::array<double, 4> box{0, 0, 1, 1};  ///< normalised [x, y, w, h]: the vehicle or the smoke region
   double confidence = 0;
   double time_s = 0;             ///< frame time the decision was made (start: when the alert is raised)

@@ -102,13 +102,21 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-std::optional<std::string> shared_data_dir() {
+namespace {
+
+std::optional<std::string> shared_subdir(const std::string& name) {
 #ifdef GRIDWATCH_SOURCE_DIR
-  const auto candidate = std::filesystem::path(GRIDWATCH_SOURCE_DIR).parent_path() / "shared" / "data";
+  const auto candidate = std::filesystem::path(GRIDWATCH_SOURCE_DIR).parent_path() / "shared" / name;
   if (std::filesystem::is_directory(candidate)) return candidate.string();
 #endif
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<std::string> shared_data_dir() { return shared_subdir("data"); }
+
+std::optional<std::string> shared_models_dir() { return shared_subdir("models"); }
 
 std::string binary_path(const std::string& name) {
 #ifdef GRIDWATCH_BIN_DIR

@@ -58,6 +58,9 @@ std::string read_file(const std::string& path);
 /// then SKIP with a message naming the missing path).
 std::optional<std::string> shared_data_dir();
 
+/// ../shared/models (e.g. yolo-fastest-1.1), or nullopt when absent.
+std::optional<std::string> shared_models_dir();
+
 /// Path of one of our binaries in the build tree (bin/<name>).
 std::string binary_path(const std::string& name);
 

@@ -72,6 +72,23 @@ TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tam
          return turned;
        }},
       {"frozen", [](int, const cv::Mat&, const cv::Mat& last_normal) { return last_normal.clone(); }},
+      // A hand over the lens: not black (warm light leaks round it, mean
+      // brightness 30 of 255, above dark_level), but far darker than the
+      // scene and without structure.
+      {"covered",
+       [](int, const cv::Mat& normal, const cv::Mat&) {
+         cv::Mat hand(normal.size(), normal.type());
+         for (int y = 0; y < hand.rows; ++y) hand.row(y).setTo(cv::Scalar(18, 26, 30 + 20 * y / hand.rows));
+         return hand;
+       }},
+      // A lens knocked slightly out of focus: sharper than defocus_ratio,
+      // but the scene's fine fixed edges are gone (not a moved view).
+      {"defocus",
+       [](int, const cv::Mat& normal, const cv::Mat&) {
+         cv::Mat blurred;
+         cv::GaussianBlur(normal, blurred, cv::Size(0, 0), 2.5);
+         return blurred;
+       }},
   };
   for (const auto& fault : faults) {
     INFO(fault.name);
@@ -86,6 +103,7 @@ TEST_CASE("covered lens, defocus, moved view and frozen image each raise one tam
     CHECK(starts[0].started_s >= 20);
     CHECK(starts[0].started_s <= 27);
     CHECK(starts[0].summary.find(fault.name) != std::string::npos);
+    CHECK(starts[0].fault == fault.name);
     REQUIRE(ends.size() == 1);
     REQUIRE(ends[0].ended_s.has_value());
     CHECK(*ends[0].ended_s >= 40);
