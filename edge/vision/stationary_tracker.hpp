@@ -57,9 +57,13 @@ class StationaryTracker {
   void follow(TrackedObject& object, const FrameFeatures& features, double t_s, const StaticMap& map) const;
   cv::Mat distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
                       double gain) const;
+  /// Road uncovered where the background remembers something that is no longer there.
+  bool is_ghost(const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
+  /// Joins a forming object into an older one it overlaps (two pieces of one vehicle).
+  void merge_pieces(const FrameFeatures& features, double t_s, const StaticMap& map);
   /// Mask pixels whose current look differs from the road under them.
   cv::Mat signature_of(const cv::Rect& box, const cv::Mat& mask, const FrameFeatures& features, const StaticMap& map) const;
   std::optional<std::size_t> zone_of(const cv::Rect& box) const;
