@@ -16,10 +16,6 @@ constexpr int kMinSignature = 8;        // pixels that must tell a vehicle from 
 constexpr double kRememberDepartedS = 120;
 constexpr double kRemnantS = 5;         // pixels that stop this soon after a vehicle left are what it left behind
 constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than the background has
-constexpr double kGhostContrast = 12;   // grey levels of contrast to its surroundings a ghost left in the background
-constexpr double kGhostAddedStructure = 1.5;  // more structure than this (noise aside): something stands there
-constexpr double kSteadyLight = 1.15;   // light around an object within this factor of its look's: road tests hold
-constexpr double kLightFollow = 0.02;   // per frame, how fast an object's light follows while it is seen
 
 double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
   const int total = cv::countNonZero(mask);
@@ -93,34 +89,6 @@ cv::Mat StationaryTracker::signature_of(const cv::Rect& box, const cv::Mat& mask
   return signature;
 }
 
-bool StationaryTracker::is_ghost(const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const {
-  const double structure_now = energy(features.norm(blob.box), blob.mask);
-  const double structure_then = energy(map.background().norm(blob.box), blob.mask);
-  if (structure_now < kGhostEnergy * structure_then) return true;
-  if (structure_now > kGhostAddedStructure * structure_then) return false;  // it added structure: something stands there
-  // A flat ghost (the background learnt a slowly passing truck's plain
-  // side, or its headlight beam, while warming up): the contrast against
-  // the road around is in the background, not in the picture now, which
-  // is as plain as its surroundings. A vehicle darker or brighter than the
-  // road keeps its own contrast; one as grey as the road shows none in the
-  // background either.
-  const int margin = std::max(4, blob.box.height / 4);
-  const cv::Rect frame(0, 0, size_.width, size_.height);
-  const cv::Rect outer = cv::Rect(blob.box.x - margin, blob.box.y - margin, blob.box.width + 2 * margin,
-                                  blob.box.height + 2 * margin) & frame;
-  cv::Mat ring(outer.size(), CV_8U, cv::Scalar(255));
-  ring(blob.box - outer.tl()).setTo(0, blob.mask);
-  if (cv::countNonZero(ring) < 16) return false;
-  cv::Mat inside(outer.size(), CV_8U, cv::Scalar(0));
-  inside(blob.box - outer.tl()).setTo(255, blob.mask);
-  const auto contrast = [&](const cv::Mat& grey) {
-    return std::abs(cv::mean(grey(outer), inside)[0] - cv::mean(grey(outer), ring)[0]);
-  };
-  const double contrast_then = contrast(map.background().grey) * map.gain();
-  const double contrast_now = contrast(features.grey);
-  return contrast_then >= kGhostContrast && contrast_now < kGhostEnergy * contrast_then;
-}
-
 double StationaryTracker::ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const {
   // The light on the road around the box against the background: follows
   // a cloud shadow or a street lamp over the vehicle as well as global
@@ -166,24 +134,10 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     cv::Mat grey = features.grey(object.box) * (object.gain / gain);
     cv::addWeighted(object.appearance.grey, 0.95, grey, 0.05, 0, blended);
     blended.copyTo(object.appearance.grey, update_mask);
-    // Its light follows slow drifts (dusk, the sun) while it is seen, so
-    // that the light test below compares with the light of its last look.
-    const double followed = object.gain + kLightFollow * (gain - object.gain);
-    object.appearance.grey *= followed / object.gain;
-    object.gain = followed;
     return;
   }
-  // Under a light far from the one its look was taken in (a cloud shadow
-  // coming or going, headlights, a queue darkening the ring the light is
-  // measured on) the grey and structure cues both fade, and the road and
-  // the vehicle look alike: what shows then is no proof it has gone.
-  const double light_change = gain > object.gain ? gain / object.gain : object.gain / gain;
-  if (road_share >= kRoadShare && light_change <= kSteadyLight) {
-    if (!object.road_since_s) {
-      object.road_since_s = t_s;
-      spdlog::debug("t={:.1f} object {} shows road ({:.2f} of its pixels, {:.2f} its own look), light {:.2f} against {:.2f}",
-                    t_s, object.id, road_share, object.match, gain, object.gain);
-    }
+  if (road_share >= kRoadShare) {
+    if (!object.road_since_s) object.road_since_s = t_s;
     if (t_s - *object.road_since_s >= settings_.detector.leave_confirm_s) {
       object.end_s = *object.road_since_s;
       spdlog::debug("t={:.1f} object {} left at {:.1f}", t_s, object.id, *object.end_s);
@@ -233,18 +187,6 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
     }
   }
   const auto norm = normalised(blob.box);
-  // A ghost: where something stood (or a headlight beam lay) when learning
-  // began, the road now shows less structure than the background
-  // remembers. Tested on every blob, not only on candidate vehicles: a
-  // ghost left standing beside the zone joins the first vehicle that
-  // parks next to it into one blob of the wrong shape and stop time.
-  const cv::Mat now = features.norm(blob.box);
-  if (is_ghost(blob, features, map)) {
-    spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: ghost, absorbed", t_s, norm[0], norm[1],
-                  norm[2], norm[3], blob.since_s);
-    map.absorb(blob, features);
-    return;
-  }
   if (!vehicle_shaped(blob.box)) {
     spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: not vehicle-shaped", t_s, norm[0], norm[1],
                   norm[2], norm[3], blob.since_s);
@@ -254,6 +196,15 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
   if (!zone) {
     spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: bottom centre in no zone", t_s, norm[0],
                   norm[1], norm[2], norm[3], blob.since_s);
+    return;
+  }
+  // A ghost: where something stood when learning began, the road now shows
+  // less structure than the background remembers.
+  const cv::Mat now = features.norm(blob.box);
+  if (energy(now, blob.mask) < kGhostEnergy * energy(map.background().norm(blob.box), blob.mask)) {
+    spdlog::debug("t={:.1f} blob [{:.3f} {:.3f} {:.3f} {:.3f}] since {:.1f}: ghost, absorbed", t_s, norm[0], norm[1],
+                  norm[2], norm[3], blob.since_s);
+    map.absorb(blob, features);
     return;
   }
   spdlog::debug("t={:.1f} object {} [{:.3f} {:.3f} {:.3f} {:.3f}] in zone {} since {:.1f}", t_s, next_id_, norm[0],

@@ -57,8 +57,6 @@ class StationaryTracker {
   void follow(TrackedObject& object, const FrameFeatures& features, double t_s, const StaticMap& map) const;
   cv::Mat distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
                       double gain) const;
-  /// Road uncovered where the background remembers something that is no longer there.
-  bool is_ghost(const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
