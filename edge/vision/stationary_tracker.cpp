@@ -257,6 +257,29 @@ void StationaryTracker::update(const FrameFeatures& features, double t_s, Static
     if (object.end_s) departed_.push_back({object.box, *object.end_s});
   }
   for (const auto& blob : map.blobs(t_s)) consider(blob, features, t_s, map);
+  merge_pieces(features, t_s, map);
+}
+
+void StationaryTracker::merge_pieces(const FrameFeatures& features, double t_s, const StaticMap& map) {
+  // Pieces of one vehicle (a bumper, a roof) can stop a few pixels apart
+  // and become objects of their own before either has grown to the whole
+  // outline; once they overlap they are one vehicle, followed as the
+  // older object. Only while the younger one forms: two vehicles that
+  // stood side by side for a while keep their own episodes.
+  for (std::size_t younger = 1; younger < objects_.size(); ++younger) {
+    auto& piece = objects_[younger];
+    if (piece.end_s || t_s - piece.created_s > kFormingS) continue;
+    for (std::size_t older = 0; older < younger; ++older) {
+      auto& object = objects_[older];
+      if (object.end_s || object.zone != piece.zone) continue;
+      const int overlap = (object.box & piece.box).area();
+      if (overlap * 2 < std::min(object.box.area(), piece.box.area())) continue;
+      spdlog::debug("t={:.1f} object {} is a piece of object {}", t_s, piece.id, object.id);
+      grow(object, StaticBlob{piece.box, piece.mask, piece.since_s}, features, map);
+      piece.end_s = t_s;
+      break;
+    }
+  }
 }
 
 }  // namespace gridwatch::edge::vision

@@ -60,6 +60,8 @@ class StationaryTracker {
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
+  /// Joins a forming object into an older one it overlaps (two pieces of one vehicle).
+  void merge_pieces(const FrameFeatures& features, double t_s, const StaticMap& map);
   /// Mask pixels whose current look differs from the road under them.
   cv::Mat signature_of(const cv::Rect& box, const cv::Mat& mask, const FrameFeatures& features, const StaticMap& map) const;
   std::optional<std::size_t> zone_of(const cv::Rect& box) const;

@@ -69,6 +69,9 @@ void TruthRecorder::observe(const World& world, int frame) {
   const double now = scenario_->frame_time(frame);
   // Parking: per (vehicle, zone) visits, judged by the bottom centre of the box.
   std::vector<std::pair<std::string, std::size_t>> present;
+  const bool view_lost = std::any_of(truth_.tamper.begin(), truth_.tamper.end(), [&](const TamperEvent& fault) {
+    return fault.start_s <= now && (!fault.end_s || now < *fault.end_s);
+  });
   for (const auto& vehicle : world.vehicles()) {
     const NormBox box = camera_.box_of(vehicle.x_m, vehicle.z_m, vehicle.width_m, vehicle.length_m, vehicle.height_m);
     if (box.empty()) continue;
@@ -97,10 +100,19 @@ void TruthRecorder::observe(const World& world, int frame) {
             visit.first_box = box;
           }
         }
-        if (!visit.clock_set && now - visit.run_start_s >= dwell - 1e-9) {
+        // A violation must be observable: the camera has to show the
+        // vehicle standing for its whole dwell. While any tamper fault
+        // spoils the picture (covered, turned, defocused or frozen: no
+        // usable evidence either) the dwell clock is held at zero, and it
+        // counts again once the picture is back. A stay the camera could
+        // not watch for its allowed dwell is no violation it can prove.
+        if (view_lost && !visit.clock_set) visit.seen_since_s = now;
+        const double clock_start = std::max(visit.run_start_s, visit.seen_since_s);
+        if (!visit.clock_set && now - clock_start >= dwell - 1e-9) {
           visit.clock_set = true;
           visit.episode.violation = true;
           visit.episode.stop_s = visit.run_start_s;
+          visit.episode.alert_due_s = clock_start + dwell;
           visit.episode.box = visit.run_box;
         }
       } else if (visit.standing) {
@@ -139,8 +151,10 @@ void TruthRecorder::close(Visit& visit, std::optional<double> leave_s) {
     episode.moving_again_s = visit.first_move_s;
   }
   episode.leave_s = leave_s;
-  for (std::size_t zone = 0; zone < scenario_->zones.size(); ++zone) {
-    if (scenario_->zones[zone].id == episode.zone_id) episode.alert_due_s = episode.stop_s + scenario_->zones[zone].dwell_s;
+  if (!visit.clock_set) {
+    for (std::size_t zone = 0; zone < scenario_->zones.size(); ++zone) {
+      if (scenario_->zones[zone].id == episode.zone_id) episode.alert_due_s = episode.stop_s + scenario_->zones[zone].dwell_s;
+    }
   }
   truth_.parking.push_back(episode);
 }

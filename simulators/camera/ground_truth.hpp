@@ -22,8 +22,8 @@ struct ParkingEpisode {
   double stop_s = 0;                    ///< came to rest (the stop that set the clock)
   std::optional<double> moving_again_s; ///< first move after that stop
   std::optional<double> leave_s;        ///< bottom centre left the zone; nullopt: still inside at the end
-  bool violation = false;               ///< stood still in the zone for at least dwell_s
-  double alert_due_s = 0;               ///< stop_s + dwell_s
+  bool violation = false;               ///< stood still in the zone, in view, for at least dwell_s
+  double alert_due_s = 0;               ///< stop_s + dwell_s, or the end of a tamper fault during the stop + dwell_s
   NormBox box;                          ///< while standing (nominal camera, no shake)
 };
 
@@ -76,6 +76,7 @@ class TruthRecorder {
     double run_start_s = 0;
     NormBox run_box;
     bool clock_set = false;  // a stop reached dwell_s; stop_s is final
+    double seen_since_s = 0; // the end of the last tamper fault (the view is back): the dwell counts from here
     std::optional<double> first_stop_s;
     NormBox first_box;
     std::optional<double> first_move_s;

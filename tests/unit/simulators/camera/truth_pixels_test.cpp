@@ -104,6 +104,34 @@ TEST_CASE("a vehicle that drives through a zone makes no episode, a brief stop i
   CHECK(*episode.leave_s > *episode.moving_again_s);
 }
 
+TEST_CASE("a stay the camera could not watch for its dwell is no violation until it has been seen that long",
+          "[truth][tamper]") {
+  // A car parked from the start (dwell 30 s); the lens is covered from
+  // 20 s to 35 s, then the camera is turned away for good.
+  const auto parked_with = [](const std::string& tamper) {
+    const Scenario scenario = parse_scenario_text(
+        kQuietStreet + "vehicles: [{id: p1, lane: kerb, parked_at_start: true, stop: {at_m: 26}}]\n" + tamper, "quiet.yaml");
+    const GroundTruth truth = compute_ground_truth(scenario);
+    REQUIRE(truth.parking.size() == 1);
+    CHECK(truth.parking[0].stop_s == Approx(0.0));  // the real stop, whatever the camera saw
+    return truth.parking[0];
+  };
+  const std::string covered = "tamper:\n  - {kind: covered, start_s: 20, end_s: 35}\n";
+
+  // Turned at 60 s: 20 s in view, then 25 s after the cover; never 30 s.
+  CHECK_FALSE(parked_with(covered + "  - {kind: turned, start_s: 60}\n").violation);
+
+  // Turned at 70 s: the dwell counts again from the cover's end, due at 65 s.
+  const auto seen = parked_with(covered + "  - {kind: turned, start_s: 70}\n");
+  CHECK(seen.violation);
+  CHECK(seen.alert_due_s == Approx(65.0).margin(0.2));
+
+  // Untouched, the same stay is due 30 s after it began.
+  const auto untouched = parked_with("");
+  CHECK(untouched.violation);
+  CHECK(untouched.alert_due_s == Approx(30.0).margin(0.2));
+}
+
 TEST_CASE("a vehicle parked just beyond the zone is not in it", "[truth]") {
   const Scenario scenario = parse_scenario_text(
       kQuietStreet + "vehicles: [{id: outside, lane: kerb, parked_at_start: true, stop: {at_m: 39}}]\n", "quiet.yaml");
