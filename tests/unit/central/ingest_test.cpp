@@ -165,7 +165,7 @@ struct RefusingStore {
   std::vector<std::string> receipted;
 };
 
-TEST_CASE("a message that fails to store is skipped alone; the rest of its batch is stored and receipted",
+TEST_CASE("a message that fails to store is skipped alone, and the rest of its batch is stored and receipted",
           "[ingest][receipts]") {
   RefusingStore refusing("RAISE(ABORT, 'refused by test trigger')");
   refusing.ingest.handle_batch(alert_messages("gw-1", 1, 3), 100);
