@@ -154,13 +154,12 @@ DnnSettings read_dnn(YamlSection& section) {
   section.get("model", dnn.model, Need::required);
   section.get("config", dnn.config);
   section.get("names", dnn.names, Need::required);
-  const YAML::Node classes = section.raw("classes");
-  if (classes.IsDefined()) {
-    dnn.classes.clear();
-    if (!classes.IsSequence() || classes.size() == 0) {
-      section.error_at(classes, section.key_path("classes"), "expected a non-empty list of class names");
+  std::vector<std::string> classes;
+  if (section.get_list("classes", classes)) {
+    if (classes.empty()) {
+      section.error("classes", "expected a non-empty list of class names");
     } else {
-      for (const auto& item : classes) dnn.classes.push_back(item.as<std::string>(""));
+      dnn.classes = std::move(classes);
     }
   }
   section.get("confidence", dnn.confidence, 0.01, 0.99);

@@ -83,3 +83,19 @@ TEST_CASE("schedules: weekday windows, lists of days and windows over midnight",
   CHECK_FALSE(parse_schedule_window("mon 08:00-08:00"));
   CHECK(Schedule{}.active_at({3, 3}));  // no windows: always
 }
+
+TEST_CASE("dnn classes must be a non-empty list of names, each problem named by its item", "[vision][config]") {
+  const auto problems = [](const std::string& classes) {
+    try {
+      parse_camera_settings("id: cam1\nzones: []\ndnn: {model: m.weights, names: coco.names, classes: " + classes + "}\n",
+                            "dnn.yaml");
+    } catch (const ConfigInvalid& invalid) {
+      return invalid.errors().to_string();
+    }
+    return std::string();
+  };
+  CHECK(problems("[car, bus]").empty());
+  CHECK(problems("[]").find("dnn.classes: expected a non-empty list of class names") != std::string::npos);
+  CHECK(problems("[car, {x: 1}]").find("dnn.classes[1]: expected a text item") != std::string::npos);
+  CHECK(problems("car").find("dnn.classes: expected a list") != std::string::npos);
+}
