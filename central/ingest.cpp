@@ -27,10 +27,13 @@ void Ingest::handle_batch(const std::vector<mqtt::Message>& messages, EpochMs re
     for (const auto& message : messages) handle_one(message, received_ms);
     batch.commit();
   } catch (const std::exception& error) {
-    // Begin or commit failed: none of the batch's alerts may be receipted.
+    // Begin or commit failed: nothing of the batch may be taken as
+    // stored, and none of its alerts is receipted, so their gateways send
+    // them again (a failed begin never got as far as reading them).
     counters_.store_failures += receipts_due_.size();
-    spdlog::error("store: a batch of {} message(s) was not committed ({} alert(s) to be sent again): {}",
-                  messages.size(), receipts_due_.size(), error.what());
+    spdlog::error("store: a batch of {} message(s) was not committed; its alerts get no receipt and will be sent "
+                  "again: {}",
+                  messages.size(), error.what());
     receipts_due_.clear();
     return;
   }

@@ -89,10 +89,14 @@ bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
 std::string describe_camera_source(const CameraSource& source) {
   if (source.url.empty()) return source.file.empty() ? source.device : source.file;
   // rtsp://user:password@host/...: the password stays out of logs and alerts.
+  // Only the authority (before the first '/') holds credentials: an '@'
+  // in the path or query is no password.
   const auto scheme_end = source.url.find("://");
-  const auto at = source.url.find('@');
-  if (scheme_end == std::string::npos || at == std::string::npos) return source.url;
-  const auto colon = source.url.find(':', scheme_end + 3);
+  if (scheme_end == std::string::npos) return source.url;
+  const auto authority = scheme_end + 3;
+  const auto at = source.url.find('@', authority);
+  if (at == std::string::npos || at > source.url.find('/', authority)) return source.url;
+  const auto colon = source.url.find(':', authority);
   if (colon == std::string::npos || colon > at) return source.url;
   return source.url.substr(0, colon + 1) + "***" + source.url.substr(at);
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "edge/camera_worker.hpp"
 #include "edge/edge_config.hpp"
 
 using namespace gridwatch;
@@ -58,4 +59,20 @@ TEST_CASE("camera sources and ids are validated with file and line", "[edge][con
     CHECK(text.find("cameras[2].source.rtsp_transport: \"quic\" is not one of: tcp, udp") != std::string::npos);
     CHECK(text.find("cameras[2].source.fps: unknown key") != std::string::npos);
   }
+}
+
+TEST_CASE("a camera source is named without its password, and only credentials are masked", "[edge][camera]") {
+  const auto named = [](std::string url) {
+    CameraSource source;
+    source.url = std::move(url);
+    return describe_camera_source(source);
+  };
+  CHECK(named("rtsp://viewer:s3cret@10.0.0.5:554/stream") == "rtsp://viewer:***@10.0.0.5:554/stream");
+  CHECK(named("rtsp://viewer@10.0.0.5/stream") == "rtsp://viewer@10.0.0.5/stream");
+  CHECK(named("rtsp://10.0.0.5:554/stream") == "rtsp://10.0.0.5:554/stream");
+  // An '@' after the host is part of the path, not credentials.
+  CHECK(named("rtsp://10.0.0.5:554/live@main") == "rtsp://10.0.0.5:554/live@main");
+  CameraSource device;
+  device.device = "/dev/video0";
+  CHECK(describe_camera_source(device) == "/dev/video0");
 }
