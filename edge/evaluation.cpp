@@ -40,6 +40,7 @@ struct ScenarioResult {
   int false_positives = 0;
   int false_negatives = 0;
   std::vector<double> delays;  // start_s - alert_due_s of matched detections
+  std::uint64_t vehicle_checks = 0;  // dnn confirmation calls
   std::string error;
 };
 
@@ -70,7 +71,8 @@ void match(ScenarioResult& result) {
   }
 }
 
-ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::path& scenario) {
+ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::path& scenario,
+                                 const std::optional<vision::DnnSettings>& dnn) {
   ScenarioResult result;
   result.name = scenario.stem().string();
   const auto rendered = render_scenario(options, scenario);
@@ -86,21 +88,27 @@ ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::pat
     if (!episode["leave_s"].is_null()) violation.leave_s = episode["leave_s"].get<double>();
     result.violations.push_back(violation);
   }
-  const auto camera = load_camera_file(camera_path.string());
-  analyze_video(camera, video, [&](const EpisodeRecord& record) { result.detections.push_back(record); });
+  auto camera = load_camera_file(camera_path.string());
+  if (dnn) camera.dnn = dnn;
+  const auto stats =
+      analyze_video(camera, video, [&](const EpisodeRecord& record) { result.detections.push_back(record); });
+  result.vehicle_checks = stats.vehicle_checks;
   match(result);
   return result;
 }
 
-ScenarioResult evaluate_negative(const fs::path& clip, const fs::path& camera_path) {
+ScenarioResult evaluate_negative(const fs::path& clip, const fs::path& camera_path,
+                                 const std::optional<vision::DnnSettings>& dnn) {
   ScenarioResult result;
   result.name = clip.filename().string();
   result.negative_clip = true;
-  const auto camera = load_camera_file(camera_path.string());
+  auto camera = load_camera_file(camera_path.string());
+  if (dnn) camera.dnn = dnn;
   const auto stats = analyze_video(camera, clip.string(), [&](const EpisodeRecord& record) {
     result.detections.push_back(record);
   });
   result.duration_s = stats.video_s;
+  result.vehicle_checks = stats.vehicle_checks;
   match(result);
   return result;
 }
@@ -114,8 +122,10 @@ struct Totals {
   double real_s = 0;
   int quiet_alerts = 0;  // on library scenes without violations
   double quiet_s = 0;
+  std::uint64_t vehicle_checks = 0;
 
   void add(const ScenarioResult& result) {
+    vehicle_checks += result.vehicle_checks;
     if (result.negative_clip) {
       real_alerts += result.false_positives;
       real_s += result.duration_s;
@@ -156,15 +166,21 @@ std::vector<fs::path> scenario_files(const std::string& dir, const std::vector<s
 
 int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
+  // Read before any video, so a broken file stops the run at once with
+  // its file:line.
+  std::optional<vision::DnnSettings> dnn;
+  if (!options.dnn_path.empty()) dnn = load_dnn_file(options.dnn_path);
   std::vector<std::pair<std::string, std::function<ScenarioResult()>>> tasks;
   for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
-    tasks.emplace_back(scenario.stem().string(), [&options, scenario] { return evaluate_scenario(options, scenario); });
+    tasks.emplace_back(scenario.stem().string(),
+                       [&options, &dnn, scenario] { return evaluate_scenario(options, scenario, dnn); });
   }
 
   std::vector<std::string> skipped_negatives;
   if (options.only.empty()) {
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped_negatives)) {
-      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera] { return evaluate_negative(clip, camera); });
+      tasks.emplace_back(clip.filename().string(),
+                         [&dnn, clip = clip, camera = camera] { return evaluate_negative(clip, camera, dnn); });
     }
   }
 
@@ -210,6 +226,9 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
   if (negative_s > 0) {
     summary << fmt::format("- real traffic clips: {} parking alert(s) in {:.0f} s = {:.2f} per camera-hour (goal 0)\n",
                            negative_alerts, negative_s, negative_alerts * 3600.0 / negative_s);
+  }
+  if (dnn) {
+    summary << fmt::format("- dnn confirmation ({}): {} call(s) over the run\n", dnn->model, totals.vehicle_checks);
   }
   for (const auto& skipped : skipped_negatives) summary << "- " << skipped << "\n";
   write_report(table.str() + summary.str(), out, options.markdown_path);

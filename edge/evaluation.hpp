@@ -24,6 +24,7 @@ struct EvaluationOptions {
   std::vector<std::string> only;  ///< scenario names; empty = all
   int jobs = 2;
   std::string markdown_path;      ///< also write the Markdown table here
+  std::string dnn_path;           ///< parking only: a `dnn:` section (YAML) added to every camera
 };
 
 /// A detection counts for a violation when it is in the same zone and

@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
     command->add_option("--markdown", evaluation.markdown_path, "also write the table as Markdown here");
   };
   add_common(evaluate_parking, "real clips with no parking");
+  evaluate_parking->add_option("--dnn", evaluation.dnn_path,
+                               "YAML with a camera's dnn: keys (model, config, names, ...), added to every camera");
   auto* evaluate_smoke = evaluate->add_subcommand(
       "smoke", "smoke episodes: recall, time to detect after the visible onset, false alerts per camera-hour");
   add_common(evaluate_smoke, "real clips with no smoke");
@@ -245,6 +247,9 @@ int main(int argc, char** argv) {
       if (evaluate_smoke->parsed()) return gridwatch::edge::run_smoke_evaluation(evaluation, std::cout);
       if (evaluate_tamper->parsed()) return gridwatch::edge::run_tamper_evaluation(evaluation, std::cout);
       return gridwatch::edge::run_parking_evaluation(evaluation, std::cout);
+    } catch (const gridwatch::ConfigInvalid& invalid) {
+      std::cerr << invalid.errors().to_string();
+      return kExitUsage;
     } catch (const std::exception& error) {
       spdlog::critical("evaluate: {}", error.what());
       return kExitRuntime;

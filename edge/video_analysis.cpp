@@ -47,7 +47,9 @@ std::string to_json_line(const EpisodeRecord& record) {
   return line.dump();
 }
 
-vision::CameraSettings load_camera_file(const std::string& path) {
+namespace {
+
+std::string read_config_text(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     ConfigErrors errors;
@@ -56,7 +58,17 @@ vision::CameraSettings load_camera_file(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  return vision::parse_camera_settings(text.str(), path);
+  return text.str();
+}
+
+}  // namespace
+
+vision::CameraSettings load_camera_file(const std::string& path) {
+  return vision::parse_camera_settings(read_config_text(path), path);
+}
+
+vision::DnnSettings load_dnn_file(const std::string& path) {
+  return vision::parse_dnn_settings(read_config_text(path), path);
 }
 
 VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std::string& video_path,

@@ -44,6 +44,9 @@ struct VideoAnalysisStats {
 /// `source` is ignored); throws ConfigInvalid.
 vision::CameraSettings load_camera_file(const std::string& path);
 
+/// Loads a file holding only a camera's `dnn:` keys; throws ConfigInvalid.
+vision::DnnSettings load_dnn_file(const std::string& path);
+
 /// Runs the video through the pipeline; `on_episode` gets each episode
 /// when it ends, then the open ones when the video ends. Throws
 /// std::runtime_error when the video cannot be opened.

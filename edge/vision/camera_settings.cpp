@@ -245,6 +245,16 @@ CameraSettings read_camera_settings(YamlSection& section) {
   return camera;
 }
 
+DnnSettings parse_dnn_settings(const std::string& yaml_text, const std::string& name) {
+  ConfigErrors errors;
+  auto root = load_yaml_text(yaml_text, name, errors);
+  if (!root) throw ConfigInvalid(std::move(errors));
+  YamlSection section(*root, "", name, errors);
+  auto dnn = read_dnn(section);
+  if (!errors.empty()) throw ConfigInvalid(std::move(errors));
+  return dnn;
+}
+
 CameraSettings parse_camera_settings(const std::string& yaml_text, const std::string& name) {
   ConfigErrors errors;
   auto root = load_yaml_text(yaml_text, name, errors);

@@ -119,6 +119,11 @@ struct CameraSettings {
 /// finish(): the caller reads its own keys (e.g. `source`) first.
 CameraSettings read_camera_settings(YamlSection& section);
 
+/// Parses a mapping holding only the keys of a camera's `dnn:` section
+/// (for `evaluate parking --dnn`, which adds it to every camera); throws
+/// ConfigInvalid listing every problem.
+DnnSettings parse_dnn_settings(const std::string& yaml_text, const std::string& name);
+
 /// Parses a whole camera mapping from YAML text, ignoring `source` (which
 /// only the gateway uses); throws ConfigInvalid listing every problem.
 CameraSettings parse_camera_settings(const std::string& yaml_text, const std::string& name);

@@ -3,9 +3,11 @@
 //   image rendered small by gridwatch-sim, and `analyze` names the fault;
 // - `gridwatch-edge analyze` with a camera file whose `dnn:` points at the
 //   real yolo-fastest model (../shared; skipped with a message without it)
-//   runs the confirmation on a rendered parking scene end to end.
+//   runs the confirmation on a rendered parking scene end to end, and
+//   `evaluate parking --dnn` scores with it (and refuses a broken file).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -153,4 +155,61 @@ TEST_CASE("analyze with dnn confirmation by the real yolo-fastest model runs end
   REQUIRE(refused.exit_code == 0);
   CHECK(json_lines(refused.output, "parking").empty());
   CHECK(confirmation_calls(refused.output) >= 3);
+}
+
+TEST_CASE("evaluate parking --dnn adds the real model's confirmation to every camera and scores it",
+          "[integration][dnn][scene]") {
+  const auto models = test::shared_models_dir();
+  if (!models) {
+    WARN("SKIPPED: ../shared/models (yolo-fastest-1.1) is absent");
+    return;
+  }
+  test::TempDir dir;
+  const auto library = dir.file("library");
+  std::filesystem::create_directories(library);
+  test::write_file(library + "/it_eval_dnn.yaml",
+                   "name: it_eval_dnn\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: 5\n"
+                   "width: 640\nheight: 360\ncamera_id: cam_dnn\n"
+                   "traffic: {outgoing_per_min: 2, oncoming_per_min: 2}\n"
+                   "zones: [{id: Z1, dwell_s: 12, span: {from_m: 18, to_m: 34}}]\n"
+                   "vehicles:\n  - {id: v1, kind: car, colour: grey, lane: kerb, enter_s: 3, stop: {at_m: 26}}\n");
+  const auto yolo = *models + "/yolo-fastest-1.1/";
+  const auto model_keys = "model: " + yolo + "yolo-fastest-1.1.weights\nconfig: " + yolo +
+                          "yolo-fastest-1.1.cfg\nnames: " + yolo + "coco.names\n";
+  const auto evaluate_with = [&](const std::string& dnn_yaml) {
+    test::write_file(dir.file("dnn.yaml"), dnn_yaml);
+    return test::run_command({test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios", library,
+                              "--cache", dir.file("cache"), "--negatives", dir.file("no-negatives"), "--dnn",
+                              dir.file("dnn.yaml")},
+                             300s);
+  };
+
+  // The car is confirmed: one alert, matched.
+  const auto confirmed = evaluate_with(model_keys);
+  INFO(confirmed.output);
+  REQUIRE(confirmed.exit_code == 0);
+  const auto row = table_row(confirmed.output, "it_eval_dnn");
+  REQUIRE(row.size() >= 8);
+  CHECK(row[3] == "1");  // violations
+  CHECK(row[4] == "1");  // alerts
+  CHECK(row[5] == "1");  // TP
+  CHECK(confirmed.output.find("yolo-fastest-1.1.weights): 1 call(s) over the run") != std::string::npos);
+
+  // Only buses count: the car is refused, so the violation is missed.
+  const auto refused = evaluate_with(model_keys + "classes: [bus]\n");
+  INFO(refused.output);
+  REQUIRE(refused.exit_code == 0);
+  const auto refused_row = table_row(refused.output, "it_eval_dnn");
+  REQUIRE(refused_row.size() >= 8);
+  CHECK(refused_row[4] == "0");  // alerts
+  CHECK(refused_row[7] == "1");  // FN
+
+  // A broken file stops the run before any video, naming file, line and key.
+  const auto broken = evaluate_with(model_keys + "input_size: 100\nthreshold: 0.5\n");
+  INFO(broken.output);
+  CHECK(broken.exit_code != 0);
+  CHECK(broken.output.find(dir.file("dnn.yaml") + ":4") != std::string::npos);
+  CHECK(broken.output.find("input_size") != std::string::npos);
+  CHECK(broken.output.find("threshold") != std::string::npos);
+  CHECK(broken.output.find("it_eval_dnn |") == std::string::npos);
 }
