@@ -77,8 +77,7 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
   if (!state_ || state_->input != frame.size()) prepare(frame.size());
   auto& state = *state_;
 
-  cv::Mat small;
-  cv::resize(frame, small, state.size, 0, 0, cv::INTER_AREA);
+  const cv::Mat small = shrink_for_analysis(frame, state.size);
   cv::Mat grey8;
   if (small.channels() == 3) {
     cv::cvtColor(small, grey8, cv::COLOR_BGR2GRAY);

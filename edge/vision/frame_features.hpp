@@ -22,6 +22,11 @@ struct FrameFeatures {
 /// The analysis size for an input of `input` with the configured width.
 cv::Size analysis_size(cv::Size input, int width);
 
+/// `frame` (any size, BGR or grey) reduced to `size` by area averaging:
+/// exact halvings while the size still divides the frame exactly, then one
+/// area resize. Never shares memory with `frame`.
+cv::Mat shrink_for_analysis(const cv::Mat& frame, cv::Size size);
+
 /// `frame` is BGR (or grey) at analysis size.
 FrameFeatures compute_features(const cv::Mat& frame);
 

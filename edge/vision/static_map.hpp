@@ -52,9 +52,12 @@ class StaticMap {
  private:
   const Appearance* frame_near(double t_s) const;
   static std::vector<StaticBlob> merge_nearby(std::vector<StaticBlob> blobs);
+  /// The bounding box of the pixels that are static now (empty if none).
+  cv::Rect static_bounds() const;
 
   cv::Size size_;
   cv::Mat analysed_;
+  bool whole_picture_;  ///< no mask: every pixel is analysed
   DetectorSettings settings_;
   Appearance background_;  // the empty scene
   cv::Mat since_;          // CV_32F, < 0: nothing static here
