@@ -1,7 +1,5 @@
 #include "edge/vision/smoke_cues.hpp"
 
-#include <opencv2/imgproc.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -59,14 +57,9 @@ bool changed_in_one_step(double step, double second, double still_share, double 
   return step <= still_share * second || step >= abrupt_share * second;
 }
 
-bool repeats_previous(const cv::Mat& change, int block_px, double level) {
-  const cv::Size grid(change.cols / block_px, change.rows / block_px);
-  if (grid.area() == 0) return false;
-  // INTER_AREA over whole blocks is the block mean.
-  cv::Mat means;
-  cv::resize(change(cv::Rect(0, 0, grid.width * block_px, grid.height * block_px)), means, grid, 0, 0, cv::INTER_AREA);
+bool repeats_previous(const cv::Mat& block_change, double level) {
   double most = 0;
-  cv::minMaxLoc(means, nullptr, &most);
+  cv::minMaxLoc(block_change, nullptr, &most);
   return most < level;
 }
 

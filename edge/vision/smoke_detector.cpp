@@ -45,6 +45,17 @@ constexpr double kRegionLostS = 2.0;      // a region not seen this long is forg
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
 
+/// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
+/// of another block size; the default grid's are the detector's own).
+cv::Mat repeat_block_means(const cv::Mat& image) {
+  const cv::Size grid(image.cols / kRepeatBlockPx, image.rows / kRepeatBlockPx);
+  if (grid.area() == 0) return cv::Mat(1, 1, CV_32F, cv::Scalar(0));
+  cv::Mat means;
+  cv::resize(image(cv::Rect(0, 0, grid.width * kRepeatBlockPx, grid.height * kRepeatBlockPx)), means, grid, 0, 0,
+             cv::INTER_AREA);
+  return means;
+}
+
 /// 1.5 at sensitivity 0 (strict) down to 0.5 at 1 (eager); 1 by default.
 double strictness(double sensitivity) { return 1.5 - sensitivity; }
 
@@ -199,7 +210,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::Mat change;
     cv::absdiff(features.grey, previous_grey_, change);
     step = block_means(change);
-    unchanged = repeats_previous(change, kRepeatBlockPx, kRepeatLevel);
+    unchanged = repeats_previous(block_ == kRepeatBlockPx ? step : repeat_block_means(change), kRepeatLevel);
   }
   int usable_count = 0;
   int candidate_count = 0;
