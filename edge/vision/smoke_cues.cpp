@@ -57,4 +57,10 @@ bool changed_in_one_step(double step, double second, double still_share, double 
   return step <= still_share * second || step >= abrupt_share * second;
 }
 
+bool repeats_previous(const cv::Mat& block_change, double level) {
+  double most = 0;
+  cv::minMaxLoc(block_change, nullptr, &most);
+  return most < level;
+}
+
 }  // namespace gridwatch::edge::vision

@@ -43,4 +43,12 @@ bool sliding_rigidly(const BlockShift& shift, double min_change, double explaine
 /// side gives no texture to the shift search, but it changes this way.
 bool changed_in_one_step(double step, double second, double still_share, double abrupt_share);
 
+/// Whether a frame shows nothing new against the previous one: no block
+/// changed by `level` grey levels or more on average (`block_change`:
+/// CV_32F, each block's mean absolute grey difference between the two
+/// frames). A time-lapse, or an encoder padding its frame rate, repeats
+/// frames (re-encoded, so not bit-exact); a still scene seen by a clean
+/// sensor is unchanged too.
+bool repeats_previous(const cv::Mat& block_change, double level);
+
 }  // namespace gridwatch::edge::vision

@@ -28,6 +28,8 @@ constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core
 constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block
 constexpr int kShiftReachPx = 6;          // a slow vehicle moves at most this far between analysis frames
 constexpr double kShiftMinChange = 2.0;   // grey levels of change below which a block's shift is not searched
+constexpr int kRepeatBlockPx = 8;         // a frame shows nothing new when no block of this size ...
+constexpr double kRepeatLevel = 2.0;      // ... changed by this many grey levels since the previous one
 constexpr double kShiftExplained = 0.5;   // a shift that leaves at most this share of the change is a solid object
 constexpr double kStillShare = 0.04;      // a block whose last step held at most this share of the second's change stood still since ...
 constexpr double kAbruptShare = 0.9;      // ... or at least this share changed at once: a solid object's face, not smoke
@@ -42,6 +44,17 @@ constexpr double kQuietVote = 0.2;        // below this the block background may
 constexpr double kRegionLostS = 2.0;      // a region not seen this long is forgotten
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
+
+/// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
+/// of another block size; the default grid's are the detector's own).
+cv::Mat repeat_block_means(const cv::Mat& image) {
+  const cv::Size grid(image.cols / kRepeatBlockPx, image.rows / kRepeatBlockPx);
+  if (grid.area() == 0) return cv::Mat(1, 1, CV_32F, cv::Scalar(0));
+  cv::Mat means;
+  cv::resize(image(cv::Rect(0, 0, grid.width * kRepeatBlockPx, grid.height * kRepeatBlockPx)), means, grid, 0, 0,
+             cv::INTER_AREA);
+  return means;
+}
 
 /// 1.5 at sensitivity 0 (strict) down to 0.5 at 1 (eager); 1 by default.
 double strictness(double sensitivity) { return 1.5 - sensitivity; }
@@ -183,10 +196,21 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   const auto rigid_rate = static_cast<float>(std::min(1.0, dt / kRigidS));
   const bool can_search = !previous_grey_.empty() && previous_grey_.size() == features.grey.size();
   cv::Mat step = cv::Mat::zeros(grid_, CV_32F);  // change since the previous analysis frame
+  // Whether this frame shows nothing new: a time-lapse or an encoder
+  // padding its frame rate repeats frames (the HPWREN clip is 3 fps padded
+  // to 6: every other frame is a re-encoded copy that changes no 8 px
+  // block by more than 1.5 grey levels). In such a frame every moving
+  // block seems to have stopped, and the one-step test called the plume a
+  // solid object standing still about every other frame (its first block
+  // was voted smoke-like at 22 s instead of 19 s). A frame in which nothing
+  // changed anywhere tells nothing about how a block changes, so the test
+  // is not applied to it.
+  bool unchanged = false;
   if (can_search) {
     cv::Mat change;
     cv::absdiff(features.grey, previous_grey_, change);
     step = block_means(change);
+    unchanged = repeats_previous(block_ == kRepeatBlockPx ? step : repeat_block_means(change), kRepeatLevel);
   }
   int usable_count = 0;
   int candidate_count = 0;
@@ -212,7 +236,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       // is the costly part).
       bool solid = false;
       if (can_search && moving && present) {
-        solid = changed_in_one_step(step.at<float>(y, x), m, kStillShare, kAbruptShare);
+        solid = !unchanged && changed_in_one_step(step.at<float>(y, x), m, kStillShare, kAbruptShare);
         if (!solid) {
           const cv::Rect block(x * block_, y * block_, block_, block_);
           const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx, kShiftExplained);

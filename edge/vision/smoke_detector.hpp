@@ -26,7 +26,9 @@
 //    every frame);
 //
 // and the frame is not a global change (too many candidates at once: fog
-// rolling in, auto-exposure, headlights flooding the scene at night).
+// rolling in, auto-exposure, headlights flooding the scene at night). The
+// one-step test is not applied in a frame that shows nothing new (a
+// time-lapse's repeated frame).
 // Each block keeps an exponentially decaying vote; blocks voted smoke-like
 // most of the last `persistence_s` form regions; a region that has lasted
 // `confirm_s`, has grown upwards and in area since it appeared, still has
