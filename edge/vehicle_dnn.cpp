@@ -26,9 +26,11 @@ struct VehicleDetector::Model {
   vision::DnnSettings settings;
   cv::dnn::Net net;
   std::map<int, std::string> wanted;  // class index -> name
-  // OpenCV's Darknet region layer already multiplies each class score by
-  // the objectness; an ONNX YOLO gives the bare class probability.
-  bool scores_include_objectness = false;
+  // OpenCV's Darknet region layer gives boxes in [0, 1] of the input and
+  // class scores already multiplied by the objectness. An ONNX model in
+  // the YOLOv5 export layout gives boxes in input pixels and the bare
+  // class probability.
+  bool darknet_region = false;
   // A model that cannot run on a frame is logged once, not per frame.
   mutable std::atomic<bool> failure_logged{false};
 };
@@ -46,7 +48,7 @@ VehicleDetector::VehicleDetector(const vision::DnnSettings& settings) : model_(s
     throw std::runtime_error(fmt::format("cannot load dnn model {}: {}", settings.model, error.what()));
   }
   if (model_->net.empty()) throw std::runtime_error(fmt::format("cannot load dnn model {}", settings.model));
-  model_->scores_include_objectness = !settings.config.empty();
+  model_->darknet_region = !settings.config.empty();
   std::ifstream names(settings.names);
   if (!names) throw std::runtime_error(fmt::format("cannot read class names {}", settings.names));
   std::string line;
@@ -74,6 +76,7 @@ std::vector<VehicleDetection> VehicleDetector::detect(const cv::Mat& image) cons
   model_->net.setInput(blob);
   model_->net.forward(outputs, model_->net.getUnconnectedOutLayersNames());
 
+  const double to_unit = model_->darknet_region ? 1.0 : 1.0 / settings.input_size;
   std::vector<cv::Rect2d> boxes;
   std::vector<float> scores;
   std::vector<int> classes;
@@ -85,9 +88,10 @@ std::vector<VehicleDetection> VehicleDetector::detect(const cv::Mat& image) cons
       const float* row = rows.ptr<float>(r);
       for (const auto& [index, name] : model_->wanted) {
         if (5 + index >= columns) continue;
-        const float score = model_->scores_include_objectness ? row[5 + index] : row[4] * row[5 + index];
+        const float score = model_->darknet_region ? row[5 + index] : row[4] * row[5 + index];
         if (score < settings.confidence) continue;
-        boxes.emplace_back(row[0] - row[2] / 2, row[1] - row[3] / 2, row[2], row[3]);
+        boxes.emplace_back((row[0] - row[2] / 2) * to_unit, (row[1] - row[3] / 2) * to_unit, row[2] * to_unit,
+                           row[3] * to_unit);
         scores.push_back(score);
         classes.push_back(index);
       }

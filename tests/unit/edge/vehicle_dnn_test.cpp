@@ -107,3 +107,65 @@ TEST_CASE("a dnn model that is missing or names none of the classes is refused w
   CHECK_THROWS_WITH(edge::VehicleDetector(no_vehicle),
                     Catch::Contains("coco.names names none of the configured classes (automobile)"));
 }
+
+namespace {
+
+/// tests/fixtures/dnn/brightness-yolo.onnx: a tiny model in the YOLOv5
+/// export layout (see make_brightness_yolo_onnx.py next to it). Boxes are
+/// in input pixels; every row's objectness is the crop's mean brightness;
+/// row 0 is a car filling the middle of the input (class score 0.8).
+edge::vision::DnnSettings brightness_yolo() {
+  const std::string dir = std::string(GRIDWATCH_SOURCE_DIR) + "/tests/fixtures/dnn/";
+  edge::vision::DnnSettings settings;
+  settings.model = dir + "brightness-yolo.onnx";
+  settings.names = dir + "brightness-yolo.names";
+  return settings;
+}
+
+}  // namespace
+
+TEST_CASE("an ONNX model in the YOLOv5 layout: boxes in input pixels, score = objectness x class", "[dnn][onnx]") {
+  const edge::VehicleDetector detector(brightness_yolo());
+  const cv::Mat white(200, 300, CV_8UC3, cv::Scalar(255, 255, 255));
+  const auto found = detector.detect(white);
+  // The car row only: the person is not a vehicle class, and the small car
+  // (0.1 x brightness 1) is under the confidence.
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].label == "car");
+  CHECK(found[0].score == Approx(0.8).margin(0.01));
+  // Box in the crop's normalised coordinates: centre 160 of 320, 120 x 80 px.
+  CHECK(found[0].box[0] == Approx((160.0 - 60) / 320).margin(1e-3));
+  CHECK(found[0].box[1] == Approx((160.0 - 40) / 320).margin(1e-3));
+  CHECK(found[0].box[2] == Approx(120.0 / 320).margin(1e-3));
+  CHECK(found[0].box[3] == Approx(80.0 / 320).margin(1e-3));
+
+  // Half as bright: objectness 0.5, score 0.4. Black: nothing.
+  CHECK(detector.detect(cv::Mat(200, 300, CV_8UC3, cv::Scalar(128, 128, 128)))[0].score == Approx(0.4).margin(0.01));
+  CHECK(detector.detect(cv::Mat(200, 300, CV_8UC3, cv::Scalar(0, 0, 0))).empty());
+
+  // The pipeline's check: a vehicle box in a bright frame is confirmed
+  // (the crop is centred on it, so is the model's car); in a dark one not.
+  cv::Mat frame(360, 640, CV_8UC3, cv::Scalar(0, 0, 0));
+  const cv::Rect bright(200, 100, 240, 200);
+  frame(bright).setTo(cv::Scalar(255, 255, 255));
+  const std::array<double, 4> box{280.0 / 640, 170.0 / 360, 80.0 / 640, 60.0 / 360};
+  const auto confirmed = detector.confirm(frame, box);
+  REQUIRE(confirmed.has_value());
+  CHECK(*confirmed > 0.25);
+  CHECK_FALSE(detector.confirm(cv::Mat(360, 640, CV_8UC3, cv::Scalar(0, 0, 0)), box).has_value());
+
+  // Persons only: the car row is ignored, and the person does not cover
+  // the vehicle's centre.
+  auto persons = brightness_yolo();
+  persons.classes = {"person"};
+  const edge::VehicleDetector person_detector(persons);
+  const auto people = person_detector.detect(white);
+  REQUIRE(people.size() == 1);
+  CHECK(people[0].label == "person");
+  CHECK_FALSE(person_detector.confirm(frame, box).has_value());
+
+  // A class the names file lacks is refused when the model is loaded.
+  auto buses = brightness_yolo();
+  buses.classes = {"bus"};
+  CHECK_THROWS_WITH(edge::VehicleDetector(buses), Catch::Contains("names none of the configured classes"));
+}
