@@ -34,9 +34,14 @@ std::optional<AlarmTransition> ThresholdAlarm::update(EpochMs at_ms, double valu
     }
     return std::nullopt;
   }
-  if (value < settings_.raise_level) {
+  // The minimum duration runs from the first reading at the level until a
+  // reading falls back to the clear level: the hysteresis that ends an
+  // alarm also keeps a creeping smoulder's noise, dipping a reading just
+  // under the level, from restarting the count. The alarm itself still
+  // needs a reading at the level.
+  if (value <= settings_.clear_level) {
     level_since_ms_.reset();
-  } else if (!level_since_ms_) {
+  } else if (!level_since_ms_ && value >= settings_.raise_level) {
     level_since_ms_ = at_ms;
   }
   if (!pending()) {
@@ -44,7 +49,8 @@ std::optional<AlarmTransition> ThresholdAlarm::update(EpochMs at_ms, double valu
     return std::nullopt;
   }
   peak_ = std::max(peak_, value);
-  const bool by_level = level_since_ms_ && at_ms - *level_since_ms_ >= settings_.min_duration_ms;
+  const bool by_level = level_since_ms_ && value >= settings_.raise_level &&
+                        at_ms - *level_since_ms_ >= settings_.min_duration_ms;
   const bool by_rise = rising_since_ms_ && at_ms - *rising_since_ms_ >= settings_.rate_of_rise.min_duration_ms;
   if (by_level || by_rise) {
     active_ = true;

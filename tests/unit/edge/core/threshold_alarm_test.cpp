@@ -28,6 +28,36 @@ TEST_CASE("a spike shorter than the minimum duration never alarms (cooking)", "[
   CHECK(alarm.update(17'000, 12.0));
 }
 
+TEST_CASE("the minimum duration runs on while noise dips a reading between the clear and raise levels",
+          "[alarm]") {
+  // A creeping smoulder: noise takes single readings back under the level.
+  ThresholdAlarm alarm({8.0, 6.0, 6000, {}});
+  CHECK_FALSE(alarm.update(0, 8.1));     // at the level: the count starts
+  CHECK_FALSE(alarm.update(1000, 7.9));  // dip, above the clear level: counting on
+  CHECK_FALSE(alarm.update(2000, 8.2));
+  CHECK_FALSE(alarm.update(3000, 7.8));
+  CHECK_FALSE(alarm.update(4000, 8.2));
+  CHECK_FALSE(alarm.update(5000, 8.3));
+  CHECK_FALSE(alarm.update(6000, 7.9));  // 6 s, but this reading is under the level: no alarm on it
+  const auto raised = alarm.update(7000, 8.4);
+  REQUIRE(raised);
+  CHECK(raised->at_ms == 7000);
+
+  // Falling to the clear level does restart the count.
+  ThresholdAlarm restarted({8.0, 6.0, 6000, {}});
+  CHECK_FALSE(restarted.update(0, 8.5));
+  CHECK_FALSE(restarted.update(3000, 6.0));  // at the clear level
+  CHECK_FALSE(restarted.update(4000, 8.5));  // counts from here
+  CHECK_FALSE(restarted.update(9000, 8.5));
+  CHECK(restarted.update(10'000, 8.5));
+
+  // A short spike that decays between the levels never alarms.
+  ThresholdAlarm spike({8.0, 6.0, 6000, {}});
+  for (int t = 0; t <= 5; ++t) CHECK_FALSE(spike.update(t * 1000, 11.0));
+  for (int t = 6; t <= 30; ++t) CHECK_FALSE(spike.update(t * 1000, 7.0));
+  CHECK_FALSE(spike.active());
+}
+
 TEST_CASE("hysteresis: no flapping around the raise level", "[alarm]") {
   ThresholdAlarm alarm({8.0, 4.0, 0, {}});
   REQUIRE(alarm.update(0, 8.0));
