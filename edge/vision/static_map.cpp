@@ -57,22 +57,8 @@ const Appearance* StaticMap::frame_near(double t_s) const {
 }
 
 cv::Rect StaticMap::static_bounds() const {
-  int left = size_.width;
-  int top = size_.height;
-  int right = -1;
-  int bottom = -1;
-  for (int y = 0; y < size_.height; ++y) {
-    const auto* since = since_.ptr<float>(y);
-    for (int x = 0; x < size_.width; ++x) {
-      if (since[x] < 0) continue;
-      left = std::min(left, x);
-      right = std::max(right, x);
-      top = std::min(top, y);
-      bottom = std::max(bottom, y);
-    }
-  }
-  if (right < 0) return {};
-  return {cv::Point(left, top), cv::Point(right + 1, bottom + 1)};
+  const cv::Mat standing = since_ >= 0;
+  return cv::boundingRect(standing);
 }
 
 void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat& frozen) {
@@ -182,25 +168,16 @@ std::vector<StaticBlob> StaticMap::blobs(double t_s) const {
   const auto now = static_cast<float>(t_s);
   const auto latest_since = static_cast<float>(t_s - settings_.min_static_s);
   cv::Mat candidate(size_, CV_8U, cv::Scalar(0));
-  int left = size_.width;
-  int top = size_.height;
-  int right = -1;
-  int bottom = -1;
   for (int y = 0; y < size_.height; ++y) {
     const auto* since = since_.ptr<float>(y);
     const auto* last = last_match_.ptr<float>(y);
     auto* mark = candidate.ptr<std::uint8_t>(y);
     for (int x = 0; x < size_.width; ++x) {
-      if (since[x] >= 0 && since[x] <= latest_since && last[x] >= now - 1e-3F) {
-        mark[x] = 255;
-        left = std::min(left, x);
-        right = std::max(right, x);
-        top = std::min(top, y);
-        bottom = std::max(bottom, y);
-      }
+      if (since[x] >= 0 && since[x] <= latest_since && last[x] >= now - 1e-3F) mark[x] = 255;
     }
   }
-  if (right < 0) return out;
+  const cv::Rect marked = cv::boundingRect(candidate);
+  if (marked.empty()) return out;
   // Close and label only around the static pixels: on a street with one
   // parked car that is a few percent of the picture, and the 7x7 closing
   // and the labelling of the whole picture were a fifth of the analysis.
@@ -209,8 +186,9 @@ std::vector<StaticBlob> StaticMap::blobs(double t_s) const {
   // inside the margin, so the erosion never sees its edge.
   constexpr int kCloseSize = 7;
   constexpr int kMargin = 2 * (kCloseSize / 2);
-  const cv::Rect roi = cv::Rect(cv::Point(left - kMargin, top - kMargin), cv::Point(right + kMargin + 1, bottom + kMargin + 1)) &
-                       cv::Rect(cv::Point(0, 0), size_);
+  const cv::Rect roi =
+      cv::Rect(marked.x - kMargin, marked.y - kMargin, marked.width + 2 * kMargin, marked.height + 2 * kMargin) &
+      cv::Rect(cv::Point(0, 0), size_);
   const cv::Mat marks = candidate(roi);
   const cv::Mat since_map = since_(roi);
   const cv::Mat close_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kCloseSize, kCloseSize));

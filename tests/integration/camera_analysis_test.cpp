@@ -30,6 +30,16 @@ constexpr const char* kFrozenScene =
     "traffic: {outgoing_per_min: 8, oncoming_per_min: 8}\n"
     "tamper:\n  - {kind: frozen, start_s: 14, end_s: 28}\n";
 
+/// A grey car overstays its 12 s in zone Z1 (640x360, 45 s).
+std::string parked_car_scene(const std::string& name) {
+  return "name: " + name +
+         "\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: 5\n"
+         "width: 640\nheight: 360\ncamera_id: cam_dnn\n"
+         "traffic: {outgoing_per_min: 2, oncoming_per_min: 2}\n"
+         "zones: [{id: Z1, dwell_s: 12, span: {from_m: 18, to_m: 34}}]\n"
+         "vehicles:\n  - {id: v1, kind: car, colour: grey, lane: kerb, enter_s: 3, stop: {at_m: 26}}\n";
+}
+
 /// The cells of the table row for `name` ("" first, as the row starts with '|').
 std::vector<std::string> table_row(const std::string& output, const std::string& name) {
   std::istringstream lines(output);
@@ -113,12 +123,7 @@ TEST_CASE("analyze with dnn confirmation by the real yolo-fastest model runs end
     return;
   }
   test::TempDir dir;
-  test::write_file(dir.file("park.yaml"),
-                   "name: it_dnn\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: 5\n"
-                   "width: 640\nheight: 360\ncamera_id: cam_dnn\n"
-                   "traffic: {outgoing_per_min: 2, oncoming_per_min: 2}\n"
-                   "zones: [{id: Z1, dwell_s: 12, span: {from_m: 18, to_m: 34}}]\n"
-                   "vehicles:\n  - {id: v1, kind: car, colour: grey, lane: kerb, enter_s: 3, stop: {at_m: 26}}\n");
+  test::write_file(dir.file("park.yaml"), parked_car_scene("it_dnn"));
   const auto render = test::run_command({test::binary_path("gridwatch-sim"), "camera", "--scenario", dir.file("park.yaml"),
                                          "--out", dir.path(), "--format", "avi"},
                                         120s);
@@ -167,12 +172,7 @@ TEST_CASE("evaluate parking --dnn adds the real model's confirmation to every ca
   test::TempDir dir;
   const auto library = dir.file("library");
   std::filesystem::create_directories(library);
-  test::write_file(library + "/it_eval_dnn.yaml",
-                   "name: it_eval_dnn\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: 5\n"
-                   "width: 640\nheight: 360\ncamera_id: cam_dnn\n"
-                   "traffic: {outgoing_per_min: 2, oncoming_per_min: 2}\n"
-                   "zones: [{id: Z1, dwell_s: 12, span: {from_m: 18, to_m: 34}}]\n"
-                   "vehicles:\n  - {id: v1, kind: car, colour: grey, lane: kerb, enter_s: 3, stop: {at_m: 26}}\n");
+  test::write_file(library + "/it_eval_dnn.yaml", parked_car_scene("it_eval_dnn"));
   const auto yolo = *models + "/yolo-fastest-1.1/";
   const auto model_keys = "model: " + yolo + "yolo-fastest-1.1.weights\nconfig: " + yolo +
                           "yolo-fastest-1.1.cfg\nnames: " + yolo + "coco.names\n";

@@ -21,27 +21,13 @@ cv::Mat random_image(cv::Size size, double low, double high, std::uint64_t seed)
   return image;
 }
 
-/// How far `value` lies outside the 3x3 range of `reference`.
-cv::Mat outside_range(const cv::Mat& value, const cv::Mat& reference) {
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
-  cv::Mat upper;
-  cv::Mat lower;
-  cv::dilate(reference, upper, kernel);
-  cv::erode(reference, lower, kernel);
-  const cv::Mat above = value - upper;
-  const cv::Mat below = lower - value;
-  cv::Mat distance;
-  cv::max(above, below, distance);
-  cv::max(distance, 0.0, distance);
-  return distance;
-}
-
-/// The definition, as the chain of OpenCV calls it was first written as.
+/// The definition, as the chain of OpenCV calls it was first written as
+/// (`structure_distance` is the 3x3 range test with OpenCV's morphology).
 cv::Mat defined_distance(const cv::Mat& norm, const cv::Mat& grey, const Appearance& reference, double gain,
                          double threshold) {
-  const cv::Mat structure = outside_range(norm, reference.norm) * (1.0 / threshold);
+  const cv::Mat structure = structure_distance(norm, reference.norm) * (1.0 / threshold);
   const cv::Mat scaled = reference.grey * gain;
-  cv::Mat grey_distance = outside_range(grey, scaled);
+  cv::Mat grey_distance = structure_distance(grey, scaled);
   const cv::Mat tolerance = scaled * 0.12 + 10.0;
   cv::divide(grey_distance, tolerance, grey_distance);
   cv::Mat distance;
