@@ -258,6 +258,7 @@ void StationaryTracker::update(const FrameFeatures& features, double t_s, Static
   }
   for (const auto& blob : map.blobs(t_s)) consider(blob, features, t_s, map);
   merge_pieces(features, t_s, map);
+  mark_possible_pieces(t_s);
 }
 
 void StationaryTracker::merge_pieces(const FrameFeatures& features, double t_s, const StaticMap& map) {
@@ -277,7 +278,29 @@ void StationaryTracker::merge_pieces(const FrameFeatures& features, double t_s, 
       spdlog::debug("t={:.1f} object {} is a piece of object {}", t_s, piece.id, object.id);
       grow(object, StaticBlob{piece.box, piece.mask, piece.since_s}, features, map);
       piece.end_s = t_s;
+      piece.joined_into = object.id;
       break;
+    }
+  }
+}
+
+void StationaryTracker::mark_possible_pieces(double t_s) {
+  // A forming object that, together with an older object of its zone,
+  // still has the outline of one vehicle may be a piece of it that
+  // merge_pieces joins later. Its alert waits until it is joined or stops
+  // forming: in a zone whose dwell is shorter than the pieces take to grow
+  // together, each piece would otherwise raise an alert of its own.
+  for (std::size_t younger = 0; younger < objects_.size(); ++younger) {
+    auto& piece = objects_[younger];
+    piece.may_be_piece = false;
+    if (piece.end_s || t_s - piece.created_s > kFormingS) continue;
+    for (std::size_t older = 0; older < younger; ++older) {
+      const auto& object = objects_[older];
+      if (object.end_s || object.zone != piece.zone) continue;
+      if (vehicle_shaped(object.box | piece.box)) {
+        piece.may_be_piece = true;
+        break;
+      }
     }
   }
 }
