@@ -42,6 +42,16 @@ VisionEvent ParkingEpisodes::event(const Episode& episode, Phase phase, double t
 std::vector<VisionEvent> ParkingEpisodes::update(const StationaryTracker& tracker, double t_s,
                                                  std::optional<WeekTime> local, const VehicleCheck& check) {
   std::vector<VisionEvent> events;
+  // A piece joined into another object is the same vehicle: its episode
+  // goes on as the other object's (one alert per vehicle, the same episode
+  // id), before that object could raise an alert of its own below.
+  for (const auto& object : tracker.objects()) {
+    if (!object.end_s || !object.joined_into) continue;
+    auto piece = open_.find(object.id);
+    if (piece == open_.end() || open_.count(*object.joined_into) != 0) continue;
+    open_.emplace(*object.joined_into, piece->second);
+    open_.erase(piece);
+  }
   std::set<int> alive;
   for (const auto& object : tracker.objects()) {
     alive.insert(object.id);
@@ -51,8 +61,11 @@ std::vector<VisionEvent> ParkingEpisodes::update(const StationaryTracker& tracke
       if (object.end_s) {
         auto end = event(episode, Phase::end, t_s);
         end.ended_s = object.end_s;
-        end.summary = fmt::format("Vehicle left no-parking zone {} after standing {:.0f} s", end.zone,
-                                  *object.end_s - episode.stopped_s);
+        end.summary = object.joined_into
+                          ? fmt::format("Parking episode in zone {} joined into another episode of the same vehicle",
+                                        end.zone)
+                          : fmt::format("Vehicle left no-parking zone {} after standing {:.0f} s", end.zone,
+                                        *object.end_s - episode.stopped_s);
         events.push_back(std::move(end));
         open_.erase(open);
         continue;
@@ -71,7 +84,7 @@ std::vector<VisionEvent> ParkingEpisodes::update(const StationaryTracker& tracke
       }
       continue;
     }
-    if (object.end_s || !object.visible || t_s - object.last_seen_s > kSeenRecentlyS) continue;
+    if (object.end_s || object.may_be_piece || !object.visible || t_s - object.last_seen_s > kSeenRecentlyS) continue;
     const auto& zone = settings_.zones[object.zone];
     if (t_s - object.since_s < zone.dwell_s) continue;
     if (local && !zone.schedule.active_at(*local)) continue;

@@ -31,6 +31,8 @@ struct TrackedObject {
   bool visible = false;  ///< seen in the last frame
   std::optional<double> road_since_s;  ///< its spot has shown empty road since
   std::optional<double> end_s;         ///< set when it is gone
+  std::optional<int> joined_into;      ///< ended as a piece of this object (same vehicle, not gone)
+  bool may_be_piece = false;           ///< forming within one vehicle outline of an older object it may yet join
 };
 
 class StationaryTracker {
@@ -57,11 +59,16 @@ class StationaryTracker {
   void follow(TrackedObject& object, const FrameFeatures& features, double t_s, const StaticMap& map) const;
   cv::Mat distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
                       double gain) const;
+  /// Share of the object's pixels whose structure is as it was kStableLagS ago.
+  double structure_unchanged(const TrackedObject& object, const FrameFeatures& features, double t_s,
+                             const StaticMap& map) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
   /// Joins a forming object into an older one it overlaps (two pieces of one vehicle).
   void merge_pieces(const FrameFeatures& features, double t_s, const StaticMap& map);
+  /// Marks forming objects that may still turn out to be pieces of an older one.
+  void mark_possible_pieces(double t_s);
   /// Mask pixels whose current look differs from the road under them.
   cv::Mat signature_of(const cv::Rect& box, const cv::Mat& mask, const FrameFeatures& features, const StaticMap& map) const;
   std::optional<std::size_t> zone_of(const cv::Rect& box) const;

@@ -34,6 +34,19 @@ void draw_vehicle_part(cv::Mat& image, const cv::Rect& part) {
   }
 }
 
+// A part darker than the road all over (two shades of a fine check): its
+// departure shows, while the black-and-white check above spans every grey
+// of the road within the 3x3 neighbourhood the comparison allows for shake,
+// so it still "matches" the empty road after it has gone.
+void draw_dark_vehicle_part(cv::Mat& image, const cv::Rect& part) {
+  for (int y = part.y; y < part.y + part.height; ++y) {
+    for (int x = part.x; x < part.x + part.width; ++x) {
+      const bool dark = ((x / 2) + (y / 2)) % 2 == 0;
+      image.at<cv::Vec3b>(y, x) = dark ? cv::Vec3b(25, 25, 25) : cv::Vec3b(60, 60, 60);
+    }
+  }
+}
+
 CameraSettings one_zone(double dwell_s) {
   CameraSettings camera;
   camera.id = "cam1";
@@ -75,4 +88,44 @@ TEST_CASE("two pieces of one vehicle that stop apart and grow together raise one
   });
   REQUIRE(starts.size() == 1);
   CHECK(starts[0].started_s == Approx(30).margin(2));
+}
+
+TEST_CASE("two pieces of one vehicle in a short-dwell zone raise one alert that lasts until it leaves",
+          "[vision][parking][scene]") {
+  // The same roof and bumper, but the zone's dwell (5 s) runs out before
+  // the pieces grow together (about 22 s): each piece used to raise its
+  // own alert, and the joined piece's episode then ended with "vehicle
+  // left" while the vehicle stood on. The vehicle leaves at 45 s.
+  CameraAnalyzer analyzer(one_zone(5));
+  const cv::Rect roof(150, 100, 16, 8);
+  const cv::Rect bumper(154, 115, 8, 6);
+  std::vector<VisionEvent> events;
+  for (int frame = 0; frame < static_cast<int>(60 * kFps); ++frame) {
+    const double t_s = frame / kFps;
+    cv::Mat picture = road(frame);
+    if (t_s >= 10 && t_s < 45) {
+      draw_dark_vehicle_part(picture, roof);
+      draw_dark_vehicle_part(picture, bumper);
+      if (t_s >= 16) {
+        draw_dark_vehicle_part(picture, cv::Rect(150, 108, 16, 7));
+        draw_dark_vehicle_part(picture, cv::Rect(150, 115, 4, 6));
+        draw_dark_vehicle_part(picture, cv::Rect(162, 115, 4, 6));
+      }
+    }
+    for (auto& event : analyzer.process(picture, t_s)) {
+      if (event.type == EventType::parking) events.push_back(std::move(event));
+    }
+  }
+  std::vector<VisionEvent> starts;
+  std::vector<VisionEvent> ends;
+  for (const auto& event : events) {
+    if (event.phase == Phase::start) starts.push_back(event);
+    if (event.phase == Phase::end) ends.push_back(event);
+  }
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0].started_s == Approx(15).margin(2));  // due at about 9.5 + 5 s: the first piece is not held back
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0].episode == starts[0].episode);
+  REQUIRE(ends[0].ended_s.has_value());
+  CHECK(*ends[0].ended_s >= 44);
 }
