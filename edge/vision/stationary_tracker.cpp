@@ -16,8 +16,6 @@ constexpr int kMinSignature = 8;        // pixels that must tell a vehicle from 
 constexpr double kRememberDepartedS = 120;
 constexpr double kRemnantS = 5;         // pixels that stop this soon after a vehicle left are what it left behind
 constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than the background has
-constexpr double kStableLagS = 2.0;     // the static map finds a pixel stable this long after it settles
-constexpr double kUnchangedStructure = 0.9;  // share of an object's pixels with the structure of 2 s ago: nothing moved
 
 double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
   const int total = cv::countNonZero(mask);
@@ -139,26 +137,7 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     return;
   }
   if (road_share >= kRoadShare) {
-    if (!object.road_since_s) {
-      // A vehicle that leaves moves: its spot's structure changes from the
-      // frame a moment before. A change of light alone (a cloud shadow's
-      // edge, which can put the ring the light is measured on in other
-      // light than the vehicle, so that a grey car's look matches the road
-      // better than its own) leaves the structure as it was.
-      // Only while the frame it is compared with still showed the vehicle
-      // (seen that recently): a vehicle hidden or moving off for longer
-      // has had time to go, and the frames since show the road alike.
-      const bool seen_then = t_s - object.last_seen_s <= kStableLagS;
-      const double unchanged = seen_then ? structure_unchanged(object, features, t_s, map) : 0.0;
-      if (unchanged >= kUnchangedStructure) {
-        spdlog::debug("t={:.1f} object {} shows road ({:.2f}), but its structure is as {:.0f} s ago ({:.2f}): light, light {:.2f}/{:.2f}",
-                      t_s, object.id, road_share, kStableLagS, unchanged, gain, object.gain);
-        return;
-      }
-      object.road_since_s = t_s;
-      spdlog::debug("t={:.1f} object {} shows road ({:.2f} of its pixels, {:.2f} its look, {:.2f} unchanged), light {:.2f}/{:.2f}",
-                    t_s, object.id, road_share, object.match, unchanged, gain, object.gain);
-    }
+    if (!object.road_since_s) object.road_since_s = t_s;
     if (t_s - *object.road_since_s >= settings_.detector.leave_confirm_s) {
       object.end_s = *object.road_since_s;
       spdlog::debug("t={:.1f} object {} left at {:.1f}", t_s, object.id, *object.end_s);
@@ -170,15 +149,6 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     object.end_s = object.last_seen_s;
     spdlog::debug("t={:.1f} object {} hidden too long, dropped", t_s, object.id);
   }
-}
-
-double StationaryTracker::structure_unchanged(const TrackedObject& object, const FrameFeatures& features, double t_s,
-                                              const StaticMap& map) const {
-  const auto* before = map.remembered(t_s - kStableLagS);
-  if (before == nullptr) return 0;
-  const cv::Mat distance = structure_distance(features.norm(object.box), before->second.norm(object.box)) *
-                           (1.0 / settings_.detector.difference);
-  return share_matching(distance, object.mask, 1.0F);
 }
 
 void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map) {

@@ -59,9 +59,6 @@ class StationaryTracker {
   void follow(TrackedObject& object, const FrameFeatures& features, double t_s, const StaticMap& map) const;
   cv::Mat distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
                       double gain) const;
-  /// Share of the object's pixels whose structure is as it was kStableLagS ago.
-  double structure_unchanged(const TrackedObject& object, const FrameFeatures& features, double t_s,
-                             const StaticMap& map) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
