@@ -65,22 +65,16 @@ FrameFeatures compute_features(const cv::Mat& frame) {
   cv::magnitude(gx, gy, features.gradient);
   features.sharpness = cv::mean(features.gradient)[0];
 
-  features.norm = local_structure(features.grey);
-  return features;
-}
-
-cv::Mat local_structure(const cv::Mat& grey) {
   cv::Mat mean;
   cv::Mat mean_sq;
-  cv::boxFilter(grey, mean, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
-  cv::sqrBoxFilter(grey, mean_sq, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
+  cv::boxFilter(features.grey, mean, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
+  cv::sqrBoxFilter(features.grey, mean_sq, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
   cv::Mat variance = mean_sq - mean.mul(mean);
   cv::max(variance, 0.0, variance);
   cv::Mat scale;
   cv::sqrt(variance + kContrastFloor * kContrastFloor, scale);
-  cv::Mat norm;
-  cv::divide(grey - mean, scale, norm);
-  return norm;
+  cv::divide(features.grey - mean, scale, features.norm);
+  return features;
 }
 
 namespace {

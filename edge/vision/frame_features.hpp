@@ -30,10 +30,6 @@ cv::Mat shrink_for_analysis(const cv::Mat& frame, cv::Size size);
 /// `frame` is BGR (or grey) at analysis size.
 FrameFeatures compute_features(const cv::Mat& frame);
 
-/// The `norm` of FrameFeatures for a blurred CV_32F grey image (e.g. a
-/// background made from several frames).
-cv::Mat local_structure(const cv::Mat& grey);
-
 /// A reference appearance to compare frames with: a structure image and
 /// a grey image of the same size (the background, a frame a second ago,
 /// a parked vehicle's look).

@@ -18,7 +18,6 @@ constexpr float kReferenceRate = 0.05F; // a static appearance follows slow ligh
 constexpr double kSinceGapS = 3.0;      // stop times further apart than this are different objects
 constexpr int kMinBlobPixels = 12;
 constexpr int kJoinGap = 4;            // analysis pixels between pieces of one vehicle
-constexpr int kWarmupSamples = 40;     // frames kept for the warm-up median (every frame of 8 s at 5 fps)
 
 }  // namespace
 
@@ -39,8 +38,6 @@ bool StaticMap::warmed_up(double t_s) const {
 
 void StaticMap::restart(double t_s) {
   history_.clear();
-  warmup_samples_.clear();
-  next_sample_s_ = -1;
   since_.setTo(-1);
   last_match_.setTo(-1);
   learn_start_s_ = t_s;
@@ -76,15 +73,6 @@ void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat&
   gain_ = background_luma > 1 ? std::clamp(frame_luma / background_luma, 0.2, 5.0) : 1.0;
   if (learn_start_s_ < 0) learn_start_s_ = t_s;
   last_t_s_ = t_s;
-  if (!warmed_up(t_s) && t_s >= next_sample_s_ - 1e-6 && static_cast<int>(warmup_samples_.size()) < kWarmupSamples) {
-    // Kept at the background's light level, like the background itself.
-    cv::Mat sample;
-    features.grey.convertTo(sample, CV_8U, 1.0 / gain_);
-    warmup_samples_.push_back(std::move(sample));
-    next_sample_s_ = t_s + settings_.warmup_s / kWarmupSamples;
-  } else if (warmed_up(t_s) && !warmup_samples_.empty()) {
-    finish_warmup();
-  }
   const Appearance* one_ago = frame_near(t_s - kStableLagS / 2);
   const Appearance* two_ago = frame_near(t_s - kStableLagS);
   const bool have_history = one_ago != nullptr && two_ago != nullptr;
@@ -172,40 +160,6 @@ void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat&
   }
   history_.emplace_back(t_s, Appearance{features.norm, features.grey});
   while (!history_.empty() && history_.front().first < t_s - kHistoryS) history_.pop_front();
-}
-
-void StaticMap::finish_warmup() {
-  // The stability test alone learns anything that holds still for two
-  // seconds while warming up: at night a slowly departing truck's plain
-  // side and headlight beam pass it and would stay in the background as a
-  // bright smear, which nothing relearns later (static pixels are only
-  // learnt after kForgetStaticS). The per-pixel median of the warm-up
-  // frames keeps what the pixel showed most of the time, the road, unless
-  // something covered it for more than half the warm-up (a vehicle parked
-  // since the start, which the ghost test handles when it leaves).
-  const int count = static_cast<int>(warmup_samples_.size());
-  if (count >= 3) {
-    cv::Mat median(size_, CV_32F);
-    std::vector<std::uint8_t> values(static_cast<std::size_t>(count));
-    const auto middle = values.begin() + count / 2;
-    for (int y = 0; y < size_.height; ++y) {
-      auto* out = median.ptr<float>(y);
-      for (int x = 0; x < size_.width; ++x) {
-        for (int i = 0; i < count; ++i) values[static_cast<std::size_t>(i)] = warmup_samples_[static_cast<std::size_t>(i)].ptr<std::uint8_t>(y)[x];
-        std::nth_element(values.begin(), middle, values.end());
-        out[x] = *middle;
-      }
-    }
-    // Same overall light as the background learnt so far, so that the
-    // light gain (used by smoke too) does not jump when warm-up ends.
-    const double learnt = cv::mean(background_.grey, analysed_)[0];
-    const double from_median = cv::mean(median, analysed_)[0];
-    const double scale = from_median > 1 ? learnt / from_median : 1.0;
-    background_.norm = local_structure(median);
-    background_.grey = median * scale;
-  }
-  warmup_samples_.clear();
-  warmup_samples_.shrink_to_fit();
 }
 
 std::vector<StaticBlob> StaticMap::blobs(double t_s) const {

@@ -4,9 +4,7 @@
 // and a short-term stability test against the frames 1 s and 2 s ago. A
 // pixel that is stable but differs from the long-term background belongs
 // to something that stopped; the map remembers since when, and keeps that
-// time while passing traffic hides the pixel. The long-term background
-// starts as the per-pixel median of the warm-up frames (kept only while
-// warming up: at most 40 grey frames, 2.3 MB at 320x180).
+// time while passing traffic hides the pixel.
 #include <deque>
 #include <opencv2/core.hpp>
 #include <vector>
@@ -53,8 +51,6 @@ class StaticMap {
 
  private:
   const Appearance* frame_near(double t_s) const;
-  /// Takes the per-pixel median of the warm-up samples as background.
-  void finish_warmup();
   static std::vector<StaticBlob> merge_nearby(std::vector<StaticBlob> blobs);
   /// The bounding box of the pixels that are static now (empty if none).
   cv::Rect static_bounds() const;
@@ -68,8 +64,6 @@ class StaticMap {
   Appearance reference_;   // the static appearance
   cv::Mat last_match_;     // CV_32F time the static appearance was last seen
   std::deque<std::pair<double, Appearance>> history_;  // recent frames, oldest first
-  std::vector<cv::Mat> warmup_samples_;  // CV_8U grey at the background's light, only while warming up
-  double next_sample_s_ = -1;
   double gain_ = 1;
   double learn_start_s_ = -1;
   double last_t_s_ = -1;
