@@ -212,6 +212,11 @@ void Uplink::on_receipt(std::string_view payload) {
     }
   }
   if (!receipts_.enabled) return;  // then alerts were deleted on PUBACK already
+  // Central can answer within the flush delay. Marking our acknowledged
+  // rows first keeps the per-priority counts exact: a receipted row still
+  // counted as awaiting its delete made pump() believe its priority was
+  // fully sent and move on to a lower one.
+  flush_delivered();
   outbox_.remove(ids);
   schedule_pump();
 }

@@ -339,6 +339,24 @@ TEST_CASE_METHOD(UplinkRig, "receipts on: an acknowledged alert waits for centra
   CHECK(uplink.counters().receipted == 2);
 }
 
+TEST_CASE_METHOD(UplinkRig, "receipts: a receipt that beats the delete flush does not let a lower priority jump ahead",
+                 "[uplink][receipts]") {
+  auto& uplink = make_uplink(2, {true, 60'000, "gw-1"});
+  for (int i = 1; i <= 4; ++i) outbox.append(Priority::fault, "t", "fault" + std::to_string(i), kNow);  // rows 1-4
+  outbox.append(Priority::parking, "t", "park1", kNow);
+  uplink.pump();
+  client.ack("fault1");  // refills with fault3; row 1 waits for the flush
+  uplink.on_receipt(receipt({1}));  // central committed row 1 before the flush timer fired
+  client.settle();
+  client.ack("fault2");
+  CHECK(client.sent == std::vector<std::string>{"fault1", "fault2", "fault3", "fault4"});
+  client.ack_burst({"fault3", "fault4"});
+  CHECK(client.sent.back() == "park1");
+  uplink.on_receipt(receipt({2, 3, 4}));
+  CHECK(outbox.depth(Priority::fault) == 0);
+  CHECK(outbox.stats().awaiting_receipt_rows == 0);
+}
+
 TEST_CASE_METHOD(UplinkRig, "receipts: a rejected alert is dropped, a bad receipt is counted and changes nothing",
                  "[uplink][receipts]") {
   auto& uplink = make_uplink(4, {true, 60'000, "gw-1"});
