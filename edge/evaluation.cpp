@@ -91,22 +91,22 @@ ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::pat
   auto camera = load_camera_file(camera_path.string());
   if (dnn) camera.dnn = dnn;
   const auto stats =
-      analyze_video(camera, video, [&](const EpisodeRecord& record) { result.detections.push_back(record); });
+      analyze_video(camera, video, [&](const EpisodeRecord& record) { result.detections.push_back(record); }, "",
+                    options.phase_s);
   result.vehicle_checks = stats.vehicle_checks;
   match(result);
   return result;
 }
 
 ScenarioResult evaluate_negative(const fs::path& clip, const fs::path& camera_path,
-                                 const std::optional<vision::DnnSettings>& dnn) {
+                                 const std::optional<vision::DnnSettings>& dnn, double phase_s) {
   ScenarioResult result;
   result.name = clip.filename().string();
   result.negative_clip = true;
   auto camera = load_camera_file(camera_path.string());
   if (dnn) camera.dnn = dnn;
-  const auto stats = analyze_video(camera, clip.string(), [&](const EpisodeRecord& record) {
-    result.detections.push_back(record);
-  });
+  const auto stats = analyze_video(
+      camera, clip.string(), [&](const EpisodeRecord& record) { result.detections.push_back(record); }, "", phase_s);
   result.duration_s = stats.video_s;
   result.vehicle_checks = stats.vehicle_checks;
   match(result);
@@ -180,7 +180,9 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
   if (options.only.empty()) {
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped_negatives)) {
       tasks.emplace_back(clip.filename().string(),
-                         [&dnn, clip = clip, camera = camera] { return evaluate_negative(clip, camera, dnn); });
+                         [&dnn, clip = clip, camera = camera, phase_s = options.phase_s] {
+                           return evaluate_negative(clip, camera, dnn, phase_s);
+                         });
     }
   }
 
@@ -302,11 +304,11 @@ void match_smoke(SmokeResult& result) {
 }
 
 SmokeResult analyse_smoke(const std::string& name, ClipKind kind, const fs::path& camera_path, const std::string& video,
-                          const std::optional<nlohmann::json>& truth) {
+                          const std::optional<nlohmann::json>& truth, double phase_s) {
   SmokeResult result;
   result.name = name;
   result.kind = kind;
-  auto clip = analyse_clip(camera_path, video, vision::EventType::smoke);
+  auto clip = analyse_clip(camera_path, video, vision::EventType::smoke, phase_s);
   result.detections = std::move(clip.episodes);
   result.duration_s = clip.duration_s;
   if (truth) result.plumes = smoke_truth(*truth, result.duration_s);
@@ -331,23 +333,25 @@ int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out) {
   for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
     tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
       const auto rendered = render_scenario(options, scenario);
-      return analyse_smoke(scenario.stem().string(), ClipKind::library, rendered.camera, rendered.video, rendered.truth);
+      return analyse_smoke(scenario.stem().string(), ClipKind::library, rendered.camera, rendered.video, rendered.truth,
+                           options.phase_s);
     });
   }
   std::vector<std::string> skipped;
   if (options.only.empty()) {
     for (const auto& [clip, camera] : real_clips(options.smoke_clips_dir, options.smoke_fixtures_dir, skipped)) {
       const auto truth_path = fs::path(options.smoke_fixtures_dir) / (clip.stem().string() + ".truth.json");
-      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, truth_path] {
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, truth_path, phase_s = options.phase_s] {
         std::ifstream truth_file(truth_path);
         auto truth = nlohmann::json::parse(truth_file, nullptr, false);
         if (truth.is_discarded()) throw std::runtime_error(fmt::format("unreadable truth {}", truth_path.string()));
-        return analyse_smoke(clip.filename().string(), ClipKind::real_positive, camera, clip.string(), truth);
+        return analyse_smoke(clip.filename().string(), ClipKind::real_positive, camera, clip.string(), truth, phase_s);
       });
     }
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped)) {
-      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera] {
-        return analyse_smoke(clip.filename().string(), ClipKind::real_negative, camera, clip.string(), std::nullopt);
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, phase_s = options.phase_s] {
+        return analyse_smoke(clip.filename().string(), ClipKind::real_negative, camera, clip.string(), std::nullopt,
+                             phase_s);
       });
     }
   }

@@ -25,6 +25,10 @@ struct EvaluationOptions {
   int jobs = 2;
   std::string markdown_path;      ///< also write the Markdown table here
   std::string dnn_path;           ///< parking only: a `dnn:` section (YAML) added to every camera
+  /// Analysis starts at this video time: with a 10 fps video analysed at
+  /// 5 fps, 0.1 moves every analysis frame to the other half of the
+  /// frames. The due times and onsets in the truth do not move.
+  double phase_s = 0;
 };
 
 /// A detection counts for a violation when it is in the same zone and

@@ -75,12 +75,15 @@ std::vector<std::pair<fs::path, fs::path>> real_clips(const std::string& dir, co
   return out;
 }
 
-ClipEpisodes analyse_clip(const fs::path& camera_path, const std::string& video, vision::EventType type) {
+ClipEpisodes analyse_clip(const fs::path& camera_path, const std::string& video, vision::EventType type,
+                          double first_s) {
   ClipEpisodes clip;
   const auto camera = load_camera_file(camera_path.string());
-  const auto stats = analyze_video(camera, video, [&](const EpisodeRecord& record) {
-    if (record.type == type) clip.episodes.push_back(record);
-  });
+  const auto stats = analyze_video(
+      camera, video, [&](const EpisodeRecord& record) {
+        if (record.type == type) clip.episodes.push_back(record);
+      },
+      "", first_s);
   clip.duration_s = stats.video_s;
   return clip;
 }

@@ -44,7 +44,9 @@ struct ClipEpisodes {
   std::vector<EpisodeRecord> episodes;
   double duration_s = 0;
 };
-ClipEpisodes analyse_clip(const std::filesystem::path& camera_path, const std::string& video, vision::EventType type);
+/// `first_s`: see analyze_video().
+ClipEpisodes analyse_clip(const std::filesystem::path& camera_path, const std::string& video, vision::EventType type,
+                          double first_s);
 
 double median(std::vector<double> values);
 

@@ -84,11 +84,11 @@ void match_tamper(TamperResult& result) {
 }
 
 TamperResult analyse_tamper(const std::string& name, bool real_clip, const fs::path& camera_path, const std::string& video,
-                            const std::optional<nlohmann::json>& truth) {
+                            const std::optional<nlohmann::json>& truth, double phase_s) {
   TamperResult result;
   result.name = name;
   result.real_clip = real_clip;
-  auto clip = analyse_clip(camera_path, video, vision::EventType::tamper);
+  auto clip = analyse_clip(camera_path, video, vision::EventType::tamper, phase_s);
   result.alerts = std::move(clip.episodes);
   std::sort(result.alerts.begin(), result.alerts.end(),
             [](const EpisodeRecord& a, const EpisodeRecord& b) { return a.start_s < b.start_s; });
@@ -128,14 +128,15 @@ int run_tamper_evaluation(const EvaluationOptions& options, std::ostream& out) {
   for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
     tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
       const auto rendered = render_scenario(options, scenario);
-      return analyse_tamper(scenario.stem().string(), false, rendered.camera, rendered.video, rendered.truth);
+      return analyse_tamper(scenario.stem().string(), false, rendered.camera, rendered.video, rendered.truth,
+                            options.phase_s);
     });
   }
   std::vector<std::string> skipped;
   if (options.only.empty()) {
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped)) {
-      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera] {
-        return analyse_tamper(clip.filename().string(), true, camera, clip.string(), std::nullopt);
+      tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, phase_s = options.phase_s] {
+        return analyse_tamper(clip.filename().string(), true, camera, clip.string(), std::nullopt, phase_s);
       });
     }
   }

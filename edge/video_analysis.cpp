@@ -73,7 +73,7 @@ vision::DnnSettings load_dnn_file(const std::string& path) {
 
 VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std::string& video_path,
                                  const std::function<void(const EpisodeRecord&)>& on_episode,
-                                 const std::string& evidence_dir) {
+                                 const std::string& evidence_dir, double first_s) {
   cv::VideoCapture capture(video_path, cv::CAP_FFMPEG);
   if (!capture.isOpened()) capture.open(video_path, cv::CAP_ANY);
   if (!capture.isOpened()) throw std::runtime_error(fmt::format("cannot open video {}", video_path));
@@ -133,7 +133,7 @@ VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std
   while (capture.grab()) {
     t_s = static_cast<double>(stats.frames_decoded) / fps;
     ++stats.frames_decoded;
-    if (!analyzer.wants(t_s)) continue;
+    if (t_s < first_s - 1e-6 || !analyzer.wants(t_s)) continue;
     if (!capture.retrieve(frame) || frame.empty()) continue;
     ++stats.frames_analysed;
     for (const auto& event : analyzer.process(frame, t_s)) handle(event);

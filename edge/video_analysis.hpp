@@ -51,10 +51,13 @@ vision::DnnSettings load_dnn_file(const std::string& path);
 /// when it ends, then the open ones when the video ends. Throws
 /// std::runtime_error when the video cannot be opened.
 /// With `evidence_dir`, each start and update writes its evidence JPEG
-/// there as `<camera>-<type>-<episode>-<time>.jpg`.
+/// there as `<camera>-<type>-<episode>-<time>.jpg`. Frames before
+/// `first_s` (video time) are decoded but not analysed: the analysis
+/// frames then fall at another phase of the file's frames, as they do for
+/// a live camera that started at any moment (`evaluate --phase-s`).
 VideoAnalysisStats analyze_video(const vision::CameraSettings& camera, const std::string& video_path,
                                  const std::function<void(const EpisodeRecord&)>& on_episode,
-                                 const std::string& evidence_dir = "");
+                                 const std::string& evidence_dir = "", double first_s = 0);
 
 /// JPEG bytes of an evidence picture (quality 85).
 std::string encode_jpeg(const cv::Mat& picture);

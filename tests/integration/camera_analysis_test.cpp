@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -31,9 +32,9 @@ constexpr const char* kFrozenScene =
     "tamper:\n  - {kind: frozen, start_s: 14, end_s: 28}\n";
 
 /// A grey car overstays its 12 s in zone Z1 (640x360, 45 s).
-std::string parked_car_scene(const std::string& name) {
-  return "name: " + name +
-         "\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: 5\n"
+std::string parked_car_scene(const std::string& name, int fps = 5) {
+  return "name: " + name + "\npurpose: integration\nseed: 4242\nduration_s: 45\nfps: " + std::to_string(fps) +
+         "\n"
          "width: 640\nheight: 360\ncamera_id: cam_dnn\n"
          "traffic: {outgoing_per_min: 2, oncoming_per_min: 2}\n"
          "zones: [{id: Z1, dwell_s: 12, span: {from_m: 18, to_m: 34}}]\n"
@@ -212,4 +213,64 @@ TEST_CASE("evaluate parking --dnn adds the real model's confirmation to every ca
   CHECK(broken.output.find("input_size") != std::string::npos);
   CHECK(broken.output.find("threshold") != std::string::npos);
   CHECK(broken.output.find("it_eval_dnn |") == std::string::npos);
+}
+
+TEST_CASE("evaluate and analyze --phase-s move the analysis frames and keep video times", "[integration][scene]") {
+  // A 10 fps scene analysed at 5 fps: phase 0 analyses the even frames,
+  // 0.1 the odd ones. The alert must come either way, at about the same
+  // video time; 2.0 skips the first 2 s (10 analysis frames).
+  test::TempDir dir;
+  const auto library = dir.file("library");
+  const auto cache = dir.file("cache");
+  std::filesystem::create_directories(library);
+  test::write_file(library + "/it_phase.yaml", parked_car_scene("it_phase", 10));
+  const auto evaluate = test::run_command({test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios",
+                                           library, "--cache", cache, "--negatives", dir.file("no-negatives"),
+                                           "--phase-s", "0.1"},
+                                          300s);
+  INFO(evaluate.output);
+  REQUIRE(evaluate.exit_code == 0);
+  const auto row = table_row(evaluate.output, "it_phase");
+  REQUIRE(row.size() >= 8);
+  CHECK(row[4] == "1");  // alerts
+  CHECK(row[5] == "1");  // TP
+
+  const auto analyze = [&](const std::string& phase) {
+    auto run = test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", phase, "--camera",
+                                  cache + "/it_phase.camera.yaml", cache + "/it_phase.avi"},
+                                 120s);
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    return run.output;
+  };
+  const auto analysed = [](const std::string& output) {
+    std::smatch found;
+    REQUIRE(std::regex_search(output, found, std::regex(R"((\d+) frames \([0-9.]+ s of video\), (\d+) analysed)")));
+    return std::make_pair(std::stoi(found[1]), std::stoi(found[2]));
+  };
+  const auto even = analyze("0");
+  const auto odd = analyze("0.1");
+  const auto late = analyze("2");
+  // Every frame is decoded; about one in two is analysed (the cadence
+  // may take one frame more at either phase), and 2 s fewer from 2.0 s.
+  const auto [even_decoded, even_analysed] = analysed(even);
+  const auto [odd_decoded, odd_analysed] = analysed(odd);
+  const auto [late_decoded, late_analysed] = analysed(late);
+  CHECK(even_decoded == 450);
+  CHECK(odd_decoded == 450);
+  CHECK(late_decoded == 450);
+  CHECK(std::abs(even_analysed - 225) <= 1);
+  CHECK(std::abs(odd_analysed - 225) <= 1);
+  CHECK(std::abs(late_analysed - (even_analysed - 10)) <= 1);
+  const auto even_alerts = json_lines(even, "parking");
+  const auto odd_alerts = json_lines(odd, "parking");
+  REQUIRE(even_alerts.size() == 1);
+  REQUIRE(odd_alerts.size() == 1);
+  CHECK(odd_alerts[0]["start_s"].get<double>() == Approx(even_alerts[0]["start_s"].get<double>()).margin(1.0));
+
+  const auto refused = test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", "-1", "--camera",
+                                          cache + "/it_phase.camera.yaml", cache + "/it_phase.avi"},
+                                         60s);
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.output.find("--phase-s") != std::string::npos);
 }
