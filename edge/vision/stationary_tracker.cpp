@@ -16,6 +16,8 @@ constexpr int kMinSignature = 8;        // pixels that must tell a vehicle from 
 constexpr double kRememberDepartedS = 120;
 constexpr double kRemnantS = 5;         // pixels that stop this soon after a vehicle left are what it left behind
 constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than the background has
+constexpr double kSettleSlackS = 2.0;   // a creeping vehicle's rest stops about when its first piece stops matching
+constexpr double kClearlyRoad = 0.3;    // the road reading must beat the vehicle's by this share to win
 
 double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
   const int total = cv::countNonZero(mask);
@@ -122,10 +124,20 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
                                               settings_.detector.difference);
   object.match = share_matching(to_appearance, object.signature, threshold);
   const double road_share = share_matching(to_road, object.signature, threshold);
-  object.visible = object.match >= kVisibleMatch;
+  // A vehicle whose look is close to the road's (silver in the rain)
+  // can match both once it has gone; when the road reads clearly better,
+  // the road wins: the signature pixels are the ones that differed from
+  // the road when it stopped, so while it stands most of them still do.
+  // Only clearly: a cloud shadow can make a grey car read somewhat like
+  // road too.
+  const bool road_shows = road_share >= kRoadShare && road_share >= object.match + kClearlyRoad;
+  object.visible = object.match >= kVisibleMatch && !road_shows;
   if (object.visible) {
     object.last_seen_s = t_s;
     object.road_since_s.reset();
+    // An ambiguous frame (much of the spot reads as road too) would teach
+    // the look the road: it would then match the empty spot for ever.
+    if (road_share >= kRoadShare) return;
     // Follow slow changes of light on the matching pixels only.
     const cv::Mat update_mask = (to_appearance < threshold) & object.mask;
     cv::Mat blended;
@@ -136,7 +148,7 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     blended.copyTo(object.appearance.grey, update_mask);
     return;
   }
-  if (road_share >= kRoadShare) {
+  if (road_shows) {
     if (!object.road_since_s) object.road_since_s = t_s;
     if (t_s - *object.road_since_s >= settings_.detector.leave_confirm_s) {
       object.end_s = *object.road_since_s;
@@ -164,15 +176,23 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
     // (a queue standing on it, a bus in front). Only while it forms: later
     // growth would let a vehicle that parks beside it extend its stay.
     if (t_s - object.created_s <= kFormingS) {
-      // Still forming: the first piece may have been caught while the
-      // vehicle crept to a halt; take in the rest and its settled look.
-      if (!object.visible && vehicle_shaped(blob.box) && zone_of(blob.box) == object.zone) {
-        object.box = blob.box;  // what it looked like then no longer holds
-        object.mask = blob.mask.clone();
+      if (object.visible) {
+        if ((object.box & blob.box).area() < blob.box.area()) grow(object, blob, features, map);
+      } else if (blob.since_s >= object.last_seen_s - kSettleSlackS) {
+        // Still forming and no longer matching its first look: the first
+        // piece may have been caught while the vehicle crept to a halt.
+        // The rest stopped when the creeping did, that is about when the
+        // first look was last seen; take it in with its settled look.
+        // Pixels that stood from before then are the same vehicle hidden
+        // by traffic or leaving: its look now is not the vehicle's.
+        if (vehicle_shaped(blob.box) && zone_of(blob.box) == object.zone) {
+          object.box = blob.box;  // what it looked like then no longer holds
+          object.mask = blob.mask.clone();
+        }
+        grow(object, blob, features, map);
+        object.visible = true;
+        object.last_seen_s = t_s;
       }
-      if ((object.box & blob.box).area() < blob.box.area() || !object.visible) grow(object, blob, features, map);
-      object.visible = true;
-      object.last_seen_s = t_s;
     }
     return;
   }
