@@ -170,11 +170,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // A thin vivid line that is nearly always there (a yellow kerb, a
     // painted lane) is part of the scene: held, it would keep the look of
     // whatever last covered it. Only strokes that come and go are held.
-    cv::Mat stroke_now;
-    strokes.convertTo(stroke_now, CV_32F, 1.0 / 255.0);
-    if (stroke_share_.size() != stroke_now.size()) stroke_share_ = stroke_now.clone();
-    strokes &= stroke_share_ < static_cast<float>(kStrokeFixtureShare);
-    cv::accumulateWeighted(stroke_now, stroke_share_, std::min(1.0, dt / kStrokeFixtureS));
+    if (stroke_share_.size() != strokes.size()) strokes.convertTo(stroke_share_, CV_32F, 1.0 / 255.0);
+    const cv::Mat fixture = stroke_share_ >= static_cast<float>(kStrokeFixtureShare);
+    const double share_rate = std::min(1.0, dt / kStrokeFixtureS);
+    stroke_share_ *= 1.0 - share_rate;
+    cv::add(stroke_share_, cv::Scalar(share_rate), stroke_share_, strokes);
+    strokes.setTo(0, fixture);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
                           previous_chroma_.size() == chroma_pixels.size();
     if (can_hold && cv::countNonZero(strokes) > 0) {
@@ -322,8 +323,10 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     }
   }
   if (global) candidates_.setTo(0);
-  previous_grey_ = scene_grey.clone();
-  previous_gradient_ = scene_gradient.clone();
+  // Kept without a copy: no one writes to a frame's features once they are
+  // computed, and held pictures are this frame's own copies.
+  previous_grey_ = scene_grey;
+  previous_gradient_ = scene_gradient;
   previous_chroma_ = chroma_pixels;
 
   follow_regions(regions_now(), t_s);
