@@ -25,7 +25,8 @@ constexpr double kChromaSlack = 6.0;      // smoke may not add more chroma than 
 constexpr double kEdgeGain = 1.3;         // smoke may not be sharper than its background by more than this
 constexpr double kEdgeSlack = 4.0;
 constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core (headlight, lamp)
-constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block
+constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block ...
+constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker than this grey level
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
 constexpr int kStrokeMarginPx = 2;        // ... the pixels its colour bleeds into (shrinking, blur, gradient)
@@ -269,7 +270,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       const bool grey = c <= kGreyChroma && c <= chroma_.at<float>(y, x) + kChromaSlack;
       const bool soft = e <= edges_.at<float>(y, x) * kEdgeGain + kEdgeSlack;
       const bool quiet = busy < kBusyLimit;
-      const bool no_glare = glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
+      // A light source's core stands out against a dark background (night,
+      // dusk, shade). Where the block is bright already, near-white is a
+      // sunlit surface or white smoke in the sun (the HPWREN plume over a
+      // ridge at grey 160), not a lamp.
+      const bool dark = light_.at<float>(y, x) * gain_f < kGlareDarkLevel;
+      const bool no_glare = !dark || glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
       // Only blocks that changed are tested for a solid object: one that
       // changed in a single step (cheap), or else slid (the shift search
       // is the costly part).

@@ -17,6 +17,9 @@
 //    fail);
 //  - no gain of edge energy: it is not sharper than its background (a
 //    vehicle or a headlight beam adds edges; smoke blurs them);
+//  - no glare in the dark: on a background darker than mid-grey it gains
+//    few near-white pixels (a headlight's or a lamp's core does); on a
+//    bright one near-white is a sunlit surface or white smoke in the sun;
 //  - not rigid: its change since the previous analysis frame is not
 //    explained by a shift of that frame (edge/vision/smoke_cues.hpp), and
 //    its change over the last second did not come in one step, in more

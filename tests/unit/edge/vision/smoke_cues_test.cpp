@@ -264,11 +264,13 @@ namespace {
 /// thickens over a textured background and its texture mixes a little
 /// with every picture.
 struct MixingSmoke {
-  MixingSmoke(cv::Size size, cv::Rect where, int start_picture, std::uint64_t seed) : patch(where), start(start_picture) {
+  MixingSmoke(cv::Size size, cv::Rect where, int start_picture, std::uint64_t seed,
+              std::pair<int, int> background_range = {60, 200}, std::pair<int, int> smoke_range = {120, 180})
+      : patch(where), start(start_picture) {
     cv::RNG rng(seed);
-    background = uniform_noise(size, rng, 60, 200);
-    first = uniform_noise(patch.size(), rng, 120, 180);
-    second = uniform_noise(patch.size(), rng, 120, 180);
+    background = uniform_noise(size, rng, background_range.first, background_range.second);
+    first = uniform_noise(patch.size(), rng, smoke_range.first, smoke_range.second);
+    second = uniform_noise(patch.size(), rng, smoke_range.first, smoke_range.second);
     cv::GaussianBlur(first, first, cv::Size(5, 5), 0);
     cv::GaussianBlur(second, second, cv::Size(5, 5), 0);
   }
@@ -428,4 +430,18 @@ TEST_CASE("a thin vivid line that is always there is part of the scene: a truck 
   // The blocks along the line where the truck stood (row 5, columns 5-9).
   const cv::Mat along = detector.cues()(cv::Rect(5, 5, 5, 1)) & SmokeDetector::kPresent;
   CHECK(cv::countNonZero(along) == 0);
+}
+
+TEST_CASE("white smoke over a sunlit background is not a light source's glare", "[vision][smoke]") {
+  // Daylight: a bright textured background (grey 200-255, about 40% of it
+  // near-white) and from 12 s a white plume (235-255) thickening and
+  // mixing over it. The plume adds near-white pixels to its blocks like a
+  // headlight's core would at night; in a bright block that is no sign of
+  // a lamp, and had the glare cue judged it no block would have been
+  // voted smoke-like.
+  const cv::Size size(160, 96);
+  const MixingSmoke smoke(size, cv::Rect(40, 24, 48, 40), 60, 18, {200, 255}, {235, 255});
+  SmokeDetector detector = detector_with_8px_blocks(size);
+  const float highest_vote = feed(detector, 100, [&](int i) { return as_picture(smoke.grey(i)); });  // to 20 s
+  CHECK(highest_vote >= 0.5F);
 }
