@@ -120,7 +120,10 @@ std::vector<VisionEvent> CameraAnalyzer::process(const cv::Mat& frame, double t_
     state.map.update(features, t_s, state.tracker.footprint());
     auto smoke = state.smoke.update(features, small, state.map.gain(), earlier != nullptr ? &earlier->second : nullptr,
                                     earlier != nullptr ? earlier->first : t_s, t_s);
-    state.smoke_frames.emplace_back(t_s, Appearance{features.norm, features.grey});
+    // Smoke compares with the earlier frame as it saw it (burned-in
+    // strokes held), so a box that moved away leaves no change behind.
+    const cv::Mat& smoke_grey = state.smoke.grey_seen().empty() ? features.grey : state.smoke.grey_seen();
+    state.smoke_frames.emplace_back(t_s, Appearance{features.norm, smoke_grey});
     // The oldest frame goes once the next one is a second old as well.
     while (state.smoke_frames.size() > 1 && state.smoke_frames[1].first <= t_s - kSmokeMotionLagS + 1e-6) {
       state.smoke_frames.pop_front();

@@ -1,5 +1,7 @@
 #include "edge/vision/smoke_cues.hpp"
 
+#include <opencv2/imgproc.hpp>
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -61,6 +63,25 @@ bool repeats_previous(const cv::Mat& block_change, double level) {
   double most = 0;
   cv::minMaxLoc(block_change, nullptr, &most);
   return most < level;
+}
+
+cv::Mat burned_in_strokes(const cv::Mat& chroma, double min_chroma, int widest_px, int margin_px) {
+  CV_Assert(chroma.type() == CV_8U);
+  cv::Mat vivid;
+  cv::threshold(chroma, vivid, min_chroma - 1, 255, cv::THRESH_BINARY);
+  cv::Mat strokes = cv::Mat::zeros(chroma.size(), CV_8U);
+  if (cv::countNonZero(vivid) == 0) return strokes;
+  // An opening with a square one pixel wider than a stroke keeps only the
+  // thick coloured areas; what it removes is thin.
+  cv::Mat thick;
+  const int side = widest_px + 1;
+  cv::morphologyEx(vivid, thick, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(side, side)));
+  cv::subtract(vivid, thick, strokes);
+  if (margin_px > 0 && cv::countNonZero(strokes) > 0) {
+    const int reach = 2 * margin_px + 1;
+    cv::dilate(strokes, strokes, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(reach, reach)));
+  }
+  return strokes;
 }
 
 }  // namespace gridwatch::edge::vision

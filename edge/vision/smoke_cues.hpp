@@ -51,4 +51,16 @@ bool changed_in_one_step(double step, double second, double still_share, double 
 /// sensor is unchanged too.
 bool repeats_previous(const cv::Mat& block_change, double level);
 
+/// Pixels of thin, strongly coloured strokes, with a margin: CV_8U, 255
+/// where a stroke is or lies within `margin_px`, 0 elsewhere. `chroma` is
+/// CV_8U, per pixel the spread of its colour channels (max - min of B, G,
+/// R). A stroke is at least `min_chroma` and at most `widest_px` thick;
+/// coloured areas thicker than that (a yellow bus, a red car) are not
+/// strokes. Another system's boxes, lines and labels burned into the video
+/// are drawn this way, and they move, resize and blink from frame to frame
+/// while the scene behind them does not; smoke is never vividly coloured.
+/// The margin covers the pixels a stroke's colour bleeds into when the
+/// frame is shrunk and blurred.
+cv::Mat burned_in_strokes(const cv::Mat& chroma, double min_chroma, int widest_px, int margin_px);
+
 }  // namespace gridwatch::edge::vision

@@ -25,7 +25,13 @@ constexpr double kChromaSlack = 6.0;      // smoke may not add more chroma than 
 constexpr double kEdgeGain = 1.3;         // smoke may not be sharper than its background by more than this
 constexpr double kEdgeSlack = 4.0;
 constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core (headlight, lamp)
-constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block
+constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block ...
+constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker than this grey level
+constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
+constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
+constexpr int kStrokeMarginPx = 2;        // ... the pixels its colour bleeds into (shrinking, blur, gradient)
+constexpr double kStrokeFixtureS = 30.0;  // memory of how often a pixel lies under a stroke ...
+constexpr double kStrokeFixtureShare = 0.5;  // ... more often than this: a fixture of the scene, not held
 constexpr int kShiftReachPx = 6;          // a slow vehicle moves at most this far between analysis frames
 constexpr double kShiftMinChange = 2.0;   // grey levels of change below which a block's shift is not searched
 constexpr int kRepeatBlockPx = 8;         // a frame shows nothing new when no block of this size ...
@@ -118,6 +124,9 @@ void SmokeDetector::restart(double t_s) {
   votes_.setTo(0);
   rigid_.setTo(0);
   previous_grey_.release();
+  previous_gradient_.release();
+  previous_chroma_.release();
+  stroke_share_.release();
   candidates_.setTo(0);
   regions_.clear();
   learn_start_s_ = t_s;
@@ -134,8 +143,16 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   const double dt = last_t_s_ < 0 ? 0.0 : std::clamp(t_s - last_t_s_, 0.0, 2.0);
   last_t_s_ = t_s;
 
-  const cv::Mat light = block_means(features.grey);
-  const cv::Mat edges = robust_block_means(features.gradient);
+  // Another system's boxes and labels burned into the video are redrawn,
+  // moved and resized every frame: a line through a block changes it at
+  // once, colours it and adds edges, so the block looks like a solid,
+  // coloured object however much smoke lies behind the line. The pixels of
+  // thin vivid strokes are held at what the detector saw there last (held
+  // before, or the scene before the stroke came), so a stroke neither
+  // moves nor colours a block; the block is judged by the rest of its
+  // pixels, and the held ones catch up once the stroke moves on.
+  cv::Mat scene_grey = features.grey;
+  cv::Mat scene_gradient = features.gradient;
   cv::Mat chroma_pixels;
   if (picture.channels() == 3) {
     std::vector<cv::Mat> channels;
@@ -146,14 +163,37 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::max(high, channels[2], high);
     cv::min(channels[0], channels[1], low);
     cv::min(low, channels[2], low);
-    cv::subtract(high, low, chroma_pixels, cv::noArray(), CV_32F);
+    cv::Mat colour_spread;
+    cv::subtract(high, low, colour_spread);
+    colour_spread.convertTo(chroma_pixels, CV_32F);
     cv::min(chroma_pixels, kPixelChromaCap, chroma_pixels);
+    cv::Mat strokes = burned_in_strokes(colour_spread, kStrokeChroma, kStrokeWidestPx, kStrokeMarginPx);
+    // A thin vivid line that is nearly always there (a yellow kerb, a
+    // painted lane) is part of the scene: held, it would keep the look of
+    // whatever last covered it. Only strokes that come and go are held.
+    if (stroke_share_.size() != strokes.size()) strokes.convertTo(stroke_share_, CV_32F, 1.0 / 255.0);
+    const cv::Mat fixture = stroke_share_ >= static_cast<float>(kStrokeFixtureShare);
+    const double share_rate = std::min(1.0, dt / kStrokeFixtureS);
+    stroke_share_ *= 1.0 - share_rate;
+    cv::add(stroke_share_, cv::Scalar(share_rate), stroke_share_, strokes);
+    strokes.setTo(0, fixture);
+    const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
+                          previous_chroma_.size() == chroma_pixels.size();
+    if (can_hold && cv::countNonZero(strokes) > 0) {
+      scene_grey = features.grey.clone();
+      previous_grey_.copyTo(scene_grey, strokes);
+      scene_gradient = features.gradient.clone();
+      previous_gradient_.copyTo(scene_gradient, strokes);
+      previous_chroma_.copyTo(chroma_pixels, strokes);
+    }
   } else {
     chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);
   }
+  const cv::Mat light = block_means(scene_grey);
+  const cv::Mat edges = robust_block_means(scene_gradient);
   const cv::Mat chroma = robust_block_means(chroma_pixels);
   cv::Mat glare_pixels;
-  cv::threshold(features.grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
+  cv::threshold(scene_grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
   const cv::Mat glare = block_means(glare_pixels);
 
   if (light_.empty()) {
@@ -171,7 +211,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   double motion_threshold = 1e9;
   if (earlier != nullptr && t_s - earlier_t_s > 0.3) {
     cv::Mat change;
-    cv::absdiff(features.grey, earlier->grey, change);
+    cv::absdiff(scene_grey, earlier->grey, change);
     motion = block_means(change);
     std::vector<float> usable_motion;
     for (int y = 0; y < grid_.height; ++y) {
@@ -194,7 +234,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   const auto background_rate = static_cast<float>(dt / (warming ? kWarmupRateS : kBackgroundS));
   const auto busy_rate = static_cast<float>(dt / (warming ? kWarmupRateS * 2 : kBusyS));
   const auto rigid_rate = static_cast<float>(std::min(1.0, dt / kRigidS));
-  const bool can_search = !previous_grey_.empty() && previous_grey_.size() == features.grey.size();
+  const bool can_search = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size();
   cv::Mat step = cv::Mat::zeros(grid_, CV_32F);  // change since the previous analysis frame
   // Whether this frame shows nothing new: a time-lapse or an encoder
   // padding its frame rate repeats frames (the HPWREN clip is 3 fps padded
@@ -208,7 +248,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   bool unchanged = false;
   if (can_search) {
     cv::Mat change;
-    cv::absdiff(features.grey, previous_grey_, change);
+    cv::absdiff(scene_grey, previous_grey_, change);
     step = block_means(change);
     unchanged = repeats_previous(block_ == kRepeatBlockPx ? step : repeat_block_means(change), kRepeatLevel);
   }
@@ -230,7 +270,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       const bool grey = c <= kGreyChroma && c <= chroma_.at<float>(y, x) + kChromaSlack;
       const bool soft = e <= edges_.at<float>(y, x) * kEdgeGain + kEdgeSlack;
       const bool quiet = busy < kBusyLimit;
-      const bool no_glare = glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
+      // A light source's core stands out against a dark background (night,
+      // dusk, shade). Where the block is bright already, near-white is a
+      // sunlit surface or white smoke in the sun (the HPWREN plume over a
+      // ridge at grey 160), not a lamp.
+      const bool dark = light_.at<float>(y, x) * gain_f < kGlareDarkLevel;
+      const bool no_glare = !dark || glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
       // Only blocks that changed are tested for a solid object: one that
       // changed in a single step (cheap), or else slid (the shift search
       // is the costly part).
@@ -239,7 +284,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
         solid = !unchanged && changed_in_one_step(step.at<float>(y, x), m, kStillShare, kAbruptShare);
         if (!solid) {
           const cv::Rect block(x * block_, y * block_, block_, block_);
-          const auto shift = best_block_shift(features.grey, previous_grey_, block, kShiftReachPx, kShiftExplained);
+          const auto shift = best_block_shift(scene_grey, previous_grey_, block, kShiftReachPx, kShiftExplained);
           solid = sliding_rigidly(shift, kShiftMinChange, kShiftExplained);
         }
       }
@@ -284,7 +329,11 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     }
   }
   if (global) candidates_.setTo(0);
-  previous_grey_ = features.grey.clone();
+  // Kept without a copy: no one writes to a frame's features once they are
+  // computed, and held pictures are this frame's own copies.
+  previous_grey_ = scene_grey;
+  previous_gradient_ = scene_gradient;
+  previous_chroma_ = chroma_pixels;
 
   follow_regions(regions_now(), t_s);
 

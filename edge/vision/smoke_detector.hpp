@@ -17,6 +17,9 @@
 //    fail);
 //  - no gain of edge energy: it is not sharper than its background (a
 //    vehicle or a headlight beam adds edges; smoke blurs them);
+//  - no glare in the dark: on a background darker than mid-grey it gains
+//    few near-white pixels (a headlight's or a lamp's core does); on a
+//    bright one near-white is a sunlit surface or white smoke in the sun;
 //  - not rigid: its change since the previous analysis frame is not
 //    explained by a shift of that frame (edge/vision/smoke_cues.hpp), and
 //    its change over the last second did not come in one step, in more
@@ -28,7 +31,10 @@
 // and the frame is not a global change (too many candidates at once: fog
 // rolling in, auto-exposure, headlights flooding the scene at night). The
 // one-step test is not applied in a frame that shows nothing new (a
-// time-lapse's repeated frame).
+// time-lapse's repeated frame). Thin vivid strokes that come and go
+// (another system's boxes and labels burned into the video) are held at
+// what they covered before any cue is read, so a box redrawn around a
+// plume every frame makes none of its blocks look solid or coloured.
 // Each block keeps an exponentially decaying vote; blocks voted smoke-like
 // most of the last `persistence_s` form regions; a region that has lasted
 // `confirm_s`, has grown upwards and in area since it appeared, still has
@@ -71,6 +77,10 @@ class SmokeDetector {
   /// The open episode, if any (reported when a video ends).
   std::vector<VisionEvent> open_episodes(double t_s) const;
 
+  /// The grey of the last analysis frame as the detector saw it, with
+  /// burned-in strokes held at what they covered (empty before the first
+  /// frame); the caller keeps it to pass back as the earlier frame.
+  const cv::Mat& grey_seen() const { return previous_grey_; }
   /// Per block, the vote (0..1) as of the last frame; for tests and tuning.
   const cv::Mat& votes() const { return votes_; }
   /// Per block, whether it was a candidate in the last frame (CV_8U 0/255).
@@ -125,7 +135,10 @@ class SmokeDetector {
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
   cv::Mat rigid_;        // CV_32F recent share of frames in which the block changed as a solid object (a shift, or one step)
-  cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search)
+  cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search), strokes held
+  cv::Mat previous_gradient_;  // CV_32F its edge energy, strokes held
+  cv::Mat previous_chroma_;    // CV_32F its per-pixel chroma, strokes held
+  cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U
   cv::Mat cues_;         // CV_8U

@@ -258,6 +258,81 @@ TEST_CASE("a frame that changes no block beyond re-encoding noise repeats the pr
   }
 }
 
+namespace {
+
+/// Smoke mixing in place: from picture `start` on, a soft grey patch
+/// thickens over a textured background and its texture mixes a little
+/// with every picture.
+struct MixingSmoke {
+  MixingSmoke(cv::Size size, cv::Rect where, int start_picture, std::uint64_t seed,
+              std::pair<int, int> background_range = {60, 200}, std::pair<int, int> smoke_range = {120, 180})
+      : patch(where), start(start_picture) {
+    cv::RNG rng(seed);
+    background = uniform_noise(size, rng, background_range.first, background_range.second);
+    first = uniform_noise(patch.size(), rng, smoke_range.first, smoke_range.second);
+    second = uniform_noise(patch.size(), rng, smoke_range.first, smoke_range.second);
+    cv::GaussianBlur(first, first, cv::Size(5, 5), 0);
+    cv::GaussianBlur(second, second, cv::Size(5, 5), 0);
+  }
+  cv::Mat grey(int picture) const {
+    cv::Mat out = background.clone();
+    if (picture >= start) {
+      const int k = picture - start;
+      const double opacity = std::min(0.7, 0.05 * (k + 1));
+      const double weight = 0.5 + 0.5 * std::sin(0.7 * k);
+      cv::Mat mixed;
+      cv::addWeighted(first, 1 - weight, second, weight, 0, mixed);
+      cv::Mat region = out(patch);
+      cv::addWeighted(region, 1 - opacity, mixed, opacity, 0, region);
+    }
+    return out;
+  }
+  cv::Rect patch;
+  int start;
+  cv::Mat background;
+  cv::Mat first;
+  cv::Mat second;
+};
+
+/// Feeds `frames` BGR pictures at 5 fps to `detector`, the motion cue
+/// reading the frame 1 s earlier as the detector saw it (as the camera
+/// analyser does); returns the highest vote seen.
+float feed(SmokeDetector& detector, int frames, const std::function<cv::Mat(int index)>& picture_at) {
+  std::vector<std::pair<double, Appearance>> history;
+  float highest_vote = 0;
+  for (int i = 0; i < frames; ++i) {
+    const double t_s = i / 5.0;
+    const cv::Mat picture = picture_at(i);
+    cv::Mat grey;
+    cv::cvtColor(picture, grey, cv::COLOR_BGR2GRAY);
+    const auto features = compute_features(grey);
+    const Appearance* earlier = history.size() >= 5 ? &history[history.size() - 5].second : nullptr;
+    const double earlier_t_s = history.size() >= 5 ? history[history.size() - 5].first : t_s;
+    detector.update(features, picture, 1.0, earlier, earlier_t_s, t_s);
+    history.emplace_back(t_s, Appearance{features.norm, detector.grey_seen()});
+    double max_vote = 0;
+    cv::minMaxLoc(detector.votes(), nullptr, &max_vote);
+    highest_vote = std::max(highest_vote, static_cast<float>(max_vote));
+  }
+  return highest_vote;
+}
+
+/// A detector with 8 px blocks for a view of `size`, every pixel analysed.
+SmokeDetector detector_with_8px_blocks(cv::Size size) {
+  SmokeSettings settings;
+  settings.blocks_across = size.width / 8;
+  return SmokeDetector(size, cv::Mat(size, CV_8U, cv::Scalar(255)), settings);
+}
+
+/// The grey CV_8U `grey` as a BGR picture.
+cv::Mat as_picture(const cv::Mat& grey) {
+  cv::Mat picture;
+  cv::cvtColor(grey, picture, cv::COLOR_GRAY2BGR);
+  return picture;
+}
+
+}  // namespace
+
 TEST_CASE("smoke mixing in place is voted smoke-like also when every other frame repeats the previous one",
           "[vision][smoke]") {
   // A time-lapse padded to the analysis rate (the HPWREN clip is 3 fps
@@ -268,41 +343,105 @@ TEST_CASE("smoke mixing in place is voted smoke-like also when every other frame
   // like a solid object standing still every other frame, and no block
   // would have been voted smoke-like within 8 s (the vote reached 0.37).
   const cv::Size size(160, 96);
-  cv::RNG rng(14);
-  const cv::Mat background = uniform_noise(size, rng, 60, 200);
-  const cv::Rect patch(40, 24, 48, 40);
-  cv::Mat first = uniform_noise(patch.size(), rng, 120, 180);
-  cv::Mat second = uniform_noise(patch.size(), rng, 120, 180);
-  cv::GaussianBlur(first, first, cv::Size(5, 5), 0);
-  cv::GaussianBlur(second, second, cv::Size(5, 5), 0);
-  SmokeSettings settings;
-  settings.blocks_across = 20;  // 8 px blocks
-  SmokeDetector detector(size, cv::Mat(size, CV_8U, cv::Scalar(255)), settings);
-  std::vector<std::pair<double, Appearance>> history;
-  float highest_vote = 0;
-  for (int i = 0; i < 100; ++i) {  // to 20 s: 8 s of smoke
-    const double t_s = i / 5.0;
-    const int picture_index = i / 2;  // each picture shown twice
-    cv::Mat grey = background.clone();
-    if (picture_index >= 30) {
-      const int k = picture_index - 30;
-      const double opacity = std::min(0.7, 0.05 * (k + 1));
-      const double weight = 0.5 + 0.5 * std::sin(0.7 * k);
-      cv::Mat mixed;
-      cv::addWeighted(first, 1 - weight, second, weight, 0, mixed);
-      cv::Mat region = grey(patch);
-      cv::addWeighted(region, 1 - opacity, mixed, opacity, 0, region);
-    }
-    const auto features = compute_features(grey);
-    const Appearance* earlier = history.size() >= 5 ? &history[history.size() - 5].second : nullptr;
-    const double earlier_t_s = history.size() >= 5 ? history[history.size() - 5].first : t_s;
-    cv::Mat picture;
-    cv::cvtColor(grey, picture, cv::COLOR_GRAY2BGR);
-    detector.update(features, picture, 1.0, earlier, earlier_t_s, t_s);
-    history.emplace_back(t_s, Appearance{features.norm, features.grey});
-    double max_vote = 0;
-    cv::minMaxLoc(detector.votes(), nullptr, &max_vote);
-    highest_vote = std::max(highest_vote, static_cast<float>(max_vote));
+  const MixingSmoke smoke(size, cv::Rect(40, 24, 48, 40), 30, 14);
+  SmokeDetector detector = detector_with_8px_blocks(size);
+  // To 20 s (8 s of smoke), each picture shown twice.
+  const float highest_vote = feed(detector, 100, [&](int i) { return as_picture(smoke.grey(i / 2)); });
+  CHECK(highest_vote >= 0.5F);
+}
+
+TEST_CASE("thin vivid strokes are burned-in graphics; thick coloured areas and grey texture are not", "[vision][smoke]") {
+  // Per-pixel colour spread (max - min of B, G, R): grey texture up to 30.
+  cv::RNG rng(15);
+  cv::Mat chroma = uniform_noise(cv::Size(80, 60), rng, 0, 30);
+  cv::Mat(60, 2, CV_8U, cv::Scalar(200)).copyTo(chroma(cv::Rect(20, 0, 2, 60)));   // a box's 2 px side
+  cv::Mat(1, 30, CV_8U, cv::Scalar(150)).copyTo(chroma(cv::Rect(30, 10, 30, 1)));  // a 1 px line
+  cv::Mat(12, 12, CV_8U, cv::Scalar(200)).copyTo(chroma(cv::Rect(50, 30, 12, 12)));  // a red car
+  cv::Mat(20, 3, CV_8U, cv::Scalar(200)).copyTo(chroma(cv::Rect(5, 30, 3, 20)));     // a 3 px post: too thick
+  const cv::Mat strokes = burned_in_strokes(chroma, 100, 2, 2);
+  auto marked = [&](int x, int y) { return strokes.at<std::uint8_t>(y, x) != 0; };
+  SECTION("the strokes, and two pixels either side of them") {
+    CHECK(marked(20, 40));
+    CHECK(marked(21, 40));
+    CHECK(marked(18, 40));
+    CHECK(marked(23, 40));
+    CHECK_FALSE(marked(17, 40));
+    CHECK_FALSE(marked(24, 40));
+    CHECK(marked(45, 10));
+    CHECK(marked(45, 12));
+    CHECK_FALSE(marked(45, 13));
   }
+  SECTION("not the thick coloured area, the thicker post or the grey texture") {
+    CHECK(cv::countNonZero(strokes(cv::Rect(48, 28, 16, 16))) == 0);
+    CHECK(cv::countNonZero(strokes(cv::Rect(3, 28, 7, 24))) == 0);
+    CHECK(cv::countNonZero(strokes(cv::Rect(66, 20, 14, 40))) == 0);
+  }
+  SECTION("nothing vivid: nothing marked") {
+    CHECK(cv::countNonZero(burned_in_strokes(uniform_noise(cv::Size(80, 60), rng, 0, 30), 100, 2, 2)) == 0);
+  }
+}
+
+TEST_CASE("smoke behind another detector's box, redrawn at a new place every frame, is still voted smoke-like",
+          "[vision][smoke]") {
+  // A video with another system's detections burned in: a green box 2 px
+  // wide around the smoke, redrawn every frame a few pixels off. From 12 s
+  // a soft grey patch thickens and mixes over a textured background. A
+  // line crossing a block changes it at once, colours it and sharpens it:
+  // unless the strokes are held at what they covered, the blocks the box's
+  // sides cross are never candidates and their votes stay at 0.
+  const cv::Size size(160, 96);
+  const MixingSmoke smoke(size, cv::Rect(40, 24, 56, 48), 60, 16);
+  SmokeDetector detector = detector_with_8px_blocks(size);
+  // The box's left side sweeps x 50-65 and its top y 38-53: block column 7
+  // (x 56-63) and block row 5 (y 40-47) are crossed in most frames.
+  const int shift_px[] = {0, 6, 12, 3, 9, 14, 1, 7};
+  feed(detector, 100, [&](int i) {  // to 20 s: 8 s of smoke
+    cv::Mat picture = as_picture(smoke.grey(i));
+    if (i >= 62) {
+      const int d = shift_px[i % 8];
+      cv::rectangle(picture, cv::Rect(50 + d, 38 + d, 40, 30), cv::Scalar(40, 230, 90), 1);  // 2 px sides
+      cv::rectangle(picture, cv::Rect(51 + d, 39 + d, 38, 28), cv::Scalar(40, 230, 90), 1);
+    }
+    return picture;
+  });
+  // Block (7, 5) lies under both the sweeping left side and the top.
+  CHECK(detector.votes().at<float>(5, 7) >= 0.5F);
+  CHECK(detector.votes().at<float>(4, 7) >= 0.5F);
+  CHECK(detector.votes().at<float>(5, 8) >= 0.5F);
+}
+
+TEST_CASE("a thin vivid line that is always there is part of the scene: a truck crossing it leaves no ghost",
+          "[vision][smoke]") {
+  // A yellow kerb line 2 px wide across a textured street; at 12-14 s a
+  // flat grey truck side stands over it, then it is gone. Were the line
+  // held like a burned-in stroke, its pixels would keep the truck's grey
+  // once the truck left, and the blocks along it would differ from their
+  // background for good.
+  const cv::Size size(160, 96);
+  cv::RNG rng(17);
+  const cv::Mat street = uniform_noise(size, rng, 140, 200);
+  SmokeDetector detector = detector_with_8px_blocks(size);
+  feed(detector, 100, [&](int i) {  // to 20 s
+    cv::Mat picture = as_picture(street);
+    picture(cv::Rect(0, 44, size.width, 2)).setTo(cv::Scalar(0, 200, 230));
+    if (i >= 60 && i < 70) picture(cv::Rect(40, 30, 40, 30)).setTo(cv::Scalar(100, 100, 100));
+    return picture;
+  });
+  // The blocks along the line where the truck stood (row 5, columns 5-9).
+  const cv::Mat along = detector.cues()(cv::Rect(5, 5, 5, 1)) & SmokeDetector::kPresent;
+  CHECK(cv::countNonZero(along) == 0);
+}
+
+TEST_CASE("white smoke over a sunlit background is not a light source's glare", "[vision][smoke]") {
+  // Daylight: a bright textured background (grey 200-255, about 40% of it
+  // near-white) and from 12 s a white plume (235-255) thickening and
+  // mixing over it. The plume adds near-white pixels to its blocks like a
+  // headlight's core would at night; in a bright block that is no sign of
+  // a lamp, and had the glare cue judged it no block would have been
+  // voted smoke-like.
+  const cv::Size size(160, 96);
+  const MixingSmoke smoke(size, cv::Rect(40, 24, 48, 40), 60, 18, {200, 255}, {235, 255});
+  SmokeDetector detector = detector_with_8px_blocks(size);
+  const float highest_vote = feed(detector, 100, [&](int i) { return as_picture(smoke.grey(i)); });  // to 20 s
   CHECK(highest_vote >= 0.5F);
 }
