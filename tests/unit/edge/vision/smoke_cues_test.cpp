@@ -350,7 +350,7 @@ TEST_CASE("smoke mixing in place is voted smoke-like also when every other frame
   CHECK(highest_vote >= 0.5F);
 }
 
-TEST_CASE("thin vivid strokes are burned-in graphics; thick coloured areas and grey texture are not", "[vision][smoke]") {
+TEST_CASE("thin vivid strokes are burned-in graphics, thick coloured areas and grey texture are not", "[vision][smoke]") {
   // Per-pixel colour spread (max - min of B, G, R): grey texture up to 30.
   cv::RNG rng(15);
   cv::Mat chroma = uniform_noise(cv::Size(80, 60), rng, 0, 30);

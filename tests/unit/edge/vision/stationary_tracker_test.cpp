@@ -130,7 +130,7 @@ TEST_CASE("two pieces of one vehicle in a short-dwell zone raise one alert that 
   CHECK(*ends[0].ended_s >= 44);
 }
 
-TEST_CASE("a vehicle that drives off while its object still forms leaves; the next one on its spot alerts on time",
+TEST_CASE("a vehicle that drives off while its object still forms leaves, and the next one on its spot alerts on time",
           "[vision][parking][scene]") {
   // A plain dark car stands 10-26 s, shorter than the 40 s dwell, and
   // creeps away to the left at 10 px/s, uncovering a wet patch it leaves
