@@ -67,6 +67,16 @@ std::vector<nlohmann::json> json_lines(const std::string& output, const std::str
   return out;
 }
 
+/// `gridwatch-edge evaluate parking` over the scenario folder `library`,
+/// with no real clips, plus `extra` arguments.
+test::CommandResult evaluate_parking(const std::string& library, const std::string& cache,
+                                     const std::vector<std::string>& extra, const test::TempDir& dir) {
+  std::vector<std::string> command{test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios", library,
+                                   "--cache", cache, "--negatives", dir.file("no-negatives")};
+  command.insert(command.end(), extra.begin(), extra.end());
+  return test::run_command(command, 300s);
+}
+
 }  // namespace
 
 TEST_CASE("evaluate tamper scores a covered lens and a frozen image, and analyze names the fault",
@@ -179,10 +189,7 @@ TEST_CASE("evaluate parking --dnn adds the real model's confirmation to every ca
                           "yolo-fastest-1.1.cfg\nnames: " + yolo + "coco.names\n";
   const auto evaluate_with = [&](const std::string& dnn_yaml) {
     test::write_file(dir.file("dnn.yaml"), dnn_yaml);
-    return test::run_command({test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios", library,
-                              "--cache", dir.file("cache"), "--negatives", dir.file("no-negatives"), "--dnn",
-                              dir.file("dnn.yaml")},
-                             300s);
+    return evaluate_parking(library, dir.file("cache"), {"--dnn", dir.file("dnn.yaml")}, dir);
   };
 
   // The car is confirmed: one alert, matched.
@@ -216,18 +223,17 @@ TEST_CASE("evaluate parking --dnn adds the real model's confirmation to every ca
 }
 
 TEST_CASE("evaluate and analyze --phase-s move the analysis frames and keep video times", "[integration][scene]") {
-  // A 10 fps scene analysed at 5 fps: phase 0 analyses the even frames,
-  // 0.1 the odd ones. The alert must come either way, at about the same
-  // video time; 2.0 skips the first 2 s (10 analysis frames).
+  // A 10 fps scene analysed at 5 fps: from its first two frames on, the
+  // analyser keeps to every other frame, so phase 0 (frames 0, 1, 3, 5,
+  // ...) and 0.1 (frames 1, 2, 4, 6, ...) see different halves. The alert
+  // must come either way, at about the same video time; 2.0 skips the
+  // first 2 s (10 analysis frames).
   test::TempDir dir;
   const auto library = dir.file("library");
   const auto cache = dir.file("cache");
   std::filesystem::create_directories(library);
   test::write_file(library + "/it_phase.yaml", parked_car_scene("it_phase", 10));
-  const auto evaluate = test::run_command({test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios",
-                                           library, "--cache", cache, "--negatives", dir.file("no-negatives"),
-                                           "--phase-s", "0.1"},
-                                          300s);
+  const auto evaluate = evaluate_parking(library, cache, {"--phase-s", "0.1"}, dir);
   INFO(evaluate.output);
   REQUIRE(evaluate.exit_code == 0);
   const auto row = table_row(evaluate.output, "it_phase");
@@ -235,10 +241,13 @@ TEST_CASE("evaluate and analyze --phase-s move the analysis frames and keep vide
   CHECK(row[4] == "1");  // alerts
   CHECK(row[5] == "1");  // TP
 
+  const auto analyze_at = [&](const std::string& phase) {
+    return test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", phase, "--camera",
+                              cache + "/it_phase.camera.yaml", cache + "/it_phase.avi"},
+                             120s);
+  };
   const auto analyze = [&](const std::string& phase) {
-    auto run = test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", phase, "--camera",
-                                  cache + "/it_phase.camera.yaml", cache + "/it_phase.avi"},
-                                 120s);
+    auto run = analyze_at(phase);
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
     return run.output;
@@ -268,9 +277,7 @@ TEST_CASE("evaluate and analyze --phase-s move the analysis frames and keep vide
   REQUIRE(odd_alerts.size() == 1);
   CHECK(odd_alerts[0]["start_s"].get<double>() == Approx(even_alerts[0]["start_s"].get<double>()).margin(1.0));
 
-  const auto refused = test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", "-1", "--camera",
-                                          cache + "/it_phase.camera.yaml", cache + "/it_phase.avi"},
-                                         60s);
+  const auto refused = analyze_at("-1");
   CHECK(refused.exit_code != 0);
   CHECK(refused.output.find("--phase-s") != std::string::npos);
 }
