@@ -17,6 +17,8 @@ constexpr double kRememberDepartedS = 120;
 constexpr double kRemnantS = 5;         // pixels that stop this soon after a vehicle left are what it left behind
 constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than the background has
 constexpr double kSettleSlackS = 2.0;   // a creeping vehicle's rest stops about when its first piece stops matching
+constexpr float kRoadEdge = 1.0F;       // structure (normalised units) that makes a background pixel an edge of the road
+constexpr double kRingEdgesBack = 0.8;  // share of the road's edges around a vehicle that must show when it has gone
 constexpr double kClearlyRoad = 0.3;    // the road reading must beat the vehicle's by this share to win
 
 double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
@@ -91,13 +93,17 @@ cv::Mat StationaryTracker::signature_of(const cv::Rect& box, const cv::Mat& mask
   return signature;
 }
 
+cv::Rect StationaryTracker::around(const cv::Rect& box) const {
+  const int margin = std::max(4, box.height / 4);
+  return cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) &
+         cv::Rect(0, 0, size_.width, size_.height);
+}
+
 double StationaryTracker::ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const {
   // The light on the road around the box against the background: follows
   // a cloud shadow or a street lamp over the vehicle as well as global
   // changes. Falls back to the global gain when the ring is mostly off-frame.
-  const int margin = std::max(4, box.height / 4);
-  const cv::Rect frame(0, 0, size_.width, size_.height);
-  const cv::Rect outer = cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) & frame;
+  const cv::Rect outer = around(box);
   cv::Mat ring(outer.size(), CV_8U, cv::Scalar(255));
   ring(box - outer.tl()).setTo(0);
   if (cv::countNonZero(ring) < 16) return map.gain();
@@ -129,8 +135,10 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
   // the road wins: the signature pixels are the ones that differed from
   // the road when it stopped, so while it stands most of them still do.
   // Only clearly: a cloud shadow can make a grey car read somewhat like
-  // road too.
-  const bool road_shows = road_share >= kRoadShare && road_share >= object.match + kClearlyRoad;
+  // road too. And only when the edges agree: a flat occluder can read
+  // like road all over.
+  const bool road_shows = road_share >= kRoadShare && road_share >= object.match + kClearlyRoad &&
+                          edges_say_gone(object, features, map);
   object.visible = object.match >= kVisibleMatch && !road_shows;
   if (object.visible) {
     object.last_seen_s = t_s;
@@ -161,6 +169,54 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     object.end_s = object.last_seen_s;
     spdlog::debug("t={:.1f} object {} hidden too long, dropped", t_s, object.id);
   }
+}
+
+bool StationaryTracker::edges_say_gone(const TrackedObject& object, const FrameFeatures& features,
+                                        const StaticMap& map) const {
+  // Grey can be fooled: a cloud shadow dims a grey car until its flat
+  // panels read as road, and a bus's flat side, scaled by the light
+  // around it, reads as the asphalt it hides. Edges are where light
+  // cannot fool the test. A vehicle that has gone took its own edges
+  // (structure its look has and the road lacks) and gave back the road's
+  // (kerb lines, markings: structure the road has and the look lacks).
+  // Either set, when there are enough of its pixels to tell, must agree.
+  const auto threshold = static_cast<float>(settings_.detector.difference);
+  const cv::Mat road = map.background().norm(object.box);
+  const cv::Mat& look = object.appearance.norm;
+  const cv::Mat now = features.norm(object.box);
+  const cv::Mat look_road_differ = structure_distance(look, road) >= threshold;
+  const cv::Mat look_stronger = cv::abs(look) > cv::abs(road);
+  // An edge shows when the frame has a value like it within a pixel: the
+  // edge's value lies in the frame's 3x3 range (the other way round, a
+  // flat surface would pass next to any edge).
+  const cv::Mat look_edges_show = structure_distance(look, now) < threshold;
+  const cv::Mat road_edges_show = structure_distance(road, now) < threshold;
+  // Where the road's own structure is like the vehicle's edge, the edge
+  // showing proves nothing.
+  const cv::Mat reads_as_road = structure_distance(now, road) < threshold;
+  // The vehicle's edges.
+  cv::Mat own = look_road_differ & look_stronger & object.mask;
+  const int own_total = cv::countNonZero(own);
+  if (own_total >= kMinSignature) {
+    cv::Mat remaining = own & look_edges_show & ~reads_as_road;
+    if (cv::countNonZero(remaining) * 2 >= own_total) return false;
+  }
+  // The road's edges it hid.
+  cv::Mat hidden = look_road_differ & ~look_stronger & object.mask;
+  const int hidden_total = cv::countNonZero(hidden);
+  if (hidden_total >= kMinSignature) {
+    cv::Mat back = hidden & road_edges_show;
+    if (cv::countNonZero(back) * 2 < hidden_total) return false;
+  }
+  // The road's edges around it: a bus passing in front hides those too.
+  const cv::Rect outer = around(object.box);
+  const cv::Mat ring_road = map.background().norm(outer);
+  cv::Mat ring = cv::abs(ring_road) >= kRoadEdge;
+  ring(object.box - outer.tl()).setTo(0);
+  const int ring_total = cv::countNonZero(ring);
+  cv::Mat ring_back = ring & (structure_distance(ring_road, features.norm(outer)) < threshold);
+  if (ring_total >= kMinSignature && cv::countNonZero(ring_back) < kRingEdgesBack * ring_total) return false;
+  return true;
 }
 
 void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map) {

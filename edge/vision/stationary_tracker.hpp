@@ -59,7 +59,12 @@ class StationaryTracker {
   void follow(TrackedObject& object, const FrameFeatures& features, double t_s, const StaticMap& map) const;
   cv::Mat distance_to(const TrackedObject& object, const FrameFeatures& features, const cv::Rect& area,
                       double gain) const;
+  /// `box` with a margin for the road around it, within the frame.
+  cv::Rect around(const cv::Rect& box) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
+  /// The vehicle's own edges are gone and the road's are back (each where
+  /// there are enough to tell).
+  bool edges_say_gone(const TrackedObject& object, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
   /// Joins a forming object into an older one it overlaps (two pieces of one vehicle).
