@@ -28,6 +28,7 @@ struct TruthEpisode {
   std::string zone;
   double due_s = 0;
   std::optional<double> leave_s;
+  std::optional<double> moving_s;  // the vehicle started to move off (null: it stays to the end)
 };
 
 struct ScenarioResult {
@@ -40,6 +41,9 @@ struct ScenarioResult {
   int false_positives = 0;
   int false_negatives = 0;
   std::vector<double> delays;  // start_s - alert_due_s of matched detections
+  std::vector<double> end_delays;  // end_s - moving_s of matched detections whose vehicle moved off
+  int false_ends = 0;    // matched episodes ended while their vehicle still stood
+  int missing_ends = 0;  // matched episodes still open though their vehicle had moved off
   std::uint64_t vehicle_checks = 0;  // dnn confirmation calls
   std::string error;
 };
@@ -61,7 +65,15 @@ void match(ScenarioResult& result) {
     if (best) {
       used[*best] = true;
       ++result.true_positives;
-      result.delays.push_back(result.detections[*best].start_s - truth.due_s);
+      const auto& detection = result.detections[*best];
+      result.delays.push_back(detection.start_s - truth.due_s);
+      if (!truth.moving_s) {
+        if (detection.end_s) ++result.false_ends;
+      } else if (detection.end_s) {
+        result.end_delays.push_back(*detection.end_s - *truth.moving_s);
+      } else {
+        ++result.missing_ends;
+      }
     } else {
       ++result.false_negatives;
     }
@@ -86,6 +98,9 @@ ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::pat
     violation.zone = episode["zone"].get<std::string>();
     violation.due_s = episode["alert_due_s"].get<double>();
     if (!episode["leave_s"].is_null()) violation.leave_s = episode["leave_s"].get<double>();
+    if (episode.contains("moving_again_s") && !episode["moving_again_s"].is_null()) {
+      violation.moving_s = episode["moving_again_s"].get<double>();
+    }
     result.violations.push_back(violation);
   }
   auto camera = load_camera_file(camera_path.string());
@@ -118,6 +133,9 @@ struct Totals {
   int false_positives = 0;
   int false_negatives = 0;
   std::vector<double> delays;
+  std::vector<double> end_delays;
+  int false_ends = 0;
+  int missing_ends = 0;
   int real_alerts = 0;   // on real footage
   double real_s = 0;
   int quiet_alerts = 0;  // on library scenes without violations
@@ -135,6 +153,9 @@ struct Totals {
     false_positives += result.false_positives;
     false_negatives += result.false_negatives;
     delays.insert(delays.end(), result.delays.begin(), result.delays.end());
+    end_delays.insert(end_delays.end(), result.end_delays.begin(), result.end_delays.end());
+    false_ends += result.false_ends;
+    missing_ends += result.missing_ends;
     if (result.violations.empty()) {
       quiet_s += result.duration_s;
       quiet_alerts += result.false_positives;
@@ -221,6 +242,14 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
   summary << fmt::format("- episode precision {:.3f} (goal >= 0.95), recall {:.3f} (goal >= 0.95)\n", precision, recall);
   summary << fmt::format("- alert delay after due: median {:.1f} s (goal <= 5), max {:.1f} s (goal <= 15)\n",
                          median(delays), max_delay);
+  // Not a goal of the issue, but what staff see: an episode that ends
+  // while the vehicle stands tells them it has gone.
+  const double max_end_delay =
+      totals.end_delays.empty() ? 0 : *std::max_element(totals.end_delays.begin(), totals.end_delays.end());
+  summary << fmt::format("- episode ends: {} after the vehicle moved off (median {:.1f} s, max {:.1f} s later), "
+                         "{} still open though it had, {} ended while it still stood\n",
+                         totals.end_delays.size(), median(totals.end_delays), max_end_delay, totals.missing_ends,
+                         totals.false_ends);
   summary << fmt::format("- false alerts per camera-hour on the library's scenes without violations: {:.2f} "
                          "({} in {:.0f} s)\n",
                          library_negative_s > 0 ? library_negative_alerts * 3600.0 / library_negative_s : 0.0,

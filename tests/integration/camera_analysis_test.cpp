@@ -240,6 +240,9 @@ TEST_CASE("evaluate and analyze --phase-s move the analysis frames and keep vide
   REQUIRE(row.size() >= 8);
   CHECK(row[4] == "1");  // alerts
   CHECK(row[5] == "1");  // TP
+  // The car stays to the end of the video: its episode must stay open.
+  CHECK(evaluate.output.find("- episode ends: 0 after the vehicle moved off") != std::string::npos);
+  CHECK(evaluate.output.find("0 still open though it had, 0 ended while it still stood") != std::string::npos);
 
   const auto analyze_at = [&](const std::string& phase) {
     return test::run_command({test::binary_path("gridwatch-edge"), "analyze", "--phase-s", phase, "--camera",
