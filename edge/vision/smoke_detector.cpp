@@ -43,6 +43,9 @@ constexpr double kRigidS = 1.0;           // memory of how often a block slid ri
 constexpr double kRigidLimit = 0.4;       // blocks that slid rigidly more often than this are not smoke
 constexpr double kRegionRigidLimit = 0.15;  // ... nor is a region whose smoke-like blocks did so this often on average
 constexpr int kSpreadBlocks = 4;          // sideways growth counts once the area gained this many blocks (and doubled)
+constexpr double kSceneTexture = 8.0;     // a block background with this grey spread (std) has texture to show through smoke
+constexpr double kSceneFollowed = 0.8;    // ... and smoke over it keeps this correlation with it
+constexpr int kReachSlackBlocks = 1;      // a spreading front may fall back this far (a candidate there flickers)
 constexpr int kSourceRows = 2;            // the source band: this many block rows above a region's first bottom
 constexpr double kSourceLostS = 1.0;      // a region whose source band had no candidate this long has no source
 constexpr double kVoteLevel = 0.5;        // a block is smoke-like when its vote reaches this
@@ -121,6 +124,7 @@ cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
 
 void SmokeDetector::restart(double t_s) {
   light_.release();
+  scene_.release();
   votes_.setTo(0);
   rigid_.setTo(0);
   previous_grey_.release();
@@ -134,6 +138,7 @@ void SmokeDetector::restart(double t_s) {
 
 void SmokeDetector::rebase_gain(double previous_gain) {
   if (!light_.empty()) light_ *= previous_gain;
+  if (!scene_.empty()) scene_ *= previous_gain;
 }
 
 std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, const cv::Mat& picture, double gain,
@@ -201,6 +206,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     edges_ = edges.clone();
     chroma_ = chroma.clone();
     glare_ = glare.clone();
+    scene_ = scene_grey / gain;
     if (!learn_start_s_) learn_start_s_ = t_s;
   }
   const bool warming = t_s - *learn_start_s_ < settings_.warmup_s;
@@ -328,6 +334,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       }
     }
   }
+  // The scene per pixel learns where the block backgrounds learn.
+  const cv::Mat quiet_blocks = (votes_ < static_cast<float>(kQuietVote)) & (candidates_ == 0) & usable_;
+  cv::Mat learn = cv::Mat::zeros(scene_grey.size(), CV_8U);
+  const cv::Rect gridded(0, 0, grid_.width * block_, grid_.height * block_);
+  cv::resize(quiet_blocks, learn(gridded), gridded.size(), 0, 0, cv::INTER_NEAREST);
+  cv::accumulateWeighted(scene_grey / gain, scene_, background_rate, learn);
   if (global) candidates_.setTo(0);
   // Kept without a copy: no one writes to a frame's features once they are
   // computed, and held pictures are this frame's own copies.
@@ -340,7 +352,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   // Episode: one per camera at a time; it covers every confirmed region.
   std::optional<cv::Rect> confirmed;
   for (const auto& region : regions_) {
-    if (region.seen_s < t_s) continue;
+    if (region.seen_s < t_s || region.area < settings_.min_blocks) continue;
     // Smoke rises and spreads from where it comes out: the top climbs, the
     // area grows, and the bottom does not follow the top (a vehicle
     // driving away climbs too, but as a whole; one coming closer grows
@@ -358,7 +370,23 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool sourced = t_s - region.source_seen_s <= kSourceLostS;
     const bool fluid = rigid_share(region.box) <= kRegionRigidLimit;
     const bool known = episode_ && (region.box & episode_->box).area() > 0;
-    if ((lasted && (upwards || spread) && grew && sourced && fluid) || known) {
+    // Far away, a plume blown along a ridge may spread sideways in one
+    // block row, about a block a second, its blocks voted smoke-like 2 s
+    // behind its front: too few of them for the rules above in its first
+    // seconds (the HPWREN plume has 3 at 21.7 s and 4 at 22.8 s). Counted
+    // from its first smoke-like block (its seed) and with the candidates
+    // at its front, it has spread as far as the spread rule asks from a
+    // first shape. Creeping and stopping vehicles do that too, so two
+    // more signs of a young plume are asked: it only grew since its seed
+    // (a vehicle that moves on, stops or turns loses blocks as it gains
+    // them), and it shows the scene through it.
+    const int reach_bottom = region.reach.y + region.reach.height;
+    const bool spread_from_seed = t_s - region.seed_s >= settings_.confirm_s && !region.shrunk &&
+                                  region.reach_area >= std::max(region.seed_area + kSpreadBlocks, 2 * region.seed_area) &&
+                                  reach_bottom <= region.seed_bottom + 1 && held;
+    const bool by_growth = lasted && (upwards || spread) && grew;
+    if (((by_growth || (spread_from_seed && shows_scene_through(region.box, scene_grey, gain))) && sourced && fluid) ||
+        known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
   }
@@ -413,54 +441,98 @@ VisionEvent SmokeDetector::episode_event(Phase phase, double t_s) const {
 }
 
 std::vector<SmokeDetector::Region> SmokeDetector::regions_now() const {
+  // Every group of smoke-like blocks, down to one (a seed is followed
+  // before it is a region), with its reach: the candidates touching it
+  // now, where it spreads before the votes there catch up.
   std::vector<Region> found;
   const cv::Mat smoke = votes_ >= static_cast<float>(kVoteLevel);
   cv::Mat labels;
   cv::Mat stats;
   cv::Mat centroids;
   const int count = cv::connectedComponentsWithStats(smoke, labels, stats, centroids, 8, CV_32S);
+  if (count <= 1) return found;
+  cv::Mat reach_labels;
+  cv::Mat reach_stats;
+  cv::connectedComponentsWithStats(smoke | candidates_, reach_labels, reach_stats, centroids, 8, CV_32S);
+  const auto box_of = [](const cv::Mat& table, int label) {
+    return cv::Rect(table.at<int>(label, cv::CC_STAT_LEFT), table.at<int>(label, cv::CC_STAT_TOP),
+                    table.at<int>(label, cv::CC_STAT_WIDTH), table.at<int>(label, cv::CC_STAT_HEIGHT));
+  };
+  std::vector<int> reach_of(static_cast<std::size_t>(count), 0);  // each group lies inside one reach
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      const int label = labels.at<int>(y, x);
+      if (label > 0) reach_of[static_cast<std::size_t>(label)] = reach_labels.at<int>(y, x);
+    }
+  }
   for (int label = 1; label < count; ++label) {
-    const int area = stats.at<int>(label, cv::CC_STAT_AREA);
-    if (area < settings_.min_blocks) continue;
     Region region;
-    region.box = cv::Rect(stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
-                          stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
-    region.area = area;
+    region.box = box_of(stats, label);
+    region.area = stats.at<int>(label, cv::CC_STAT_AREA);
+    const int reach = reach_of[static_cast<std::size_t>(label)];
+    region.reach = box_of(reach_stats, reach);
+    region.reach_area = reach_stats.at<int>(reach, cv::CC_STAT_AREA);
     found.push_back(region);
   }
   return found;
 }
 
 void SmokeDetector::follow_regions(const std::vector<Region>& found, double t_s) {
-  // A region found now continues every followed region it overlaps (grown
-  // by a block); the oldest one gives its birth time and first shape, so
-  // a plume that splits and merges keeps its history.
+  // A group found now continues every followed one it overlaps (grown by
+  // a block): the one with the oldest seed gives the seed, the oldest
+  // region (min_blocks reached) its birth time and first shape, so a
+  // plume that splits and merges keeps its history.
   std::vector<Region> next;
   std::vector<bool> used(regions_.size(), false);
   for (const auto& now : found) {
     const cv::Rect grown(now.box.x - 1, now.box.y - 1, now.box.width + 2, now.box.height + 2);
+    std::optional<std::size_t> oldest_seed;
     std::optional<std::size_t> oldest;
     for (std::size_t i = 0; i < regions_.size(); ++i) {
       if ((regions_[i].box & grown).area() == 0) continue;
       used[i] = true;
-      if (!oldest || regions_[i].first_s < regions_[*oldest].first_s) oldest = i;
+      if (!oldest_seed || regions_[i].seed_s < regions_[*oldest_seed].seed_s) oldest_seed = i;
+      if (regions_[i].born && (!oldest || regions_[i].first_s < regions_[*oldest].first_s)) oldest = i;
     }
     Region region = now;
     region.seen_s = t_s;
-    if (oldest) {
+    if (oldest_seed) {
+      const Region& before = regions_[*oldest_seed];
+      region.seed_s = before.seed_s;
+      region.seed_area = before.seed_area;
+      region.seed_bottom = before.seed_bottom;
+      region.shrunk =
+          before.shrunk || now.area < before.most_area || now.reach_area < before.most_reach - kReachSlackBlocks;
+      region.most_area = std::max(before.most_area, now.area);
+      region.most_reach = std::max(before.most_reach, now.reach_area);
+    } else {
+      region.seed_s = t_s;
+      region.seed_area = now.area;
+      region.seed_bottom = now.box.y + now.box.height;
+      region.most_area = now.area;
+      region.most_reach = now.reach_area;
+    }
+    // Below min_blocks a group is no region: after kRegionLostS so it
+    // loses its birth (as a region not seen that long is forgotten).
+    const bool whole = now.area >= settings_.min_blocks;
+    if (oldest && (whole || t_s - regions_[*oldest].whole_s < kRegionLostS)) {
+      region.born = true;
+      region.whole_s = whole ? t_s : regions_[*oldest].whole_s;
       region.first_s = regions_[*oldest].first_s;
       region.first_top = regions_[*oldest].first_top;
       region.first_bottom = regions_[*oldest].first_bottom;
       region.first_area = regions_[*oldest].first_area;
       region.source_seen_s = regions_[*oldest].source_seen_s;
-    } else {
+    } else if (whole) {
+      region.born = true;
+      region.whole_s = t_s;
       region.first_s = t_s;
       region.first_top = now.box.y;
       region.first_bottom = now.box.y + now.box.height;
       region.first_area = now.area;
       region.source_seen_s = t_s;
     }
-    if (source_active(region)) region.source_seen_s = t_s;
+    if (region.born && source_active(region)) region.source_seen_s = t_s;
     next.push_back(region);
   }
   for (std::size_t i = 0; i < regions_.size(); ++i) {
@@ -492,6 +564,36 @@ std::array<double, 4> SmokeDetector::normalised(const cv::Rect& blocks) const {
   const double h = size_.height;
   return {blocks.x * block_ / w, blocks.y * block_ / h, std::min(1.0, blocks.width * block_ / w),
           std::min(1.0, blocks.height * block_ / h)};
+}
+
+bool SmokeDetector::shows_scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const {
+  // Thin smoke whitens or dims the scene behind it but leaves its texture
+  // (Calderara et al.: smoke blends with the background); a vehicle hides
+  // it. In every smoke-like block whose background has texture to show,
+  // the picture must still follow the background (correlation over the
+  // block's pixels), and at least min_blocks such blocks must say so (a
+  // flat road shows nothing either way).
+  int textured = 0;
+  for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
+    for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
+      if (votes_.at<float>(y, x) < kVoteLevel) continue;
+      const cv::Rect pixels(x * block_, y * block_, block_, block_);
+      const cv::Mat behind = scene_(pixels) * gain;
+      const cv::Mat seen = grey(pixels);
+      cv::Scalar behind_mean;
+      cv::Scalar behind_spread;
+      cv::meanStdDev(behind, behind_mean, behind_spread);
+      if (behind_spread[0] < kSceneTexture) continue;
+      ++textured;
+      cv::Scalar seen_mean;
+      cv::Scalar seen_spread;
+      cv::meanStdDev(seen, seen_mean, seen_spread);
+      if (seen_spread[0] <= 0) return false;
+      const double covariance = cv::mean((behind - behind_mean[0]).mul(seen - seen_mean[0]))[0];
+      if (covariance < kSceneFollowed * behind_spread[0] * seen_spread[0]) return false;
+    }
+  }
+  return textured >= settings_.min_blocks;
 }
 
 double SmokeDetector::confidence_in(const cv::Rect& blocks) const {

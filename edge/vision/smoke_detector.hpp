@@ -40,8 +40,12 @@
 // `confirm_s`, has grown upwards and in area since it appeared, still has
 // candidates where it started (a source that stays put, which a vehicle
 // driving away up the view leaves) and whose smoke-like blocks were
-// hardly ever rigid raises the episode. Pure: block statistics in, events
-// out, frame time only.
+// hardly ever rigid raises the episode. So does one (a far plume along a
+// ridge in its first seconds) `confirm_s` after its first smoke-like
+// block, if it has spread from that block as far as the spread rule asks
+// (counted with the candidates at its front), only grew meanwhile, and
+// still shows the scene's texture through it. Pure: block statistics in,
+// events out, frame time only.
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -95,14 +99,23 @@ class SmokeDetector {
  private:
   struct Region {
     cv::Rect box;       // in blocks
+    int area = 0;
+    cv::Rect reach;     // in blocks: its smoke-like blocks and the candidates touching them now
+    int reach_area = 0;
+    double seed_s = 0;     // when its first smoke-like block appeared
+    int seed_area = 0;
+    int seed_bottom = 0;   // one past the seed's last row
+    int most_area = 0;     // the most smoke-like blocks since the seed ...
+    int most_reach = 0;    // ... and the widest reach
+    bool shrunk = false;   // whether either fell below that most since the seed (the reach by more than a block)
+    bool born = false;     // it has had min_blocks smoke-like blocks; the first shape below is from then
+    double whole_s = 0;    // last frame it had min_blocks (below that for kRegionLostS, it is no region any more)
     double first_s = 0;
     int first_top = 0;
     int first_bottom = 0;  // one past the last row
     int first_area = 0;
-    int area = 0;
     double seen_s = 0;
     double source_seen_s = 0;  // last frame with a candidate block near the first bottom
-
   };
   struct Episode {
     int number = 0;
@@ -123,6 +136,7 @@ class SmokeDetector {
   std::array<double, 4> normalised(const cv::Rect& blocks) const;
   VisionEvent episode_event(Phase phase, double t_s) const;  // of the open episode
   double confidence_in(const cv::Rect& blocks) const;
+  bool shows_scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const;
 
   SmokeSettings settings_;
   cv::Size size_;
@@ -133,6 +147,7 @@ class SmokeDetector {
   cv::Mat edges_;        // CV_32F block background edge energy
   cv::Mat chroma_;       // CV_32F block background chroma
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
+  cv::Mat scene_;        // CV_32F per pixel background grey (at the background's light level), learnt as the blocks'
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
   cv::Mat rigid_;        // CV_32F recent share of frames in which the block changed as a solid object (a shift, or one step)
   cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search), strokes held
