@@ -84,4 +84,18 @@ cv::Mat burned_in_strokes(const cv::Mat& chroma, double min_chroma, int widest_p
   return strokes;
 }
 
+SceneBehind scene_behind_block(const cv::Mat& behind, const cv::Mat& seen, double texture, double followed) {
+  CV_Assert(behind.type() == CV_32F && seen.type() == CV_32F && behind.size() == seen.size());
+  cv::Scalar behind_mean;
+  cv::Scalar behind_spread;
+  cv::meanStdDev(behind, behind_mean, behind_spread);
+  if (behind_spread[0] < texture) return SceneBehind::no_texture;
+  cv::Scalar seen_mean;
+  cv::Scalar seen_spread;
+  cv::meanStdDev(seen, seen_mean, seen_spread);
+  if (seen_spread[0] <= 0) return SceneBehind::hidden;
+  const double covariance = cv::mean((behind - behind_mean[0]).mul(seen - seen_mean[0]))[0];
+  return covariance >= followed * behind_spread[0] * seen_spread[0] ? SceneBehind::follows : SceneBehind::hidden;
+}
+
 }  // namespace gridwatch::edge::vision

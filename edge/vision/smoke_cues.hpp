@@ -63,4 +63,15 @@ bool repeats_previous(const cv::Mat& block_change, double level);
 /// frame is shrunk and blurred.
 cv::Mat burned_in_strokes(const cv::Mat& chroma, double min_chroma, int widest_px, int margin_px);
 
+/// What a block shows of the scene behind it. `behind` is the block's
+/// learnt background and `seen` the block now (CV_32F grey, same size, at
+/// the same light level). A background with a grey spread (std) below
+/// `texture` has nothing to show (a flat road, the sky): no_texture.
+/// Otherwise the block follows it when the two correlate by at least
+/// `followed` over the block's pixels: thin smoke whitens or dims the
+/// scene but leaves its texture (Calderara et al.: smoke blends with the
+/// background), while a vehicle, opaque, puts its own face in its place.
+enum class SceneBehind { no_texture, follows, hidden };
+SceneBehind scene_behind_block(const cv::Mat& behind, const cv::Mat& seen, double texture, double followed);
+
 }  // namespace gridwatch::edge::vision

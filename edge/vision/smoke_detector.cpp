@@ -45,6 +45,7 @@ constexpr double kRegionRigidLimit = 0.15;  // ... nor is a region whose smoke-l
 constexpr int kSpreadBlocks = 4;          // sideways growth counts once the area gained this many blocks (and doubled)
 constexpr double kSceneTexture = 8.0;     // a block background with this grey spread (std) has texture to show through smoke
 constexpr double kSceneFollowed = 0.8;    // ... and smoke over it keeps this correlation with it
+constexpr double kSceneShownShare = 0.5;  // a growing region that shows the scene in fewer of its textured blocks hides it
 constexpr int kReachSlackBlocks = 1;      // a spreading front may fall back this far (a candidate there flickers)
 constexpr int kSourceRows = 2;            // the source band: this many block rows above a region's first bottom
 constexpr double kSourceLostS = 1.0;      // a region whose source band had no candidate this long has no source
@@ -384,9 +385,21 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool spread_from_seed = t_s - region.seed_s >= settings_.confirm_s && !region.shrunk &&
                                   region.reach_area >= std::max(region.seed_area + kSpreadBlocks, 2 * region.seed_area) &&
                                   reach_bottom <= region.seed_bottom + 1 && held;
+    // A region that grew as smoke does may still be a queue of grey
+    // vehicles creeping up behind one another (or a truck's headlight
+    // pool at night): not rigid enough for the block tests, but opaque.
+    // Where the region lies over textured scene, smoke shows that texture
+    // through it at first (the library's plumes in at least two thirds
+    // of such blocks when they are confirmed); a vehicle hides it (a
+    // fifth to a quarter in the library's stop-and-go queues). A region
+    // over no texture (the sky, a flat road) is not judged this way.
     const bool by_growth = lasted && (upwards || spread) && grew;
-    if (((by_growth || (spread_from_seed && shows_scene_through(region.box, scene_grey, gain))) && sourced && fluid) ||
-        known) {
+    const bool young_plume = spread_from_seed || by_growth;
+    const SceneView view = young_plume && !known ? scene_through(region.box, scene_grey, gain) : SceneView{};
+    const bool textured = view.textured >= settings_.min_blocks;
+    const bool shows_scene = textured && view.followed == view.textured;
+    const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
+    if ((((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && sourced && fluid) || known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
   }
@@ -566,34 +579,21 @@ std::array<double, 4> SmokeDetector::normalised(const cv::Rect& blocks) const {
           std::min(1.0, blocks.height * block_ / h)};
 }
 
-bool SmokeDetector::shows_scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const {
-  // Thin smoke whitens or dims the scene behind it but leaves its texture
-  // (Calderara et al.: smoke blends with the background); a vehicle hides
-  // it. In every smoke-like block whose background has texture to show,
-  // the picture must still follow the background (correlation over the
-  // block's pixels), and at least min_blocks such blocks must say so (a
-  // flat road shows nothing either way).
-  int textured = 0;
+SmokeDetector::SceneView SmokeDetector::scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const {
+  // Per smoke-like block of the region, whether it still shows the
+  // textured scene behind it (edge/vision/smoke_cues.hpp).
+  SceneView view;
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
       const cv::Rect pixels(x * block_, y * block_, block_, block_);
-      const cv::Mat behind = scene_(pixels) * gain;
-      const cv::Mat seen = grey(pixels);
-      cv::Scalar behind_mean;
-      cv::Scalar behind_spread;
-      cv::meanStdDev(behind, behind_mean, behind_spread);
-      if (behind_spread[0] < kSceneTexture) continue;
-      ++textured;
-      cv::Scalar seen_mean;
-      cv::Scalar seen_spread;
-      cv::meanStdDev(seen, seen_mean, seen_spread);
-      if (seen_spread[0] <= 0) return false;
-      const double covariance = cv::mean((behind - behind_mean[0]).mul(seen - seen_mean[0]))[0];
-      if (covariance < kSceneFollowed * behind_spread[0] * seen_spread[0]) return false;
+      const auto behind = scene_behind_block(scene_(pixels) * gain, grey(pixels), kSceneTexture, kSceneFollowed);
+      if (behind == SceneBehind::no_texture) continue;
+      ++view.textured;
+      if (behind == SceneBehind::follows) ++view.followed;
     }
   }
-  return textured >= settings_.min_blocks;
+  return view;
 }
 
 double SmokeDetector::confidence_in(const cv::Rect& blocks) const {

@@ -39,8 +39,11 @@
 // most of the last `persistence_s` form regions; a region that has lasted
 // `confirm_s`, has grown upwards and in area since it appeared, still has
 // candidates where it started (a source that stays put, which a vehicle
-// driving away up the view leaves) and whose smoke-like blocks were
-// hardly ever rigid raises the episode. So does one (a far plume along a
+// driving away up the view leaves), whose smoke-like blocks were
+// hardly ever rigid and which, where the scene behind it has texture,
+// still shows that texture in at least half of its blocks (a queue of
+// grey vehicles creeping up behind one another hides it) raises the
+// episode. So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks
 // (counted with the candidates at its front), only grew meanwhile, and
@@ -136,7 +139,11 @@ class SmokeDetector {
   std::array<double, 4> normalised(const cv::Rect& blocks) const;
   VisionEvent episode_event(Phase phase, double t_s) const;  // of the open episode
   double confidence_in(const cv::Rect& blocks) const;
-  bool shows_scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const;
+  struct SceneView {
+    int textured = 0;  // smoke-like blocks over a textured background
+    int followed = 0;  // ... of which still show it
+  };
+  SceneView scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const;
 
   SmokeSettings settings_;
   cv::Size size_;

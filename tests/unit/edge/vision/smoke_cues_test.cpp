@@ -3,7 +3,9 @@
 // content changing in place, as smoke mixes, may be), the one-step change
 // test, and the detector marking a sliding textured slab and a convoy of
 // flat grey slabs solid so that none of them is voted smoke; and the block
-// backgrounds keeping their brightness when the light gain is rebased.
+// backgrounds keeping their brightness when the light gain is rebased; and
+// a block showing the textured scene through thin smoke but not through a
+// vehicle.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
@@ -444,4 +446,28 @@ TEST_CASE("white smoke over a sunlit background is not a light source's glare", 
   SmokeDetector detector = detector_with_8px_blocks(size);
   const float highest_vote = feed(detector, 100, [&](int i) { return as_picture(smoke.grey(i)); });  // to 20 s
   CHECK(highest_vote >= 0.5F);
+}
+
+TEST_CASE("a block of textured scene shows through thin smoke and is hidden by a vehicle's face", "[vision][smoke]") {
+  constexpr double kTexture = 8.0;
+  constexpr double kFollowed = 0.8;
+  const cv::Mat scene = texture(11)(cv::Rect(0, 0, 8, 8)).clone() * 0.3 + 60;  // spread about 22 grey levels
+  // Thin white smoke (40 % opaque) whitens the block and flattens its
+  // contrast, but the same pixels stay light and dark.
+  const cv::Mat thin_smoke = scene * 0.6 + 0.4 * 220.0;
+  CHECK(scene_behind_block(scene, thin_smoke, kTexture, kFollowed) == SceneBehind::follows);
+  // Dark smoke dims it the same way.
+  const cv::Mat dark_smoke = scene * 0.5 + 0.5 * 30.0;
+  CHECK(scene_behind_block(scene, dark_smoke, kTexture, kFollowed) == SceneBehind::follows);
+  // A grey truck's side: its own shading and panel lines, not the scene's.
+  cv::Mat truck(8, 8, CV_32F);
+  for (int y = 0; y < 8; ++y) truck.row(y).setTo(120.0 + 3.0 * y + (y == 4 ? 25.0 : 0.0));
+  CHECK(scene_behind_block(scene, truck, kTexture, kFollowed) == SceneBehind::hidden);
+  // A flat grey face shows nothing at all.
+  CHECK(scene_behind_block(scene, cv::Mat(8, 8, CV_32F, cv::Scalar(128)), kTexture, kFollowed) == SceneBehind::hidden);
+  // Another textured picture (a vehicle with its own detail) is not the scene either.
+  CHECK(scene_behind_block(scene, texture(12)(cv::Rect(0, 0, 8, 8)).clone(), kTexture, kFollowed) == SceneBehind::hidden);
+  // Over a flat road or the sky there is nothing to judge by.
+  const cv::Mat sky(8, 8, CV_32F, cv::Scalar(230));
+  CHECK(scene_behind_block(sky, thin_smoke, kTexture, kFollowed) == SceneBehind::no_texture);
 }
