@@ -395,7 +395,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // over no texture (the sky, a flat road) is not judged this way.
     const bool by_growth = lasted && (upwards || spread) && grew;
     const bool young_plume = spread_from_seed || by_growth;
-    const SceneView view = young_plume && !known ? scene_through(region.box, scene_grey, gain) : SceneView{};
+    const SceneView view = young_plume && sourced && fluid && !known ? scene_through(region.box, scene_grey, gain) : SceneView{};
     const bool textured = view.textured >= settings_.min_blocks;
     const bool shows_scene = textured && view.followed == view.textured;
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;

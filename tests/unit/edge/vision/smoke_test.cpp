@@ -3,7 +3,8 @@
 // sensor noise, and on it a rising plume or one blown sideways along a
 // block row (detected), or a fog ramp, a headlight sweep at night, a grey
 // block driving slowly or driving away, an OSD clock (none detected);
-// masks keep a plume out.
+// masks keep a plume out. One street scene rendered by the camera simulator:
+// a stop-and-go queue of vehicles creeping up behind one another (none).
 #include <catch2/catch.hpp>
 
 #include <opencv2/imgproc.hpp>
@@ -13,6 +14,8 @@
 #include <random>
 
 #include "edge/vision/camera_analyzer.hpp"
+#include "simulators/camera/renderer.hpp"
+#include "simulators/camera/scenario.hpp"
 
 using namespace gridwatch;
 using namespace gridwatch::edge::vision;
@@ -354,4 +357,35 @@ TEST_CASE("smoke settings: every key read, bad values and unknown keys reported 
     CHECK(text.find("camera.yaml:5") != std::string::npos);
     CHECK(text.find("colour") != std::string::npos);
   }
+}
+
+
+TEST_CASE("a stop-and-go queue creeping up behind one another in front of the facades is not smoke",
+          "[vision][smoke][scene]") {
+  // The queue's blocks creep and stop, so they are not rigid enough for the
+  // block tests, and the region they make rises and grows as smoke does;
+  // but the vehicles hide the textured scene behind them, which smoke shows
+  // through at first. Without that test this scene was called smoke at
+  // 59.2 s and 116.4 s (at the evaluation's size, 107.5 s).
+  const auto scenario = sim::parse_scenario_text(
+      "name: queue\npurpose: unit test\nseed: 707\nduration_s: 150\nfps: 5\nwidth: 320\nheight: 180\n"
+      "camera_id: cam_q\nscene: {trees: 4, pedestrians: {per_min: 5}}\n"
+      "traffic: {outgoing_per_min: 14, oncoming_per_min: 7, trucks_share: 0.1, buses_share: 0.05}\n"
+      "zones: [{id: Z1, dwell_s: 60, span: {from_m: 18, to_m: 34}}]\n"
+      "vehicles: [{id: parked, kind: car, colour: dark_grey, lane: kerb, enter_s: 3, stop: {at_m: 26, for_s: 150}}]\n"
+      "jams: [{lane: outgoing, at_m: 80, start_s: 20, end_s: 140, red_s: 30, green_s: 10}]\n",
+      "queue.yaml");
+  CameraAnalyzer analyzer(parse_camera_settings(sim::camera_config_yaml(scenario), "camera.yaml"));
+  sim::CameraSimulator simulator(scenario);
+  std::vector<VisionEvent> raised;
+  cv::Mat frame;
+  while (simulator.next_frame() < simulator.frame_count()) {
+    const double t_s = scenario.frame_time(simulator.next_frame());
+    REQUIRE(simulator.next(frame));
+    for (auto& event : analyzer.process(frame, t_s)) {
+      if (event.type == EventType::smoke && event.phase == Phase::start) raised.push_back(std::move(event));
+    }
+  }
+  for (const auto& event : raised) UNSCOPED_INFO("smoke at " << event.time_s << " s");
+  CHECK(raised.empty());
 }
