@@ -2,6 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -96,6 +97,23 @@ SceneBehind scene_behind_block(const cv::Mat& behind, const cv::Mat& seen, doubl
   if (seen_spread[0] <= 0) return SceneBehind::hidden;
   const double covariance = cv::mean((behind - behind_mean[0]).mul(seen - seen_mean[0]))[0];
   return covariance >= followed * behind_spread[0] * seen_spread[0] ? SceneBehind::follows : SceneBehind::hidden;
+}
+
+double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now) {
+  constexpr double kWhite = 255.0;
+  const double mean_background = (background[0] + background[1] + background[2]) / 3.0;
+  const double mean_change = (now[0] + now[1] + now[2]) / 3.0 - mean_background;
+  if (mean_change == 0) return 0;
+  const double least_opacity =
+      std::clamp(mean_change > 0 ? mean_change / std::max(1.0, kWhite - mean_background)
+                                 : -mean_change / std::max(1.0, mean_background),
+                 0.0, 1.0);
+  // change_R - change_B = -a (background_R - background_B): at its warmest
+  // with the thinnest veil on a warm background, the thickest on a cool one.
+  const double background_warmth = static_cast<double>(background[2]) - background[0];
+  const double warmest_veil = -(background_warmth >= 0 ? least_opacity : 1.0) * background_warmth;
+  const double change_warmth = (static_cast<double>(now[2]) - background[2]) - (static_cast<double>(now[0]) - background[0]);
+  return (change_warmth - warmest_veil) / std::abs(mean_change);
 }
 
 }  // namespace gridwatch::edge::vision

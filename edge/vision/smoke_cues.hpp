@@ -74,4 +74,15 @@ cv::Mat burned_in_strokes(const cv::Mat& chroma, double min_chroma, int widest_p
 enum class SceneBehind { no_texture, follows, hidden };
 SceneBehind scene_behind_block(const cv::Mat& behind, const cv::Mat& seen, double texture, double followed);
 
+/// How much warmer (redder against blue) a block's change is than any grey
+/// veil could make it, as a share of the change's mean. `background` and
+/// `now` are the block's mean B, G, R before and now, white-balanced. A
+/// veil of grey S and opacity a moves each channel by a (S - channel), so
+/// it cools a warm background as it whitens or darkens it, and its
+/// opacity is at least what the mean change asks with S inside 0..255.
+/// Smoke is such a veil, white to black. Dust lifted off a road is brown
+/// (it adds B, G, R = +5, +9, +12 to a neutral grey road) and a sodium
+/// lamp's light orange: both come out well above 0 here. 0 for no change.
+double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now);
+
 }  // namespace gridwatch::edge::vision

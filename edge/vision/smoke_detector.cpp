@@ -46,6 +46,9 @@ constexpr int kSpreadBlocks = 4;          // sideways growth counts once the are
 constexpr double kSceneTexture = 8.0;     // a block background with this grey spread (std) has texture to show through smoke
 constexpr double kSceneFollowed = 0.8;    // ... and smoke over it keeps this correlation with it
 constexpr double kSceneShownShare = 0.5;  // a growing region that shows the scene in fewer of its textured blocks hides it
+constexpr double kTintMinChange = 4.0;    // grey levels of mean colour change below which a block's tint is not judged
+constexpr double kWarmBeyondVeil = 0.35;  // a block's change this much warmer than a grey veil's (share of the change) is not smoke's
+constexpr double kWarmShare = 0.5;        // a region with at least this share of its judged blocks warm is dust or lamplight
 constexpr int kReachSlackBlocks = 1;      // a spreading front may fall back this far (a candidate there flickers)
 constexpr int kSourceRows = 2;            // the source band: this many block rows above a region's first bottom
 constexpr double kSourceLostS = 1.0;      // a region whose source band had no candidate this long has no source
@@ -102,6 +105,26 @@ cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
   return means;
 }
 
+cv::Mat SmokeDetector::colour_block_means(const cv::Mat& picture) const {
+  // Halved in 8 bits while a block stays at least 2 px wide (OpenCV's
+  // vectorised exact 2x2 mean), then averaged in float: a fifth of the
+  // cost of averaging the whole picture in float, and each halving's
+  // rounding mostly averages out in the next step.
+  cv::Mat current = picture(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_));
+  int block = block_;
+  while (block % 2 == 0 && block >= 4) {
+    cv::Mat halved;
+    cv::resize(current, halved, cv::Size(current.cols / 2, current.rows / 2), 0, 0, cv::INTER_AREA);
+    current = halved;
+    block /= 2;
+  }
+  cv::Mat as_float;
+  current.convertTo(as_float, CV_32FC3);
+  cv::Mat means;
+  cv::resize(as_float, means, grid_, 0, 0, cv::INTER_AREA);
+  return means;
+}
+
 cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
   // Each block as four quarter means, of which the middle two count: a
   // thin line through a block (a burned-in box, a wire, a lamp post)
@@ -125,12 +148,14 @@ cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
 
 void SmokeDetector::restart(double t_s) {
   light_.release();
+  colour_.release();
   scene_.release();
   votes_.setTo(0);
   rigid_.setTo(0);
   previous_grey_.release();
   previous_gradient_.release();
   previous_chroma_.release();
+  previous_picture_.release();
   stroke_share_.release();
   candidates_.setTo(0);
   regions_.clear();
@@ -139,6 +164,7 @@ void SmokeDetector::restart(double t_s) {
 
 void SmokeDetector::rebase_gain(double previous_gain) {
   if (!light_.empty()) light_ *= previous_gain;
+  if (!colour_.empty()) colour_ *= previous_gain;
   if (!scene_.empty()) scene_ *= previous_gain;
 }
 
@@ -160,6 +186,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat scene_grey = features.grey;
   cv::Mat scene_gradient = features.gradient;
   cv::Mat chroma_pixels;
+  cv::Mat scene_picture = picture;
   if (picture.channels() == 3) {
     std::vector<cv::Mat> channels;
     cv::split(picture, channels);
@@ -184,13 +211,15 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::add(stroke_share_, cv::Scalar(share_rate), stroke_share_, strokes);
     strokes.setTo(0, fixture);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
-                          previous_chroma_.size() == chroma_pixels.size();
+                          previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size();
     if (can_hold && cv::countNonZero(strokes) > 0) {
       scene_grey = features.grey.clone();
       previous_grey_.copyTo(scene_grey, strokes);
       scene_gradient = features.gradient.clone();
       previous_gradient_.copyTo(scene_gradient, strokes);
       previous_chroma_.copyTo(chroma_pixels, strokes);
+      scene_picture = picture.clone();
+      previous_picture_.copyTo(scene_picture, strokes);
     }
   } else {
     chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);
@@ -201,6 +230,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat glare_pixels;
   cv::threshold(scene_grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
   const cv::Mat glare = block_means(glare_pixels);
+  const cv::Mat colour = scene_picture.channels() == 3 ? colour_block_means(scene_picture) : cv::Mat();
 
   if (light_.empty()) {
     light_ = light / gain;
@@ -210,6 +240,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     scene_ = scene_grey / gain;
     if (!learn_start_s_) learn_start_s_ = t_s;
   }
+  if (colour_.empty() && !colour.empty()) colour_ = colour / gain;
   const bool warming = t_s - *learn_start_s_ < settings_.warmup_s;
 
   // Motion against the frame about a second ago, above the noise floor
@@ -332,6 +363,10 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
         background_chroma += background_rate * (chroma.at<float>(y, x) - background_chroma);
         float& background_glare = glare_.at<float>(y, x);
         background_glare += background_rate * (glare.at<float>(y, x) - background_glare);
+        if (!colour.empty()) {
+          cv::Vec3f& background_colour = colour_.at<cv::Vec3f>(y, x);
+          background_colour += background_rate * (colour.at<cv::Vec3f>(y, x) / gain_f - background_colour);
+        }
       }
     }
   }
@@ -347,6 +382,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   previous_grey_ = scene_grey;
   previous_gradient_ = scene_gradient;
   previous_chroma_ = chroma_pixels;
+  previous_picture_ = scene_picture;
 
   follow_regions(regions_now(), t_s);
 
@@ -393,13 +429,21 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // of such blocks when they are confirmed); a vehicle hides it (a
     // fifth to a quarter in the library's stop-and-go queues). A region
     // over no texture (the sky, a flat road) is not judged this way.
+    //
+    // Dust lifted off a road by a gust rises and spreads as smoke does and
+    // is thin enough to show the scene, but it is brown: it warms what it
+    // covers (the library's dust clouds add B, G, R = +5, +9, +12 to a
+    // neutral road), which no grey veil does. A region most of whose
+    // judged blocks changed that way is not smoke.
     const bool by_growth = lasted && (upwards || spread) && grew;
-    const bool young_plume = spread_from_seed || by_growth;
-    const SceneView view = young_plume && sourced && fluid && !known ? scene_through(region.box, scene_grey, gain) : SceneView{};
+    const bool young_plume = (spread_from_seed || by_growth) && sourced && fluid && !known;
+    const SceneView view = young_plume ? scene_through(region.box, scene_grey, gain) : SceneView{};
     const bool textured = view.textured >= settings_.min_blocks;
     const bool shows_scene = textured && view.followed == view.textured;
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
-    if ((((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && sourced && fluid) || known) {
+    const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
+    const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
+    if ((((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && sourced && fluid && !warm) || known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
   }
@@ -594,6 +638,51 @@ SmokeDetector::SceneView SmokeDetector::scene_through(const cv::Rect& blocks, co
     }
   }
   return view;
+}
+
+cv::Scalar SmokeDetector::scene_light() const {
+  // The colour of the light, from the greyest third of the block
+  // backgrounds (a road, concrete, a grey facade reflect the light as it
+  // comes; brick, trees and painted walls do not).
+  std::vector<float> greyness;
+  for (int y = 0; y < grid_.height; ++y) {
+    for (int x = 0; x < grid_.width; ++x) {
+      if (usable_.at<std::uint8_t>(y, x) != 0) greyness.push_back(chroma_.at<float>(y, x));
+    }
+  }
+  if (greyness.empty()) return cv::Scalar::all(1);
+  auto third = greyness.begin() + static_cast<std::ptrdiff_t>(greyness.size() / 3);
+  std::nth_element(greyness.begin(), third, greyness.end());
+  const cv::Mat grey_blocks = (chroma_ <= *third) & usable_;
+  return cv::mean(colour_, grey_blocks);
+}
+
+SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const {
+  // Per smoke-like block of the region that changed enough, whether the
+  // change is warmer than a grey veil's (edge/vision/smoke_cues.hpp), with
+  // both colours balanced to the colour of the scene's light (dusk and
+  // lamplight tint every surface, and smoke with them).
+  Tint tint;
+  if (colour.empty() || colour_.empty()) return tint;
+  const cv::Scalar light = scene_light();
+  const double level = (light[0] + light[1] + light[2]) / 3.0;
+  if (level <= 0) return tint;
+  const cv::Vec3f balance(static_cast<float>(level / std::max(1.0, light[0])),
+                          static_cast<float>(level / std::max(1.0, light[1])),
+                          static_cast<float>(level / std::max(1.0, light[2])));
+  const auto gain_f = static_cast<float>(gain);
+  for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
+    for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
+      if (votes_.at<float>(y, x) < kVoteLevel) continue;
+      const cv::Vec3f behind = colour_.at<cv::Vec3f>(y, x).mul(balance) * gain_f;
+      const cv::Vec3f seen = colour.at<cv::Vec3f>(y, x).mul(balance);
+      const double change = std::abs((seen[0] + seen[1] + seen[2] - behind[0] - behind[1] - behind[2]) / 3.0);
+      if (change < kTintMinChange) continue;
+      ++tint.judged;
+      if (warmth_beyond_grey_veil(behind, seen) >= kWarmBeyondVeil) ++tint.warm;
+    }
+  }
+  return tint;
 }
 
 double SmokeDetector::confidence_in(const cv::Rect& blocks) const {

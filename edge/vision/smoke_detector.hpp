@@ -43,11 +43,13 @@
 // hardly ever rigid and which, where the scene behind it has texture,
 // still shows that texture in at least half of its blocks (a queue of
 // grey vehicles creeping up behind one another hides it) raises the
-// episode. So does one (a far plume along a
+// episode, unless most of its blocks changed warmer than a grey veil can
+// change them (brown dust lifted by a gust; edge/vision/smoke_cues.hpp,
+// with the colours balanced to the scene's light). So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks
-// (counted with the candidates at its front), only grew meanwhile, and
-// still shows the scene's texture through it. Pure: block statistics in,
+// (counted with the candidates at its front), only grew meanwhile, still
+// shows the scene's texture through it, and is not warm that way. Pure: block statistics in,
 // events out, frame time only.
 #include <cstdint>
 #include <opencv2/core.hpp>
@@ -132,6 +134,7 @@ class SmokeDetector {
 
   cv::Mat block_means(const cv::Mat& image) const;
   cv::Mat robust_block_means(const cv::Mat& image) const;
+  cv::Mat colour_block_means(const cv::Mat& picture) const;  // CV_32FC3 mean B, G, R per block of a CV_8UC3 picture
   std::vector<Region> regions_now() const;
   void follow_regions(const std::vector<Region>& found, double t_s);
   bool source_active(const Region& region) const;
@@ -144,6 +147,12 @@ class SmokeDetector {
     int followed = 0;  // ... of which still show it
   };
   SceneView scene_through(const cv::Rect& blocks, const cv::Mat& grey, double gain) const;
+  struct Tint {
+    int judged = 0;  // smoke-like blocks that changed enough to judge their colour
+    int warm = 0;    // ... of which changed warmer than a grey veil can
+  };
+  cv::Scalar scene_light() const;
+  Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
 
   SmokeSettings settings_;
   cv::Size size_;
@@ -154,12 +163,14 @@ class SmokeDetector {
   cv::Mat edges_;        // CV_32F block background edge energy
   cv::Mat chroma_;       // CV_32F block background chroma
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
+  cv::Mat colour_;       // CV_32FC3 block background mean B, G, R (at the background's light level)
   cv::Mat scene_;        // CV_32F per pixel background grey (at the background's light level), learnt as the blocks'
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
   cv::Mat rigid_;        // CV_32F recent share of frames in which the block changed as a solid object (a shift, or one step)
   cv::Mat previous_grey_;  // CV_32F grey of the previous analysis frame (for the shift search), strokes held
   cv::Mat previous_gradient_;  // CV_32F its edge energy, strokes held
   cv::Mat previous_chroma_;    // CV_32F its per-pixel chroma, strokes held
+  cv::Mat previous_picture_;   // CV_8UC3 its colour picture, strokes held
   cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U

@@ -471,3 +471,34 @@ TEST_CASE("a block of textured scene shows through thin smoke and is hidden by a
   const cv::Mat sky(8, 8, CV_32F, cv::Scalar(230));
   CHECK(scene_behind_block(sky, thin_smoke, kTexture, kFollowed) == SceneBehind::no_texture);
 }
+
+TEST_CASE("a grey veil changes a block's colour no warmer than it can, brown dust and warm light do", "[vision][smoke]") {
+  constexpr double kWarm = 0.35;  // the detector's limit
+  const auto veil = [](const cv::Vec3f& background, double opacity, double grey) {
+    cv::Vec3f out;
+    for (int c = 0; c < 3; ++c) out[c] = static_cast<float>((1 - opacity) * background[c] + opacity * grey);
+    return out;
+  };
+  const cv::Vec3f road(71, 75, 74);       // B, G, R: nearly neutral asphalt
+  const cv::Vec3f brick(60, 80, 140);     // warm
+  const cv::Vec3f blue_ridge(190, 175, 160);  // a hazy ridge, cool
+  for (const auto& background : {road, brick, blue_ridge}) {
+    for (const double grey : {30.0, 120.0, 210.0, 250.0}) {
+      for (const double opacity : {0.05, 0.2, 0.5}) {
+        INFO("background " << background << ", grey " << grey << ", opacity " << opacity);
+        CHECK(warmth_beyond_grey_veil(background, veil(background, opacity, grey)) < kWarm);
+      }
+    }
+  }
+  // Smoke a little bluish (fine particles scatter blue), as the library's light plumes.
+  CHECK(warmth_beyond_grey_veil(road, road + cv::Vec3f(11, 7, 7)) < 0);
+  // Brown dust lifted off the road: measured in the library's dust clouds.
+  CHECK(warmth_beyond_grey_veil(road, road + cv::Vec3f(5, 9, 12)) >= kWarm);
+  CHECK(warmth_beyond_grey_veil(road, road + cv::Vec3f(6, 12, 18)) >= kWarm);
+  // Dust over the warm brick: warmer than a veil that whitens brick can be.
+  CHECK(warmth_beyond_grey_veil(brick, brick + cv::Vec3f(5, 9, 12)) >= kWarm);
+  // A halogen lamp's light (B, G, R about 150, 175, 185) added to the road.
+  CHECK(warmth_beyond_grey_veil(road, road + cv::Vec3f(10, 20, 40)) >= kWarm);        // a sodium lamp's orange
+  // No change, no tint.
+  CHECK(warmth_beyond_grey_veil(road, road) == 0);
+}

@@ -3,8 +3,9 @@
 // sensor noise, and on it a rising plume or one blown sideways along a
 // block row (detected), or a fog ramp, a headlight sweep at night, a grey
 // block driving slowly or driving away, an OSD clock (none detected);
-// masks keep a plume out. One street scene rendered by the camera simulator:
-// a stop-and-go queue of vehicles creeping up behind one another (none).
+// masks keep a plume out; a tan veil rising like a plume (dust) is not
+// smoke. One street scene rendered by the camera simulator: a stop-and-go
+// queue of vehicles creeping up behind one another (none).
 #include <catch2/catch.hpp>
 
 #include <opencv2/imgproc.hpp>
@@ -147,6 +148,24 @@ std::vector<VisionEvent> starts(const std::vector<VisionEvent>& events) {
 }
 
 CameraSettings minimal_camera() { return parse_camera_settings("id: cam1\nzones: []\n", "camera.yaml"); }
+
+/// The smoke alerts on a street scene rendered by the camera simulator.
+std::vector<VisionEvent> simulated_smoke_starts(const std::string& scenario_yaml) {
+  const auto scenario = sim::parse_scenario_text(scenario_yaml, "scenario.yaml");
+  CameraAnalyzer analyzer(parse_camera_settings(sim::camera_config_yaml(scenario), "camera.yaml"));
+  sim::CameraSimulator simulator(scenario);
+  std::vector<VisionEvent> raised;
+  cv::Mat frame;
+  while (simulator.next_frame() < simulator.frame_count()) {
+    const double t_s = scenario.frame_time(simulator.next_frame());
+    REQUIRE(simulator.next(frame));
+    for (auto& event : analyzer.process(frame, t_s)) {
+      if (event.type == EventType::smoke && event.phase == Phase::start) raised.push_back(std::move(event));
+    }
+  }
+  for (const auto& event : raised) UNSCOPED_INFO("smoke at " << event.time_s << " s");
+  return raised;
+}
 
 const Painter kLightPlume = [](cv::Mat& frame, double t_s) {
   blend(frame, plume_opacity(t_s, 20, 150, 125), cv::Scalar(205, 205, 205));
@@ -367,25 +386,23 @@ TEST_CASE("a stop-and-go queue creeping up behind one another in front of the fa
   // but the vehicles hide the textured scene behind them, which smoke shows
   // through at first. Without that test this scene was called smoke at
   // 59.2 s and 116.4 s (at the evaluation's size, 107.5 s).
-  const auto scenario = sim::parse_scenario_text(
+  const auto raised = simulated_smoke_starts(
       "name: queue\npurpose: unit test\nseed: 707\nduration_s: 150\nfps: 5\nwidth: 320\nheight: 180\n"
       "camera_id: cam_q\nscene: {trees: 4, pedestrians: {per_min: 5}}\n"
       "traffic: {outgoing_per_min: 14, oncoming_per_min: 7, trucks_share: 0.1, buses_share: 0.05}\n"
       "zones: [{id: Z1, dwell_s: 60, span: {from_m: 18, to_m: 34}}]\n"
       "vehicles: [{id: parked, kind: car, colour: dark_grey, lane: kerb, enter_s: 3, stop: {at_m: 26, for_s: 150}}]\n"
-      "jams: [{lane: outgoing, at_m: 80, start_s: 20, end_s: 140, red_s: 30, green_s: 10}]\n",
-      "queue.yaml");
-  CameraAnalyzer analyzer(parse_camera_settings(sim::camera_config_yaml(scenario), "camera.yaml"));
-  sim::CameraSimulator simulator(scenario);
-  std::vector<VisionEvent> raised;
-  cv::Mat frame;
-  while (simulator.next_frame() < simulator.frame_count()) {
-    const double t_s = scenario.frame_time(simulator.next_frame());
-    REQUIRE(simulator.next(frame));
-    for (auto& event : analyzer.process(frame, t_s)) {
-      if (event.type == EventType::smoke && event.phase == Phase::start) raised.push_back(std::move(event));
-    }
-  }
-  for (const auto& event : raised) UNSCOPED_INFO("smoke at " << event.time_s << " s");
+      "jams: [{lane: outgoing, at_m: 80, start_s: 20, end_s: 140, red_s: 30, green_s: 10}]\n");
   CHECK(raised.empty());
+}
+
+TEST_CASE("a tan veil rising as a plume does (dust lifted by a gust) is not smoke", "[vision][smoke][scene]") {
+  // The light plume's shape and strength, in the colour of dust: B, G, R =
+  // 165, 185, 205. Grey enough for the block cues, but it warms what it
+  // covers more than any grey veil could; without that test it was called
+  // smoke at 31.8 s.
+  const auto events = smoke_events(minimal_camera(), false, 45, [](cv::Mat& frame, double t_s) {
+    blend(frame, plume_opacity(t_s, 20, 150, 125), cv::Scalar(165, 185, 205));
+  });
+  CHECK(starts(events).empty());
 }
