@@ -378,7 +378,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::accumulateWeighted(scene_grey / gain, scene_, background_rate, learn);
   if (global) candidates_.setTo(0);
   // Kept without a copy: no one writes to a frame's features once they are
-  // computed, and held pictures are this frame's own copies.
+  // computed, the analyzer shrinks every frame into a new picture, and
+  // held pictures are this frame's own copies.
   previous_grey_ = scene_grey;
   previous_gradient_ = scene_gradient;
   previous_chroma_ = chroma_pixels;
