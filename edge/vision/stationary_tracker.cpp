@@ -19,6 +19,7 @@ constexpr double kGhostEnergy = 0.6;    // a ghost has less structure now than t
 constexpr double kSettleSlackS = 2.0;   // a creeping vehicle's rest stops about when its first piece stops matching
 constexpr float kRoadEdge = 1.0F;       // structure (normalised units) that makes a background pixel an edge of the road
 constexpr double kRingEdgesBack = 0.8;  // share of the road's edges around a vehicle that must show when it has gone
+constexpr double kLightOnlyShare = 0.9;  // signature share with the road's structure: light, not a vehicle
 constexpr double kClearlyRoad = 0.3;    // the road reading must beat the vehicle's by this share to win
 
 double share_matching(const cv::Mat& distance, const cv::Mat& mask, float threshold) {
@@ -157,6 +158,21 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     return;
   }
   if (road_shows) {
+    // An object that was only light on the road (a headlight pool or a
+    // lamp-lit patch whose grey differed from the background, with the
+    // road's own structure) and whose spot now clearly shows the road
+    // again: that light has gone. Whatever stands on the spot from now on
+    // (a vehicle parking in the light's place, taken in as the object's
+    // rest) stopped no earlier than now, though its pixels' clocks run
+    // from when the light came. Once only: later road readings of a dark
+    // vehicle at night (grey as the road, no edges to tell) must not
+    // keep restarting it.
+    if (object.light_only && !object.restarted && t_s > object.since_s) {
+      object.restarted = true;
+      spdlog::debug("t={:.1f} object {} (light only) showed the road: stop time {:.1f} -> {:.1f}", t_s, object.id,
+                    object.since_s, t_s);
+      object.since_s = t_s;
+    }
     if (!object.road_since_s) object.road_since_s = t_s;
     if (t_s - *object.road_since_s >= settings_.detector.leave_confirm_s) {
       object.end_s = *object.road_since_s;
@@ -296,6 +312,15 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
   object.appearance = {now.clone(), features.grey(blob.box).clone()};
   object.gain = ring_gain(blob.box, features, map);
   object.since_s = blob.since_s;
+  {
+    // Light on the road (a headlight pool, a lamp-lit patch) differs from
+    // the background in grey only; a vehicle brings edges of its own.
+    // follow() restarts such an object's clock once its light has gone.
+    const auto threshold = static_cast<float>(settings_.detector.difference);
+    cv::Mat flat = structure_distance(now, map.background().norm(blob.box)) < threshold;
+    flat &= object.signature;
+    object.light_only = cv::countNonZero(flat) >= kLightOnlyShare * cv::countNonZero(object.signature);
+  }
   object.last_seen_s = t_s;
   object.created_s = t_s;
   object.match = 1;

@@ -30,6 +30,8 @@ struct TrackedObject {
   double match = 0;      ///< share of its pixels matching its appearance in the last frame
   bool visible = false;  ///< seen in the last frame
   std::optional<double> road_since_s;  ///< its spot has shown empty road since
+  bool restarted = false;              ///< a light-only object's stop time was restarted when its spot showed road
+  bool light_only = false;             ///< its first look differed from the road in grey only (no structure of its own)
   std::optional<double> end_s;         ///< set when it is gone
   std::optional<int> joined_into;      ///< ended as a piece of this object (same vehicle, not gone)
   bool may_be_piece = false;           ///< forming within one vehicle outline of an older object it may yet join
