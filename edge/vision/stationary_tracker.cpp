@@ -319,7 +319,8 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
     const auto threshold = static_cast<float>(settings_.detector.difference);
     cv::Mat flat = structure_distance(now, map.background().norm(blob.box)) < threshold;
     flat &= object.signature;
-    object.light_only = cv::countNonZero(flat) >= kLightOnlyShare * cv::countNonZero(object.signature);
+    const int signature_pixels = cv::countNonZero(object.signature);
+    object.light_only = signature_pixels > 0 && cv::countNonZero(flat) >= kLightOnlyShare * signature_pixels;
   }
   object.last_seen_s = t_s;
   object.created_s = t_s;
