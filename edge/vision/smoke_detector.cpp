@@ -211,7 +211,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::add(stroke_share_, cv::Scalar(share_rate), stroke_share_, strokes);
     strokes.setTo(0, fixture);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
-                          previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size();
+                          previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size() &&
+                          previous_picture_.type() == picture.type();
     if (can_hold && cv::countNonZero(strokes) > 0) {
       scene_grey = features.grey.clone();
       previous_grey_.copyTo(scene_grey, strokes);
@@ -444,7 +445,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
-    if ((((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && sourced && fluid && !warm) || known) {
+    if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm) || known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
   }

@@ -406,3 +406,30 @@ TEST_CASE("a tan veil rising as a plume does (dust lifted by a gust) is not smok
   });
   CHECK(starts(events).empty());
 }
+
+TEST_CASE("a plume is detected on a monochrome camera and on one that switches to grey at night mode and back",
+          "[vision][smoke][scene]") {
+  // A monochrome camera gives no colour to judge (the colour cues pass);
+  // a day/night camera switches between colour and grey pictures, and the
+  // detector must neither fail nor lose the plume when it does.
+  for (const double grey_from_s : {0.0, 18.0}) {
+    INFO("grey pictures from " << grey_from_s << " s (to 26 s when switching)");
+    CameraAnalyzer analyzer(minimal_camera());
+    const cv::Mat scene = background(false);
+    std::vector<VisionEvent> raised;
+    for (int i = 0; i < static_cast<int>(45 * kFps); ++i) {
+      const double t_s = i / kFps;
+      cv::Mat frame = scene.clone();
+      kLightPlume(frame, t_s);
+      frame = with_noise(frame, i);
+      const bool grey = grey_from_s == 0 || (t_s >= grey_from_s && t_s < 26);
+      if (grey) cv::cvtColor(frame, frame, cv::COLOR_BGR2GRAY);
+      for (auto& event : analyzer.process(frame, t_s)) {
+        if (event.type == EventType::smoke && event.phase == Phase::start) raised.push_back(std::move(event));
+      }
+    }
+    REQUIRE(raised.size() == 1);
+    CHECK(raised[0].started_s >= 20);
+    CHECK(raised[0].started_s <= 30);
+  }
+}
