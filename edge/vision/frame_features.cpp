@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 namespace gridwatch::edge::vision {
 namespace {
@@ -69,11 +71,33 @@ FrameFeatures compute_features(const cv::Mat& frame) {
   cv::Mat mean_sq;
   cv::boxFilter(features.grey, mean, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
   cv::sqrBoxFilter(features.grey, mean_sq, CV_32F, cv::Size(kLocalWindow, kLocalWindow));
-  cv::Mat variance = mean_sq - mean.mul(mean);
-  cv::max(variance, 0.0, variance);
-  cv::Mat scale;
-  cv::sqrt(variance + kContrastFloor * kContrastFloor, scale);
-  cv::divide(features.grey - mean, scale, features.norm);
+  // norm = (grey - mean) / sqrt(max(variance, 0) + floor^2), in one pass:
+  // as a chain of OpenCV calls it made six full-size temporaries. The same
+  // float operations in the same order, so the result is the same.
+  features.norm.create(features.grey.size(), CV_32F);
+  const auto floor_sq = static_cast<float>(kContrastFloor * kContrastFloor);
+  const int width = features.grey.cols;
+  for (int y = 0; y < features.grey.rows; ++y) {
+    const auto* grey = features.grey.ptr<float>(y);
+    const auto* local_mean = mean.ptr<float>(y);
+    const auto* local_mean_sq = mean_sq.ptr<float>(y);
+    auto* norm = features.norm.ptr<float>(y);
+    int x = 0;
+#if CV_SIMD128
+    const auto v_floor_sq = cv::v_setall_f32(floor_sq);
+    const auto v_zero = cv::v_setzero_f32();
+    for (; x + 4 <= width; x += 4) {
+      const auto m = cv::v_load(local_mean + x);
+      const auto variance = cv::v_max(cv::v_load(local_mean_sq + x) - m * m, v_zero);
+      cv::v_store(norm + x, (cv::v_load(grey + x) - m) / cv::v_sqrt(variance + v_floor_sq));
+    }
+#endif
+    for (; x < width; ++x) {
+      const float m = local_mean[x];
+      const float variance = std::max(local_mean_sq[x] - m * m, 0.0F);
+      norm[x] = (grey[x] - m) / std::sqrt(variance + floor_sq);
+    }
+  }
   return features;
 }
 
@@ -96,6 +120,75 @@ cv::Mat outside_neighbourhood(const cv::Mat& value, const cv::Mat& reference) {
 
 }  // namespace
 
+NeighbourhoodRange::NeighbourhoodRange(const cv::Mat& image, bool reads_around)
+    : image_(image),
+      column_low_(static_cast<std::size_t>(image.cols) + 2),
+      column_high_(static_cast<std::size_t>(image.cols) + 2) {
+  CV_Assert(image.type() == CV_32F);
+  cv::Size whole;
+  cv::Point offset;
+  image.locateROI(whole, offset);
+  if (reads_around) {
+    above_ = std::min(1, offset.y);
+    below_ = std::min(1, whole.height - offset.y - image.rows);
+    left_ = std::min(1, offset.x);
+    right_ = std::min(1, whole.width - offset.x - image.cols);
+  }
+  // The column buffers hold columns -1 .. cols; where that outer column is
+  // not read, it holds values that never win.
+  if (left_ == 0) {
+    column_low_.front() = std::numeric_limits<float>::max();
+    column_high_.front() = std::numeric_limits<float>::lowest();
+  }
+  if (right_ == 0) {
+    column_low_.back() = std::numeric_limits<float>::max();
+    column_high_.back() = std::numeric_limits<float>::lowest();
+  }
+}
+
+void NeighbourhoodRange::row(int y, float* lowest, float* highest) {
+  CV_DbgAssert(y >= 0 && y < image_.rows);
+  const auto step = static_cast<std::ptrdiff_t>(image_.step1());
+  const float* centre = image_.ptr<float>(y);
+  // A missing row above or below repeats the centre row, which changes
+  // neither the minimum nor the maximum.
+  const float* up = y - 1 >= -above_ ? centre - step : centre;
+  const float* down = y + 1 < image_.rows + below_ ? centre + step : centre;
+  // First the range down each column, columns -left_ .. cols - 1 + right_
+  // at buffer index column + 1; then across three neighbouring columns.
+  float* low = column_low_.data() + 1;
+  float* high = column_high_.data() + 1;
+  const int end = image_.cols + right_;
+  int x = -left_;
+#if CV_SIMD128
+  for (; x + 4 <= end; x += 4) {
+    const auto a = cv::v_load(up + x);
+    const auto b = cv::v_load(centre + x);
+    const auto c = cv::v_load(down + x);
+    cv::v_store(low + x, cv::v_min(cv::v_min(a, b), c));
+    cv::v_store(high + x, cv::v_max(cv::v_max(a, b), c));
+  }
+#endif
+  for (; x < end; ++x) {
+    low[x] = std::min(std::min(up[x], centre[x]), down[x]);
+    high[x] = std::max(std::max(up[x], centre[x]), down[x]);
+  }
+  const float* l = column_low_.data();
+  const float* h = column_high_.data();
+  const int width = image_.cols;
+  x = 0;
+#if CV_SIMD128
+  for (; x + 4 <= width; x += 4) {
+    cv::v_store(lowest + x, cv::v_min(cv::v_min(cv::v_load(l + x), cv::v_load(l + x + 1)), cv::v_load(l + x + 2)));
+    cv::v_store(highest + x, cv::v_max(cv::v_max(cv::v_load(h + x), cv::v_load(h + x + 1)), cv::v_load(h + x + 2)));
+  }
+#endif
+  for (; x < width; ++x) {
+    lowest[x] = std::min(std::min(l[x], l[x + 1]), l[x + 2]);
+    highest[x] = std::max(std::max(h[x], h[x + 1]), h[x + 2]);
+  }
+}
+
 cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference, double gain,
                             double structure_threshold) {
   CV_Assert(now_norm.type() == CV_32F && now_grey.type() == CV_32F && reference.norm.type() == CV_32F &&
@@ -104,35 +197,31 @@ cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, co
             now_norm.size() == reference.grey.size());
   // The static map runs this four times per analysed frame on the whole
   // picture. Written as a chain of OpenCV calls it made a dozen full-size
-  // temporaries; here the 3x3 ranges come from OpenCV's morphology and the
-  // rest is one pass. Scaling the reference by the gain scales its range
-  // alike, so the range of the unscaled reference is scaled.
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
-  cv::Mat norm_upper;
-  cv::Mat norm_lower;
-  cv::Mat grey_upper;
-  cv::Mat grey_lower;
-  cv::dilate(reference.norm, norm_upper, kernel);
-  cv::erode(reference.norm, norm_lower, kernel);
-  // The grey range ignores pixels outside a box (the structure range reads
-  // them), as the first formulation did by scaling into a new image first.
-  const int isolated = cv::BORDER_CONSTANT | cv::BORDER_ISOLATED;
-  cv::dilate(reference.grey, grey_upper, kernel, cv::Point(-1, -1), 1, isolated);
-  cv::erode(reference.grey, grey_lower, kernel, cv::Point(-1, -1), 1, isolated);
+  // temporaries, and with OpenCV's morphology for the 3x3 ranges four; the
+  // ranges now come a row at a time and the rest is one pass. Scaling the
+  // reference by the gain scales its range alike, so the range of the
+  // unscaled reference is scaled. The grey range ignores pixels outside a
+  // box (the structure range reads them), as the first formulation did by
+  // scaling into a new image first.
+  NeighbourhoodRange structure_range(reference.norm, true);
+  NeighbourhoodRange grey_range(reference.grey, false);
+  const int width = now_norm.cols;
+  std::vector<float> ranges(4 * static_cast<std::size_t>(width));
+  float* n_low = ranges.data();
+  float* n_up = n_low + width;
+  float* g_low = n_up + width;
+  float* g_up = g_low + width;
   cv::Mat distance(now_norm.size(), CV_32F);
   const auto inverse_threshold = static_cast<float>(1.0 / structure_threshold);
   const auto scale = static_cast<float>(gain);
   const auto share = static_cast<float>(kGreyShare);
   const auto floor = static_cast<float>(kGreyFloor);
-  const int width = now_norm.cols;
   for (int y = 0; y < now_norm.rows; ++y) {
+    structure_range.row(y, n_low, n_up);
+    grey_range.row(y, g_low, g_up);
     const auto* norm = now_norm.ptr<float>(y);
     const auto* grey = now_grey.ptr<float>(y);
     const auto* reference_grey = reference.grey.ptr<float>(y);
-    const auto* n_up = norm_upper.ptr<float>(y);
-    const auto* n_low = norm_lower.ptr<float>(y);
-    const auto* g_up = grey_upper.ptr<float>(y);
-    const auto* g_low = grey_lower.ptr<float>(y);
     auto* out = distance.ptr<float>(y);
     int x = 0;
 #if CV_SIMD128

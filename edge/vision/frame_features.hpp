@@ -9,6 +9,8 @@
 // edges, windows and wheels that change it strongly.
 #include <opencv2/core.hpp>
 
+#include <vector>
+
 namespace gridwatch::edge::vision {
 
 struct FrameFeatures {
@@ -36,6 +38,31 @@ FrameFeatures compute_features(const cv::Mat& frame);
 struct Appearance {
   cv::Mat norm;  ///< CV_32F
   cv::Mat grey;  ///< CV_32F
+};
+
+/// The 3x3 neighbourhood range (lowest and highest value) of a CV_32F
+/// image, one row at a time: exactly what OpenCV's 3x3 rectangular erode
+/// and dilate give with their default border, where a neighbour outside
+/// the image does not count. For a view into a larger image,
+/// `reads_around` takes the neighbours just outside the view from the
+/// larger image (OpenCV's default); without it they do not count
+/// (BORDER_ISOLATED). Comparisons need a row at a time, and the morphology
+/// wrote two full-size images per reference.
+class NeighbourhoodRange {
+ public:
+  NeighbourhoodRange(const cv::Mat& image, bool reads_around);
+
+  /// Row `y`'s range into `lowest` and `highest` (image.cols values each).
+  void row(int y, float* lowest, float* highest);
+
+ private:
+  cv::Mat image_;
+  int above_ = 0;
+  int below_ = 0;
+  int left_ = 0;
+  int right_ = 0;
+  std::vector<float> column_low_;   ///< per column, the lowest of the three rows
+  std::vector<float> column_high_;  ///< per column, the highest
 };
 
 /// Per pixel, how different `now` is from `reference` in units of the

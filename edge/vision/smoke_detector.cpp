@@ -213,14 +213,18 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
                           previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size() &&
                           previous_picture_.type() == picture.type();
-    if (can_hold && cv::countNonZero(strokes) > 0) {
+    // The strokes of a clock or a caption lie in a small part of the
+    // picture: the held pixels are copied within their bounds only.
+    const cv::Rect held = can_hold ? cv::boundingRect(strokes) : cv::Rect();
+    if (!held.empty()) {
+      const cv::Mat held_mask = strokes(held);
       scene_grey = features.grey.clone();
-      previous_grey_.copyTo(scene_grey, strokes);
+      previous_grey_(held).copyTo(scene_grey(held), held_mask);
       scene_gradient = features.gradient.clone();
-      previous_gradient_.copyTo(scene_gradient, strokes);
-      previous_chroma_.copyTo(chroma_pixels, strokes);
+      previous_gradient_(held).copyTo(scene_gradient(held), held_mask);
+      previous_chroma_(held).copyTo(chroma_pixels(held), held_mask);
       scene_picture = picture.clone();
-      previous_picture_.copyTo(scene_picture, strokes);
+      previous_picture_(held).copyTo(scene_picture(held), held_mask);
     }
   } else {
     chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);

@@ -1,12 +1,16 @@
-// The shared frame features: the one-pass appearance distance against the
-// chain of OpenCV calls that defines it (3x3 dilate / erode of the
-// reference, the grey cue scaled by the gain), on odd sizes (vector tail)
-// and on tracked objects' boxes; its tolerance of one pixel of shake; and
-// the analysis shrink against one INTER_AREA resize.
+// The shared frame features: the row-at-a-time 3x3 range against OpenCV's
+// erode and dilate, bit for bit, on whole images and on views inside a
+// larger one; the one-pass appearance distance against the chain of
+// OpenCV calls that defines it (3x3 dilate / erode of the reference, the
+// grey cue scaled by the gain), on odd sizes (vector tail) and on tracked
+// objects' boxes; its tolerance of one pixel of shake; and the analysis
+// shrink against one INTER_AREA resize.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <utility>
 
 #include "edge/vision/frame_features.hpp"
 
@@ -35,7 +39,59 @@ cv::Mat defined_distance(const cv::Mat& norm, const cv::Mat& grey, const Appeara
   return distance;
 }
 
+/// The range of `image` row by row, as two images.
+std::pair<cv::Mat, cv::Mat> ranges_by_row(const cv::Mat& image, bool reads_around) {
+  cv::Mat lowest(image.size(), CV_32F);
+  cv::Mat highest(image.size(), CV_32F);
+  NeighbourhoodRange range(image, reads_around);
+  for (int y = 0; y < image.rows; ++y) range.row(y, lowest.ptr<float>(y), highest.ptr<float>(y));
+  return {lowest, highest};
+}
+
+void check_range_is_morphology(const cv::Mat& image) {
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
+  const int isolated = cv::BORDER_CONSTANT | cv::BORDER_ISOLATED;
+  for (const bool reads_around : {true, false}) {
+    CAPTURE(reads_around);
+    cv::Mat eroded;
+    cv::Mat dilated;
+    const int border = reads_around ? cv::BORDER_CONSTANT : isolated;
+    cv::erode(image, eroded, kernel, cv::Point(-1, -1), 1, border);
+    cv::dilate(image, dilated, kernel, cv::Point(-1, -1), 1, border);
+    const auto [lowest, highest] = ranges_by_row(image, reads_around);
+    // Bit for bit: min and max are exact, so any difference is a wrong
+    // neighbour.
+    CHECK(cv::norm(lowest, eroded, cv::NORM_INF) == 0);
+    CHECK(cv::norm(highest, dilated, cv::NORM_INF) == 0);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("the row-at-a-time 3x3 range is OpenCV's erode and dilate bit for bit", "[vision][features]") {
+  SECTION("whole images, odd and tiny sizes") {
+    for (const cv::Size size : {cv::Size(320, 180), cv::Size(97, 53), cv::Size(5, 3), cv::Size(1, 1), cv::Size(7, 1),
+                                cv::Size(1, 6)}) {
+      CAPTURE(size.width, size.height);
+      check_range_is_morphology(random_image(size, -300, 300, 11));
+    }
+  }
+  SECTION("views inside a larger image: inside, and against each edge") {
+    const cv::Mat whole = random_image(cv::Size(64, 48), 0, 255, 12);
+    for (const cv::Rect box : {cv::Rect(10, 7, 21, 13), cv::Rect(0, 0, 9, 5), cv::Rect(55, 40, 9, 8),
+                               cv::Rect(0, 20, 64, 3), cv::Rect(30, 0, 1, 48), cv::Rect(0, 0, 64, 48)}) {
+      CAPTURE(box.x, box.y, box.width, box.height);
+      check_range_is_morphology(whole(box));
+    }
+  }
+  SECTION("a view that reads around differs from an isolated one where the outside is extreme") {
+    cv::Mat whole(20, 20, CV_32F, cv::Scalar(1000));
+    whole(cv::Rect(5, 5, 10, 10)).setTo(0);
+    const cv::Mat view = whole(cv::Rect(5, 5, 10, 10));
+    CHECK(ranges_by_row(view, true).second.at<float>(0, 0) == 1000.0F);
+    CHECK(ranges_by_row(view, false).second.at<float>(0, 0) == 0.0F);
+  }
+}
 
 TEST_CASE("appearance distance equals its definition", "[vision][features]") {
   const cv::Size size(97, 53);  // odd width: the vector loop's tail runs too
@@ -103,4 +159,38 @@ TEST_CASE("the analysis shrink is an area mean within a grey level", "[vision][f
   const cv::Mat got = shrink_for_analysis(grey, cv::Size(320, 180));
   CHECK(got.size() == cv::Size(320, 180));
   CHECK(cv::norm(got, cv::Mat(180, 320, CV_8U, cv::Scalar(77)), cv::NORM_INF) == 0);
+}
+
+TEST_CASE("the normalised structure is the chain of OpenCV calls that defines it, bit for bit", "[vision][features]") {
+  // A street-like frame: noise on a gradient, a bright box, a flat patch.
+  cv::Mat frame(180, 322, CV_8U);  // 322: the vector loop's tail runs too
+  cv::RNG rng(21);
+  rng.fill(frame, cv::RNG::UNIFORM, 0, 60);
+  for (int y = 0; y < frame.rows; ++y) frame.row(y) += cv::Scalar(y);
+  cv::rectangle(frame, cv::Rect(100, 60, 40, 30), cv::Scalar(240), cv::FILLED);
+  frame(cv::Rect(200, 100, 50, 50)).setTo(90);
+  const auto features = compute_features(frame);
+
+  cv::Mat raw;
+  frame.convertTo(raw, CV_32F);
+  cv::Mat grey;
+  cv::GaussianBlur(raw, grey, cv::Size(3, 3), 0.8);
+  cv::Mat mean;
+  cv::Mat mean_sq;
+  cv::boxFilter(grey, mean, CV_32F, cv::Size(9, 9));
+  cv::sqrBoxFilter(grey, mean_sq, CV_32F, cv::Size(9, 9));
+  cv::Mat variance = mean_sq - mean.mul(mean);
+  cv::max(variance, 0.0, variance);
+  cv::Mat scale;
+  cv::sqrt(variance + 6.0 * 6.0, scale);
+  cv::Mat norm;
+  cv::divide(grey - mean, scale, norm);
+
+  REQUIRE(features.norm.size() == frame.size());
+  REQUIRE(features.norm.type() == CV_32F);
+  CHECK(cv::norm(features.grey, grey, cv::NORM_INF) == 0);
+  CHECK(cv::norm(features.norm, norm, cv::NORM_INF) == 0);
+  // The flat patch has no structure; the box's edges have a lot.
+  CHECK(std::abs(features.norm.at<float>(125, 225)) < 1e-3F);
+  CHECK(cv::norm(features.norm(cv::Rect(96, 60, 8, 30)), cv::NORM_INF) > 1.0);
 }
