@@ -27,6 +27,10 @@ constexpr double kEdgeSlack = 4.0;
 constexpr float kGlareLevel = 235.0F;     // grey level of a light source's core (headlight, lamp)
 constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white pixels than this share of a block ...
 constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker than this grey level
+constexpr double kLampShare = 0.02;       // a block that gains this share of near-white pixels on a dark background holds a lamp ...
+constexpr int kLampReachBlocks = 2;       // ... whose glow lights the blocks this far round it
+constexpr double kLampMemoryS = kBackgroundS;  // a block background keeps light it learnt under a lamp about this long
+constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks darkened that way is light leaving
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
 constexpr int kStrokeMarginPx = 2;        // ... the pixels its colour bleeds into (shrinking, blur, gradient)
@@ -57,6 +61,7 @@ constexpr double kQuietVote = 0.2;        // below this the block background may
 constexpr double kRegionLostS = 2.0;      // a region not seen this long is forgotten
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
+constexpr float kNeverS = -1e9F;          // a time long before any frame
 
 /// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
 /// of another block size; the default grid's are the detector's own).
@@ -95,6 +100,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   rigid_ = cv::Mat::zeros(grid_, CV_32F);
   candidates_ = cv::Mat::zeros(grid_, CV_8U);
   cues_ = cv::Mat::zeros(grid_, CV_8U);
+  lamp_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
 }
 
 cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
@@ -152,6 +158,7 @@ void SmokeDetector::restart(double t_s) {
   scene_.release();
   votes_.setTo(0);
   rigid_.setTo(0);
+  lamp_seen_s_.setTo(kNeverS);
   previous_grey_.release();
   previous_gradient_.release();
   previous_chroma_.release();
@@ -299,6 +306,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   int candidate_count = 0;
   candidates_.setTo(0);
   cues_.setTo(0);
+  cv::Mat lamps = cv::Mat::zeros(grid_, CV_8U);
   for (int y = 0; y < grid_.height; ++y) {
     for (int x = 0; x < grid_.width; ++x) {
       if (usable_.at<std::uint8_t>(y, x) == 0) continue;
@@ -319,6 +327,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       // ridge at grey 160), not a lamp.
       const bool dark = light_.at<float>(y, x) * gain_f < kGlareDarkLevel;
       const bool no_glare = !dark || glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
+      if (dark && glare.at<float>(y, x) >= glare_.at<float>(y, x) + kLampShare) lamps.at<std::uint8_t>(y, x) = 255;
       // Only blocks that changed are tested for a solid object: one that
       // changed in a single step (cheap), or else slid (the shift search
       // is the costly part).
@@ -348,6 +357,10 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       if (votes_.at<float>(y, x) < kQuietVote) busy += busy_rate * ((moving ? 1.0F : 0.0F) - busy);
     }
   }
+  // A lamp's glow lights the blocks round it as it passes (headlights,
+  // their beams on the road close ahead).
+  cv::dilate(lamps, lamps, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
+  lamp_seen_s_.setTo(static_cast<float>(t_s), lamps);
   // Too much of the frame at once is a global change, not a plume: the
   // votes hold still.
   const bool global = usable_count > 0 &&
@@ -441,6 +454,17 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // covers (the library's dust clouds add B, G, R = +5, +9, +12 to a
     // neutral road), which no grey veil does. A region most of whose
     // judged blocks changed that way is not smoke.
+    //
+    // At dusk and at night a stream of headlights lights the road and the
+    // facades round their path, and the block backgrounds learn some of
+    // that light. Once it has passed, what it lit is darker than its
+    // background, and with the next vehicle moving through, the dark
+    // patch can grow as a dark plume would. Light only ever adds to a
+    // scene: a block that is darker than its background just after a
+    // lamp shone near it (while its background may still hold that
+    // light: kLampMemoryS, its time constant) is the light leaving,
+    // and a region mostly of such blocks is not smoke. A plume darkens
+    // what it covers with no lamp near it, and white smoke brightens it.
     const bool by_growth = lasted && (upwards || spread) && grew;
     const bool young_plume = (spread_from_seed || by_growth) && sourced && fluid && !known;
     const SceneView view = young_plume ? scene_through(region.box, scene_grey, gain) : SceneView{};
@@ -449,7 +473,11 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
-    if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm) || known) {
+    const Leaving leaving = young_plume ? light_leaving(region.box, light, gain, t_s) : Leaving{};
+    const bool light_left = leaving.darkened_near_lamp >= settings_.min_blocks &&
+                            leaving.darkened_near_lamp >= kLightLeftShare * leaving.smoke_like;
+    if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !light_left) ||
+        known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
   }
@@ -689,6 +717,22 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
     }
   }
   return tint;
+}
+
+SmokeDetector::Leaving SmokeDetector::light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain,
+                                                    double t_s) const {
+  // Per smoke-like block of the region, whether it is darker than its
+  // background within kLampMemoryS of a lamp shining near it.
+  Leaving leaving;
+  for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
+    for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
+      if (votes_.at<float>(y, x) < kVoteLevel) continue;
+      ++leaving.smoke_like;
+      const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
+      if (darker && t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS) ++leaving.darkened_near_lamp;
+    }
+  }
+  return leaving;
 }
 
 double SmokeDetector::confidence_in(const cv::Rect& blocks) const {

@@ -45,7 +45,10 @@
 // grey vehicles creeping up behind one another hides it) raises the
 // episode, unless most of its blocks changed warmer than a grey veil can
 // change them (brown dust lifted by a gust; edge/vision/smoke_cues.hpp,
-// with the colours balanced to the scene's light). So does one (a far plume along a
+// with the colours balanced to the scene's light) or most of them are
+// darker than their background soon after a lamp shone near them (at dusk
+// and at night, passing headlights leave darker what they lit, and the
+// block backgrounds still hold some of that light). So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks
 // (counted with the candidates at its front), only grew meanwhile, still
@@ -152,6 +155,11 @@ class SmokeDetector {
     int warm = 0;    // ... of which changed warmer than a grey veil can
   };
   cv::Scalar scene_light() const;
+  struct Leaving {
+    int smoke_like = 0;          // the region's smoke-like blocks
+    int darkened_near_lamp = 0;  // ... of which are darker than their background soon after a lamp shone near them
+  };
+  Leaving light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
 
   SmokeSettings settings_;
@@ -172,6 +180,7 @@ class SmokeDetector {
   cv::Mat previous_chroma_;    // CV_32F its per-pixel chroma, strokes held
   cv::Mat previous_picture_;   // CV_8UC3 its colour picture, strokes held
   cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
+  cv::Mat lamp_seen_s_;  // CV_32F per block, when a lamp (new near-white light on a dark background) last shone near it
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U
   cv::Mat cues_;         // CV_8U
