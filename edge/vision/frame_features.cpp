@@ -101,25 +101,6 @@ FrameFeatures compute_features(const cv::Mat& frame) {
   return features;
 }
 
-namespace {
-
-/// How far `value` lies outside the 3x3 range of `reference`, per pixel.
-cv::Mat outside_neighbourhood(const cv::Mat& value, const cv::Mat& reference) {
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
-  cv::Mat upper;
-  cv::Mat lower;
-  cv::dilate(reference, upper, kernel);
-  cv::erode(reference, lower, kernel);
-  const cv::Mat above = value - upper;
-  const cv::Mat below = lower - value;
-  cv::Mat distance;
-  cv::max(above, below, distance);
-  cv::max(distance, 0.0, distance);
-  return distance;
-}
-
-}  // namespace
-
 NeighbourhoodRange::NeighbourhoodRange(const cv::Mat& image, bool reads_around)
     : image_(image),
       column_low_(static_cast<std::size_t>(image.cols) + 2),
@@ -257,7 +238,24 @@ cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, co
 }
 
 cv::Mat structure_distance(const cv::Mat& norm, const cv::Mat& reference_norm) {
-  return outside_neighbourhood(norm, reference_norm);
+  CV_Assert(norm.type() == CV_32F && norm.size() == reference_norm.size());
+  // How far `norm` lies outside the 3x3 range of `reference_norm`, per
+  // pixel, the reference's neighbours just outside a view included (as the
+  // structure cue of appearance_distance reads them).
+  NeighbourhoodRange range(reference_norm, true);
+  std::vector<float> ranges(2 * static_cast<std::size_t>(norm.cols));
+  float* lowest = ranges.data();
+  float* highest = lowest + norm.cols;
+  cv::Mat distance(norm.size(), CV_32F);
+  for (int y = 0; y < norm.rows; ++y) {
+    range.row(y, lowest, highest);
+    const auto* value = norm.ptr<float>(y);
+    auto* out = distance.ptr<float>(y);
+    for (int x = 0; x < norm.cols; ++x) {
+      out[x] = std::max(std::max(value[x] - highest[x], lowest[x] - value[x]), 0.0F);
+    }
+  }
+  return distance;
 }
 
 }  // namespace gridwatch::edge::vision

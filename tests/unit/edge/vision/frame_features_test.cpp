@@ -1,6 +1,7 @@
 // The shared frame features: the row-at-a-time 3x3 range against OpenCV's
 // erode and dilate, bit for bit, on whole images and on views inside a
-// larger one; the one-pass appearance distance against the chain of
+// larger one, and the structure distance built on it; the one-pass
+// appearance distance against the chain of
 // OpenCV calls that defines it (3x3 dilate / erode of the reference, the
 // grey cue scaled by the gain), on odd sizes (vector tail) and on tracked
 // objects' boxes; its tolerance of one pixel of shake; and the analysis
@@ -25,13 +26,28 @@ cv::Mat random_image(cv::Size size, double low, double high, std::uint64_t seed)
   return image;
 }
 
-/// The definition, as the chain of OpenCV calls it was first written as
-/// (`structure_distance` is the 3x3 range test with OpenCV's morphology).
+/// How far `value` lies outside the 3x3 range of `reference`, with OpenCV's
+/// morphology (which reads the pixels just outside a view).
+cv::Mat outside_range(const cv::Mat& value, const cv::Mat& reference) {
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
+  cv::Mat upper;
+  cv::Mat lower;
+  cv::dilate(reference, upper, kernel);
+  cv::erode(reference, lower, kernel);
+  const cv::Mat above = value - upper;
+  const cv::Mat below = lower - value;
+  cv::Mat distance;
+  cv::max(above, below, distance);
+  cv::max(distance, 0.0, distance);
+  return distance;
+}
+
+/// The definition, as the chain of OpenCV calls it was first written as.
 cv::Mat defined_distance(const cv::Mat& norm, const cv::Mat& grey, const Appearance& reference, double gain,
                          double threshold) {
-  const cv::Mat structure = structure_distance(norm, reference.norm) * (1.0 / threshold);
+  const cv::Mat structure = outside_range(norm, reference.norm) * (1.0 / threshold);
   const cv::Mat scaled = reference.grey * gain;
-  cv::Mat grey_distance = structure_distance(grey, scaled);
+  cv::Mat grey_distance = outside_range(grey, scaled);
   const cv::Mat tolerance = scaled * 0.12 + 10.0;
   cv::divide(grey_distance, tolerance, grey_distance);
   cv::Mat distance;
@@ -122,6 +138,20 @@ TEST_CASE("appearance distance on a tracked object's box equals its definition o
   const cv::Mat got = appearance_distance(norm(box), grey(box), boxed, 1.2, 0.9);
   REQUIRE(got.size() == box.size());
   CHECK(cv::norm(got, defined_distance(norm(box), grey(box), boxed, 1.2, 0.9), cv::NORM_INF) < 1e-4);
+}
+
+TEST_CASE("the structure distance is the 3x3 range test with OpenCV's morphology, bit for bit", "[vision][features]") {
+  const cv::Mat whole = random_image(cv::Size(64, 48), -3, 3, 13);
+  const cv::Mat now = random_image(cv::Size(64, 48), -3, 3, 14);
+  // Whole images, and a tracked object's box (the reference a view that
+  // reads the pixels around it), inside and against an edge.
+  CHECK(cv::norm(structure_distance(now, whole), outside_range(now, whole), cv::NORM_INF) == 0);
+  for (const cv::Rect box : {cv::Rect(10, 7, 21, 13), cv::Rect(0, 30, 17, 18)}) {
+    CAPTURE(box.x, box.y);
+    const cv::Mat got = structure_distance(now(box), whole(box));
+    REQUIRE(got.size() == box.size());
+    CHECK(cv::norm(got, outside_range(now(box), whole(box)), cv::NORM_INF) == 0);
+  }
 }
 
 TEST_CASE("appearance distance tolerates one pixel of shake", "[vision][features]") {
