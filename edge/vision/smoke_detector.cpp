@@ -29,7 +29,7 @@ constexpr double kGlareSlack = 0.08;      // smoke may not add more near-white p
 constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker than this grey level
 constexpr double kLampShare = 0.02;       // a block that gains this share of near-white pixels on a dark background holds a lamp ...
 constexpr int kLampReachBlocks = 2;       // ... whose glow lights the blocks this far round it
-constexpr double kLampMemoryS = kBackgroundS;  // a block background keeps light it learnt under a lamp about this long
+constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background learnt under a lamp fades below the presence level within about this long
 constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks darkened that way is light leaving
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
@@ -462,7 +462,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // patch can grow as a dark plume would. Light only ever adds to a
     // scene: a block that is darker than its background just after a
     // lamp shone near it (while its background may still hold that
-    // light: kLampMemoryS, its time constant) is the light leaving,
+    // light: kLampMemoryS, three of its time constants) is the light leaving,
     // and a region mostly of such blocks is not smoke. A plume darkens
     // what it covers with no lamp near it, and white smoke brightens it.
     const bool by_growth = lasted && (upwards || spread) && grew;
