@@ -30,7 +30,11 @@ constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker tha
 constexpr double kLampShare = 0.02;       // a block that gains this share of near-white pixels on a dark background holds a lamp ...
 constexpr int kLampReachBlocks = 2;       // ... whose glow lights the blocks this far round it
 constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background learnt under a lamp fades below the presence level within about this long
-constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks darkened that way is light leaving
+constexpr float kPointLevel = 245.0F;     // a lamp's core all but saturates every channel (sunlit white paint under white smoke reaches 240) ...
+constexpr float kPointContrast = 80.0F;   // a near-white pixel this much brighter than its neighbourhood's mean is a point of light ...
+constexpr int kPointReachPx = 4;          // ... the neighbourhood reaching this far round it (analysis pixels)
+constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
+constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
 constexpr int kStrokeMarginPx = 2;        // ... the pixels its colour bleeds into (shrinking, blur, gradient)
@@ -62,6 +66,52 @@ constexpr double kRegionLostS = 2.0;      // a region not seen this long is forg
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
 constexpr float kNeverS = -1e9F;          // a time long before any frame
+
+/// Per block of `block` px (a `grid` of them from the top left), the share
+/// of its pixels that are points of light: all but saturated in every
+/// channel (`whitest` is a pixel's dimmest) and far brighter than the mean
+/// grey of the pixels within kPointReachPx of it. A headlight's or a
+/// lamp's core is a few such pixels on a darker ground. White smoke, a
+/// white wall or a bright sky is near white over an area, so its
+/// neighbourhood is near white too; a vivid burned-in stroke is not white
+/// in every channel; sunlit white paint that white smoke brightens stays
+/// under kPointLevel.
+cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block) {
+  cv::Mat shares = cv::Mat::zeros(grid, CV_32F);
+  std::vector<cv::Point> near_white;
+  cv::findNonZero(whitest >= kPointLevel, near_white);
+  if (near_white.empty()) return shares;
+  // Most frames have a few near-white pixels (lamps, glints, paint) and
+  // their windows are summed directly; a frame with a bright sky or a
+  // white wall can have thousands, and one integral image is cheaper.
+  // Both sum the window clipped to the picture, in double.
+  constexpr int kWindow = (2 * kPointReachPx + 1) * (2 * kPointReachPx + 1);
+  cv::Mat integral;
+  if (near_white.size() * kWindow > grey.total() * 4) cv::integral(grey, integral, CV_64F);
+  const cv::Rect picture(0, 0, grey.cols, grey.rows);
+  const float share = 1.0F / static_cast<float>(block * block);
+  for (const cv::Point& at : near_white) {
+    const int block_x = at.x / block;
+    const int block_y = at.y / block;
+    if (block_x >= grid.width || block_y >= grid.height) continue;
+    const cv::Rect window =
+        cv::Rect(at.x - kPointReachPx, at.y - kPointReachPx, 2 * kPointReachPx + 1, 2 * kPointReachPx + 1) & picture;
+    double sum = 0;
+    if (!integral.empty()) {
+      sum = integral.at<double>(window.y + window.height, window.x + window.width) -
+            integral.at<double>(window.y, window.x + window.width) -
+            integral.at<double>(window.y + window.height, window.x) + integral.at<double>(window.y, window.x);
+    } else {
+      for (int y = window.y; y < window.y + window.height; ++y) {
+        const float* row = grey.ptr<float>(y);
+        for (int x = window.x; x < window.x + window.width; ++x) sum += row[x];
+      }
+    }
+    const double surround = sum / window.area();
+    if (whitest.at<std::uint8_t>(at) - surround >= kPointContrast) shares.at<float>(block_y, block_x) += share;
+  }
+  return shares;
+}
 
 /// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
 /// of another block size; the default grid's are the detector's own).
@@ -101,6 +151,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   candidates_ = cv::Mat::zeros(grid_, CV_8U);
   cues_ = cv::Mat::zeros(grid_, CV_8U);
   lamp_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
+  point_lamp_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
 }
 
 cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
@@ -159,6 +210,7 @@ void SmokeDetector::restart(double t_s) {
   votes_.setTo(0);
   rigid_.setTo(0);
   lamp_seen_s_.setTo(kNeverS);
+  point_lamp_seen_s_.setTo(kNeverS);
   previous_grey_.release();
   previous_gradient_.release();
   previous_chroma_.release();
@@ -194,6 +246,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat scene_gradient = features.gradient;
   cv::Mat chroma_pixels;
   cv::Mat scene_picture = picture;
+  cv::Mat whitest = picture;  // per pixel, its dimmest channel (near white only where all are: a lamp's core, not a vivid stroke)
   if (picture.channels() == 3) {
     std::vector<cv::Mat> channels;
     cv::split(picture, channels);
@@ -203,6 +256,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::max(high, channels[2], high);
     cv::min(channels[0], channels[1], low);
     cv::min(low, channels[2], low);
+    whitest = low;
     cv::Mat colour_spread;
     cv::subtract(high, low, colour_spread);
     colour_spread.convertTo(chroma_pixels, CV_32F);
@@ -242,6 +296,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat glare_pixels;
   cv::threshold(scene_grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
   const cv::Mat glare = block_means(glare_pixels);
+  const cv::Mat points = point_of_light_shares(whitest, scene_grey, grid_, block_);
   const cv::Mat colour = scene_picture.channels() == 3 ? colour_block_means(scene_picture) : cv::Mat();
 
   if (light_.empty()) {
@@ -249,6 +304,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     edges_ = edges.clone();
     chroma_ = chroma.clone();
     glare_ = glare.clone();
+    points_ = points.clone();
     scene_ = scene_grey / gain;
     if (!learn_start_s_) learn_start_s_ = t_s;
   }
@@ -307,6 +363,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   candidates_.setTo(0);
   cues_.setTo(0);
   cv::Mat lamps = cv::Mat::zeros(grid_, CV_8U);
+  cv::Mat point_lamps = cv::Mat::zeros(grid_, CV_8U);
   for (int y = 0; y < grid_.height; ++y) {
     for (int x = 0; x < grid_.width; ++x) {
       if (usable_.at<std::uint8_t>(y, x) == 0) continue;
@@ -328,6 +385,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       const bool dark = light_.at<float>(y, x) * gain_f < kGlareDarkLevel;
       const bool no_glare = !dark || glare.at<float>(y, x) <= glare_.at<float>(y, x) + kGlareSlack;
       if (dark && glare.at<float>(y, x) >= glare_.at<float>(y, x) + kLampShare) lamps.at<std::uint8_t>(y, x) = 255;
+      if (points.at<float>(y, x) >= points_.at<float>(y, x) + kLampShare) point_lamps.at<std::uint8_t>(y, x) = 255;
       // Only blocks that changed are tested for a solid object: one that
       // changed in a single step (cheap), or else slid (the shift search
       // is the costly part).
@@ -361,6 +419,9 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   // their beams on the road close ahead).
   cv::dilate(lamps, lamps, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
   lamp_seen_s_.setTo(static_cast<float>(t_s), lamps);
+  cv::dilate(point_lamps, point_lamps,
+             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
+  point_lamp_seen_s_.setTo(static_cast<float>(t_s), point_lamps);
   // Too much of the frame at once is a global change, not a plume: the
   // votes hold still.
   const bool global = usable_count > 0 &&
@@ -381,6 +442,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
         background_chroma += background_rate * (chroma.at<float>(y, x) - background_chroma);
         float& background_glare = glare_.at<float>(y, x);
         background_glare += background_rate * (glare.at<float>(y, x) - background_glare);
+        float& background_points = points_.at<float>(y, x);
+        background_points += background_rate * (points.at<float>(y, x) - background_points);
         if (!colour.empty()) {
           cv::Vec3f& background_colour = colour_.at<cv::Vec3f>(y, x);
           background_colour += background_rate * (colour.at<cv::Vec3f>(y, x) / gain_f - background_colour);
@@ -465,6 +528,12 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // light: kLampMemoryS, three of its time constants) is the light leaving,
     // and a region mostly of such blocks is not smoke. A plume darkens
     // what it covers with no lamp near it, and white smoke brightens it.
+    // While a lamp is shining its glow brightens the blocks round it, and
+    // where the road is not dark (a dusk street near the vanishing point)
+    // the lamp test above does not see it: a block brighter than its
+    // background while a new point of light shines near it (a lamp's
+    // core, a few pixels near white in every channel on a darker ground;
+    // point_of_light_shares) counts as lamp-lit too.
     const bool by_growth = lasted && (upwards || spread) && grew;
     const bool young_plume = (spread_from_seed || by_growth) && sourced && fluid && !known;
     const SceneView view = young_plume ? scene_through(region.box, scene_grey, gain) : SceneView{};
@@ -474,9 +543,9 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
     const Leaving leaving = young_plume ? light_leaving(region.box, light, gain, t_s) : Leaving{};
-    const bool light_left = leaving.darkened_near_lamp >= settings_.min_blocks &&
-                            leaving.darkened_near_lamp >= kLightLeftShare * leaving.smoke_like;
-    if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !light_left) ||
+    const int lamplit = leaving.darkened_near_lamp + leaving.brightened_near_lamp;
+    const bool lamplight = lamplit >= settings_.min_blocks && lamplit >= kLightLeftShare * leaving.smoke_like;
+    if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !lamplight) ||
         known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
     }
@@ -722,7 +791,8 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
 SmokeDetector::Leaving SmokeDetector::light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain,
                                                     double t_s) const {
   // Per smoke-like block of the region, whether it is darker than its
-  // background within kLampMemoryS of a lamp shining near it.
+  // background within kLampMemoryS of a lamp shining near it, or brighter
+  // within kPointLampMemoryS of a point of light shining near it.
   Leaving leaving;
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
@@ -730,6 +800,7 @@ SmokeDetector::Leaving SmokeDetector::light_leaving(const cv::Rect& blocks, cons
       ++leaving.smoke_like;
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
       if (darker && t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS) ++leaving.darkened_near_lamp;
+      if (!darker && t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS) ++leaving.brightened_near_lamp;
     }
   }
   return leaving;

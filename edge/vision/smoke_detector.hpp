@@ -48,7 +48,8 @@
 // with the colours balanced to the scene's light) or most of them are
 // darker than their background soon after a lamp shone near them (at dusk
 // and at night, passing headlights leave darker what they lit, and the
-// block backgrounds still hold some of that light). So does one (a far plume along a
+// block backgrounds still hold some of that light) or brighter while a
+// point of light (a lamp's core) shines near them. So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks
 // (counted with the candidates at its front), only grew meanwhile, still
@@ -158,6 +159,7 @@ class SmokeDetector {
   struct Leaving {
     int smoke_like = 0;          // the region's smoke-like blocks
     int darkened_near_lamp = 0;  // ... of which are darker than their background soon after a lamp shone near them
+    int brightened_near_lamp = 0;  // ... or brighter than it while a point of light shines near them
   };
   Leaving light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
@@ -171,6 +173,7 @@ class SmokeDetector {
   cv::Mat edges_;        // CV_32F block background edge energy
   cv::Mat chroma_;       // CV_32F block background chroma
   cv::Mat glare_;        // CV_32F block background share of near-white pixels
+  cv::Mat points_;       // CV_32F block background share of points of light (near-white cores on a darker ground)
   cv::Mat colour_;       // CV_32FC3 block background mean B, G, R (at the background's light level)
   cv::Mat scene_;        // CV_32F per pixel background grey (at the background's light level), learnt as the blocks'
   cv::Mat busy_;         // CV_32F long-term share of frames in which the block moved
@@ -181,6 +184,7 @@ class SmokeDetector {
   cv::Mat previous_picture_;   // CV_8UC3 its colour picture, strokes held
   cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
   cv::Mat lamp_seen_s_;  // CV_32F per block, when a lamp (new near-white light on a dark background) last shone near it
+  cv::Mat point_lamp_seen_s_;  // CV_32F per block, when a new point of light last shone near it
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U
   cv::Mat cues_;         // CV_8U

@@ -458,6 +458,17 @@ TEST_CASE("dusk traffic with headlights on is not smoke once the lights have pas
   CHECK(simulated_smoke_starts(dusk_street(4)).empty());
 }
 
+TEST_CASE("the glow round an oncoming car's headlights is not smoke", "[vision][smoke][scene]") {
+  // Near the vanishing point the dusk road is not dark (grey 120-180), and
+  // the grey image's blur takes a distant car's headlight cores (245-255,
+  // two or three pixels each) under the near-white level, so the lamp test
+  // on dark backgrounds does not see them. Their glow brightens the blocks
+  // round the car as it comes closer, and that grows as a light plume does:
+  // smoke at 96.2 s before the test for points of light (a pixel near white
+  // in every channel, far brighter than the 9x9 pixels round it) was added.
+  CHECK(simulated_smoke_starts(dusk_street(3)).empty());
+}
+
 TEST_CASE("light that passing headlights left in the road background is remembered until it has faded", "[vision][smoke][scene]") {
   // The block backgrounds learn light with a 20 s time constant, so light
   // from headlights that passed 27 s before still holds about a quarter of
