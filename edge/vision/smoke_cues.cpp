@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <vector>
 
 namespace gridwatch::edge::vision {
 
@@ -114,6 +117,44 @@ double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now
   const double warmest_veil = -(background_warmth >= 0 ? least_opacity : 1.0) * background_warmth;
   const double change_warmth = (static_cast<double>(now[2]) - background[2]) - (static_cast<double>(now[0]) - background[0]);
   return (change_warmth - warmest_veil) / std::abs(mean_change);
+}
+
+cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block,
+                              const PointOfLight& point) {
+  cv::Mat shares = cv::Mat::zeros(grid, CV_32F);
+  std::vector<cv::Point> near_white;
+  cv::findNonZero(whitest >= point.level, near_white);
+  if (near_white.empty()) return shares;
+  // Most frames have a few near-white pixels (lamps, glints, paint) and
+  // their windows are summed directly; a frame with a bright sky or a
+  // white wall can have thousands, and one integral image is cheaper.
+  // Both sum the window clipped to the picture, in double.
+  const auto window_size = static_cast<std::size_t>((2 * point.reach_px + 1) * (2 * point.reach_px + 1));
+  cv::Mat integral;
+  if (near_white.size() * window_size > grey.total() * 4) cv::integral(grey, integral, CV_64F);
+  const cv::Rect picture(0, 0, grey.cols, grey.rows);
+  const float share = 1.0F / static_cast<float>(block * block);
+  for (const cv::Point& at : near_white) {
+    const int block_x = at.x / block;
+    const int block_y = at.y / block;
+    if (block_x >= grid.width || block_y >= grid.height) continue;
+    const cv::Rect window =
+        cv::Rect(at.x - point.reach_px, at.y - point.reach_px, 2 * point.reach_px + 1, 2 * point.reach_px + 1) & picture;
+    double sum = 0;
+    if (!integral.empty()) {
+      sum = integral.at<double>(window.y + window.height, window.x + window.width) -
+            integral.at<double>(window.y, window.x + window.width) -
+            integral.at<double>(window.y + window.height, window.x) + integral.at<double>(window.y, window.x);
+    } else {
+      for (int y = window.y; y < window.y + window.height; ++y) {
+        const float* row = grey.ptr<float>(y);
+        for (int x = window.x; x < window.x + window.width; ++x) sum += row[x];
+      }
+    }
+    const double surround = sum / window.area();
+    if (whitest.at<std::uint8_t>(at) - surround >= point.contrast) shares.at<float>(block_y, block_x) += share;
+  }
+  return shares;
 }
 
 }  // namespace gridwatch::edge::vision

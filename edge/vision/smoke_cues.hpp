@@ -85,4 +85,26 @@ SceneBehind scene_behind_block(const cv::Mat& behind, const cv::Mat& seen, doubl
 /// lamp's light orange: both come out well above 0 here. 0 for no change.
 double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now);
 
+/// What makes a pixel a point of light (a lamp's core): at least `level`
+/// in its dimmest channel, and at least `contrast` grey levels above the
+/// mean grey of the pixels within `reach_px` of it (the window clipped to
+/// the picture).
+struct PointOfLight {
+  double level = 245;
+  double contrast = 80;
+  int reach_px = 4;
+};
+
+/// Per block of `block` px (a `grid` of them from the top left), the share
+/// of its pixels that are points of light. `whitest` is the picture's
+/// dimmest channel per pixel (CV_8U) and `grey` its grey image (CV_32F),
+/// same size. A headlight's or a lamp's core is a few such pixels on a
+/// darker ground. Smoke or a cloud is near white over an area with soft
+/// edges, so its neighbourhood is near white too (a hard-edged white area
+/// on a dark ground counts along its outline only); a vivid burned-in
+/// stroke is not white in every channel; sunlit white paint that white
+/// smoke brightens stays under the level (240 in the library).
+cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block,
+                              const PointOfLight& point);
+
 }  // namespace gridwatch::edge::vision

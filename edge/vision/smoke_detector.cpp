@@ -30,9 +30,9 @@ constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker tha
 constexpr double kLampShare = 0.02;       // a block that gains this share of near-white pixels on a dark background holds a lamp ...
 constexpr int kLampReachBlocks = 2;       // ... whose glow lights the blocks this far round it
 constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background learnt under a lamp fades below the presence level within about this long
-constexpr float kPointLevel = 245.0F;     // a lamp's core all but saturates every channel (sunlit white paint under white smoke reaches 240) ...
-constexpr float kPointContrast = 80.0F;   // a near-white pixel this much brighter than its neighbourhood's mean is a point of light ...
-constexpr int kPointReachPx = 4;          // ... the neighbourhood reaching this far round it (analysis pixels)
+constexpr double kPointLevel = 245.0;     // a lamp's core all but saturates every channel (sunlit white paint under white smoke reaches 240) ...
+constexpr double kPointContrast = 80.0;   // ... and is this much brighter than the mean grey ...
+constexpr int kPointReachPx = 4;          // ... of the pixels this far round it (analysis pixels)
 constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
 constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
@@ -66,52 +66,6 @@ constexpr double kRegionLostS = 2.0;      // a region not seen this long is forg
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
 constexpr float kNeverS = -1e9F;          // a time long before any frame
-
-/// Per block of `block` px (a `grid` of them from the top left), the share
-/// of its pixels that are points of light: all but saturated in every
-/// channel (`whitest` is a pixel's dimmest) and far brighter than the mean
-/// grey of the pixels within kPointReachPx of it. A headlight's or a
-/// lamp's core is a few such pixels on a darker ground. White smoke, a
-/// white wall or a bright sky is near white over an area, so its
-/// neighbourhood is near white too; a vivid burned-in stroke is not white
-/// in every channel; sunlit white paint that white smoke brightens stays
-/// under kPointLevel.
-cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block) {
-  cv::Mat shares = cv::Mat::zeros(grid, CV_32F);
-  std::vector<cv::Point> near_white;
-  cv::findNonZero(whitest >= kPointLevel, near_white);
-  if (near_white.empty()) return shares;
-  // Most frames have a few near-white pixels (lamps, glints, paint) and
-  // their windows are summed directly; a frame with a bright sky or a
-  // white wall can have thousands, and one integral image is cheaper.
-  // Both sum the window clipped to the picture, in double.
-  constexpr int kWindow = (2 * kPointReachPx + 1) * (2 * kPointReachPx + 1);
-  cv::Mat integral;
-  if (near_white.size() * kWindow > grey.total() * 4) cv::integral(grey, integral, CV_64F);
-  const cv::Rect picture(0, 0, grey.cols, grey.rows);
-  const float share = 1.0F / static_cast<float>(block * block);
-  for (const cv::Point& at : near_white) {
-    const int block_x = at.x / block;
-    const int block_y = at.y / block;
-    if (block_x >= grid.width || block_y >= grid.height) continue;
-    const cv::Rect window =
-        cv::Rect(at.x - kPointReachPx, at.y - kPointReachPx, 2 * kPointReachPx + 1, 2 * kPointReachPx + 1) & picture;
-    double sum = 0;
-    if (!integral.empty()) {
-      sum = integral.at<double>(window.y + window.height, window.x + window.width) -
-            integral.at<double>(window.y, window.x + window.width) -
-            integral.at<double>(window.y + window.height, window.x) + integral.at<double>(window.y, window.x);
-    } else {
-      for (int y = window.y; y < window.y + window.height; ++y) {
-        const float* row = grey.ptr<float>(y);
-        for (int x = window.x; x < window.x + window.width; ++x) sum += row[x];
-      }
-    }
-    const double surround = sum / window.area();
-    if (whitest.at<std::uint8_t>(at) - surround >= kPointContrast) shares.at<float>(block_y, block_x) += share;
-  }
-  return shares;
-}
 
 /// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
 /// of another block size; the default grid's are the detector's own).
@@ -296,7 +250,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat glare_pixels;
   cv::threshold(scene_grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
   const cv::Mat glare = block_means(glare_pixels);
-  const cv::Mat points = point_of_light_shares(whitest, scene_grey, grid_, block_);
+  const cv::Mat points =
+      point_of_light_shares(whitest, scene_grey, grid_, block_, {kPointLevel, kPointContrast, kPointReachPx});
   const cv::Mat colour = scene_picture.channels() == 3 ? colour_block_means(scene_picture) : cv::Mat();
 
   if (light_.empty()) {

@@ -5,7 +5,7 @@
 // flat grey slabs solid so that none of them is voted smoke; and the block
 // backgrounds keeping their brightness when the light gain is rebased; and
 // a block showing the textured scene through thin smoke but not through a
-// vehicle.
+// vehicle; and the points of light that tell a lamp's core.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -501,4 +502,75 @@ TEST_CASE("a grey veil changes a block's colour no warmer than it can, brown dus
   CHECK(warmth_beyond_grey_veil(road, road + cv::Vec3f(10, 20, 40)) >= kWarm);        // a sodium lamp's orange
   // No change, no tint.
   CHECK(warmth_beyond_grey_veil(road, road) == 0);
+}
+
+namespace {
+
+/// A BGR picture of `size` on a uniform `ground`, its dimmest channel and
+/// its grey (CV_32F), as the smoke detector reads them.
+struct Picture {
+  cv::Mat bgr;
+  cv::Mat whitest() const {
+    std::vector<cv::Mat> channels;
+    cv::split(bgr, channels);
+    cv::Mat low;
+    cv::min(channels[0], channels[1], low);
+    cv::min(low, channels[2], low);
+    return low;
+  }
+  cv::Mat grey() const {
+    cv::Mat grey_8u;
+    cv::cvtColor(bgr, grey_8u, cv::COLOR_BGR2GRAY);
+    cv::Mat grey_32f;
+    grey_8u.convertTo(grey_32f, CV_32F);
+    return grey_32f;
+  }
+  cv::Mat shares() const { return point_of_light_shares(whitest(), grey(), cv::Size(10, 7), 8, PointOfLight{}); }
+};
+
+Picture ground(double level) { return {cv::Mat(60, 80, CV_8UC3, cv::Scalar::all(level))}; }
+
+}  // namespace
+
+TEST_CASE("a lamp's core on a darker ground is a point of light, white areas and vivid strokes are not",
+          "[vision][smoke]") {
+  SECTION("two headlight cores of 3x2 pixels on a dusk road: 12 of the 64 pixels of their block") {
+    Picture dusk = ground(140);
+    dusk.bgr(cv::Rect(33, 26, 3, 2)).setTo(cv::Scalar::all(255));
+    dusk.bgr(cv::Rect(37, 26, 3, 2)).setTo(cv::Scalar::all(250));
+    const cv::Mat shares = dusk.shares();
+    CHECK(shares.at<float>(3, 4) == Approx(12.0 / 64));
+    CHECK(cv::sum(shares)[0] == Approx(12.0 / 64));
+  }
+  SECTION("a soft white blob (smoke, a cloud) has no points; a hard-edged one only along its outline") {
+    Picture soft = ground(60);
+    cv::circle(soft.bgr, {40, 30}, 10, cv::Scalar::all(255), cv::FILLED);
+    cv::GaussianBlur(soft.bgr, soft.bgr, cv::Size(0, 0), 4.0);
+    CHECK(cv::countNonZero(soft.whitest() >= 245) > 0);
+    CHECK(cv::countNonZero(soft.shares()) == 0);
+    Picture hard = ground(60);
+    hard.bgr(cv::Rect(16, 16, 32, 32)).setTo(cv::Scalar::all(255));
+    const cv::Mat shares = hard.shares();
+    CHECK(shares.at<float>(3, 3) == 0.0F);  // inside: the neighbourhood is white too
+    CHECK(shares.at<float>(2, 2) > 0.0F);   // the corner block of the outline
+  }
+  SECTION("a pure green burned-in line and sunlit paint under the level are not points") {
+    Picture osd = ground(60);
+    cv::line(osd.bgr, {10, 20}, {70, 20}, cv::Scalar(0, 255, 0), 1);
+    CHECK(cv::countNonZero(osd.shares()) == 0);
+    Picture paint = ground(150);
+    cv::line(paint.bgr, {10, 40}, {70, 40}, cv::Scalar::all(240), 1);
+    CHECK(cv::countNonZero(paint.shares()) == 0);
+    cv::line(paint.bgr, {10, 40}, {70, 40}, cv::Scalar::all(250), 1);
+    CHECK(cv::countNonZero(paint.shares()) > 0);
+  }
+  SECTION("a picture with thousands of near-white pixels (one integral image) gives the lamp the same share") {
+    Picture lamp = ground(40);
+    lamp.bgr(cv::Rect(52, 42, 2, 2)).setTo(cv::Scalar::all(255));
+    const float alone = lamp.shares().at<float>(5, 6);
+    lamp.bgr(cv::Rect(0, 0, 80, 20)).setTo(cv::Scalar::all(255));  // a white sky: 1,600 pixels
+    const cv::Mat with_sky = lamp.shares();
+    CHECK(alone == Approx(4.0 / 64));
+    CHECK(with_sky.at<float>(5, 6) == alone);
+  }
 }
