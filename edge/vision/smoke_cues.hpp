@@ -90,9 +90,9 @@ double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now
 /// mean grey of the pixels within `reach_px` of it (the window clipped to
 /// the picture).
 struct PointOfLight {
-  double level = 245;
-  double contrast = 80;
-  int reach_px = 4;
+  double level = 0;
+  double contrast = 0;
+  int reach_px = 0;
 };
 
 /// Per block of `block` px (a `grid` of them from the top left), the share

@@ -30,9 +30,10 @@ constexpr float kGlareDarkLevel = 128.0F;  // ... whose background is darker tha
 constexpr double kLampShare = 0.02;       // a block that gains this share of near-white pixels on a dark background holds a lamp ...
 constexpr int kLampReachBlocks = 2;       // ... whose glow lights the blocks this far round it
 constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background learnt under a lamp fades below the presence level within about this long
-constexpr double kPointLevel = 245.0;     // a lamp's core all but saturates every channel (sunlit white paint under white smoke reaches 240) ...
-constexpr double kPointContrast = 80.0;   // ... and is this much brighter than the mean grey ...
-constexpr int kPointReachPx = 4;          // ... of the pixels this far round it (analysis pixels)
+// A lamp's core all but saturates every channel (sunlit white paint under
+// white smoke reaches 240) and is far brighter than the mean grey of the
+// pixels 4 analysis pixels round it.
+constexpr PointOfLight kPointOfLight{245.0, 80.0, 4};
 constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
 constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
@@ -250,8 +251,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat glare_pixels;
   cv::threshold(scene_grey, glare_pixels, kGlareLevel, 1.0, cv::THRESH_BINARY);
   const cv::Mat glare = block_means(glare_pixels);
-  const cv::Mat points =
-      point_of_light_shares(whitest, scene_grey, grid_, block_, {kPointLevel, kPointContrast, kPointReachPx});
+  const cv::Mat points = point_of_light_shares(whitest, scene_grey, grid_, block_, kPointOfLight);
   const cv::Mat colour = scene_picture.channels() == 3 ? colour_block_means(scene_picture) : cv::Mat();
 
   if (light_.empty()) {

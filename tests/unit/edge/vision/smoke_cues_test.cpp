@@ -525,7 +525,11 @@ struct Picture {
     grey_8u.convertTo(grey_32f, CV_32F);
     return grey_32f;
   }
-  cv::Mat shares() const { return point_of_light_shares(whitest(), grey(), cv::Size(10, 7), 8, PointOfLight{}); }
+  /// With the detector's thresholds: 245 in every channel, 80 grey levels
+  /// above the mean of the 9x9 window.
+  cv::Mat shares() const {
+    return point_of_light_shares(whitest(), grey(), cv::Size(10, 7), 8, PointOfLight{245, 80, 4});
+  }
 };
 
 Picture ground(double level) { return {cv::Mat(60, 80, CV_8UC3, cv::Scalar::all(level))}; }
