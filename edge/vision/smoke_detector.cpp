@@ -35,7 +35,7 @@ constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background l
 // pixels 4 analysis pixels round it.
 constexpr PointOfLight kPointOfLight{245.0, 80.0, 4};
 constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
-constexpr double kLightLeftShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
+constexpr double kLamplitShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
 constexpr int kStrokeMarginPx = 2;        // ... the pixels its colour bleeds into (shrinking, blur, gradient)
@@ -67,6 +67,15 @@ constexpr double kRegionLostS = 2.0;      // a region not seen this long is forg
 constexpr double kUpdateGrowth = 2.0;     // a new evidence picture when the region doubled ...
 constexpr double kUpdateEveryS = 15.0;    // ... at most this often
 constexpr float kNeverS = -1e9F;          // a time long before any frame
+
+/// Sets `seen_s` to `t_s` in the blocks within kLampReachBlocks of a block
+/// marked in `lamps` (CV_8U, changed): a lamp's glow lights the blocks
+/// round it as it passes (headlights, their beams on the road close ahead).
+void remember_lamps(cv::Mat& lamps, cv::Mat& seen_s, double t_s) {
+  cv::dilate(lamps, lamps,
+             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
+  seen_s.setTo(static_cast<float>(t_s), lamps);
+}
 
 /// Block means of `image` over blocks of kRepeatBlockPx (for a smoke grid
 /// of another block size; the default grid's are the detector's own).
@@ -370,13 +379,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       if (votes_.at<float>(y, x) < kQuietVote) busy += busy_rate * ((moving ? 1.0F : 0.0F) - busy);
     }
   }
-  // A lamp's glow lights the blocks round it as it passes (headlights,
-  // their beams on the road close ahead).
-  cv::dilate(lamps, lamps, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
-  lamp_seen_s_.setTo(static_cast<float>(t_s), lamps);
-  cv::dilate(point_lamps, point_lamps,
-             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * kLampReachBlocks + 1, 2 * kLampReachBlocks + 1)));
-  point_lamp_seen_s_.setTo(static_cast<float>(t_s), point_lamps);
+  remember_lamps(lamps, lamp_seen_s_, t_s);
+  remember_lamps(point_lamps, point_lamp_seen_s_, t_s);
   // Too much of the frame at once is a global change, not a plume: the
   // votes hold still.
   const bool global = usable_count > 0 &&
@@ -497,9 +501,9 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
-    const Leaving leaving = young_plume ? light_leaving(region.box, light, gain, t_s) : Leaving{};
-    const int lamplit = leaving.darkened_near_lamp + leaving.brightened_near_lamp;
-    const bool lamplight = lamplit >= settings_.min_blocks && lamplit >= kLightLeftShare * leaving.smoke_like;
+    const Lamplit lit = young_plume ? lamplit_in(region.box, light, gain, t_s) : Lamplit{};
+    const int lamplit = lit.darkened_near_lamp + lit.brightened_near_lamp;
+    const bool lamplight = lamplit >= settings_.min_blocks && lamplit >= kLamplitShare * lit.smoke_like;
     if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !lamplight) ||
         known) {
       confirmed = confirmed ? (*confirmed | region.box) : region.box;
@@ -743,22 +747,22 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
   return tint;
 }
 
-SmokeDetector::Leaving SmokeDetector::light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain,
-                                                    double t_s) const {
+SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain,
+                                                 double t_s) const {
   // Per smoke-like block of the region, whether it is darker than its
   // background within kLampMemoryS of a lamp shining near it, or brighter
   // within kPointLampMemoryS of a point of light shining near it.
-  Leaving leaving;
+  Lamplit lit;
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
-      ++leaving.smoke_like;
+      ++lit.smoke_like;
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
-      if (darker && t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS) ++leaving.darkened_near_lamp;
-      if (!darker && t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS) ++leaving.brightened_near_lamp;
+      if (darker && t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS) ++lit.darkened_near_lamp;
+      if (!darker && t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS) ++lit.brightened_near_lamp;
     }
   }
-  return leaving;
+  return lit;
 }
 
 double SmokeDetector::confidence_in(const cv::Rect& blocks) const {

@@ -156,12 +156,12 @@ class SmokeDetector {
     int warm = 0;    // ... of which changed warmer than a grey veil can
   };
   cv::Scalar scene_light() const;
-  struct Leaving {
+  struct Lamplit {
     int smoke_like = 0;          // the region's smoke-like blocks
     int darkened_near_lamp = 0;  // ... of which are darker than their background soon after a lamp shone near them
     int brightened_near_lamp = 0;  // ... or brighter than it while a point of light shines near them
   };
-  Leaving light_leaving(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
+  Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
 
   SmokeSettings settings_;
