@@ -83,11 +83,11 @@ void match(ScenarioResult& result) {
   }
 }
 
-ScenarioResult evaluate_scenario(const EvaluationOptions& options, const fs::path& scenario,
+ScenarioResult evaluate_scenario(const EvaluationOptions& options, const ScenarioRun& run,
                                  const std::optional<vision::DnnSettings>& dnn) {
   ScenarioResult result;
-  result.name = scenario.stem().string();
-  const auto rendered = render_scenario(options, scenario);
+  result.name = run.name;
+  const auto rendered = render_scenario(options, run);
   const auto& video = rendered.video;
   const auto& truth = rendered.truth;
   const auto& camera_path = rendered.camera;
@@ -172,6 +172,41 @@ void write_report(const std::string& report, std::ostream& out, const std::strin
   markdown << report;
 }
 
+std::vector<std::uint64_t> parse_seed_list(const std::vector<std::string>& tokens) {
+  const auto number = [](const std::string& token, const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 15) {
+      throw std::invalid_argument(fmt::format("'{}' is neither a seed nor a FIRST-LAST range of seeds", token));
+    }
+    return static_cast<std::uint64_t>(std::stoull(text));
+  };
+  std::vector<std::uint64_t> seeds;
+  for (const auto& token : tokens) {
+    const auto dash = token.find('-');
+    if (dash == std::string::npos) {
+      seeds.push_back(number(token, token));
+      continue;
+    }
+    const auto first = number(token, token.substr(0, dash));
+    const auto last = number(token, token.substr(dash + 1));
+    if (first > last) throw std::invalid_argument(fmt::format("'{}' runs backwards (FIRST must be at most LAST)", token));
+    for (auto seed = first; seed <= last; ++seed) seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+std::vector<ScenarioRun> scenario_runs(const EvaluationOptions& options) {
+  std::vector<ScenarioRun> runs;
+  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
+    const auto name = scenario.stem().string();
+    if (options.seeds.empty()) {
+      runs.push_back({scenario, std::nullopt, name});
+      continue;
+    }
+    for (const auto seed : options.seeds) runs.push_back({scenario, seed, fmt::format("{} seed {}", name, seed)});
+  }
+  return runs;
+}
+
 std::vector<fs::path> scenario_files(const std::string& dir, const std::vector<std::string>& only) {
   std::vector<fs::path> scenarios;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -192,13 +227,12 @@ int run_parking_evaluation(const EvaluationOptions& options, std::ostream& out) 
   std::optional<vision::DnnSettings> dnn;
   if (!options.dnn_path.empty()) dnn = load_dnn_file(options.dnn_path);
   std::vector<std::pair<std::string, std::function<ScenarioResult()>>> tasks;
-  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
-    tasks.emplace_back(scenario.stem().string(),
-                       [&options, &dnn, scenario] { return evaluate_scenario(options, scenario, dnn); });
+  for (const auto& run : scenario_runs(options)) {
+    tasks.emplace_back(run.name, [&options, &dnn, run] { return evaluate_scenario(options, run, dnn); });
   }
 
   std::vector<std::string> skipped_negatives;
-  if (options.only.empty()) {
+  if (with_real_clips(options, skipped_negatives)) {
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped_negatives)) {
       tasks.emplace_back(clip.filename().string(),
                          [&dnn, clip = clip, camera = camera, phase_s = options.phase_s] {
@@ -359,15 +393,14 @@ std::string format_boxes(const SmokeResult& result) {
 int run_smoke_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
   std::vector<std::pair<std::string, std::function<SmokeResult()>>> tasks;
-  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
-    tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
-      const auto rendered = render_scenario(options, scenario);
-      return analyse_smoke(scenario.stem().string(), ClipKind::library, rendered.camera, rendered.video, rendered.truth,
-                           options.phase_s);
+  for (const auto& run : scenario_runs(options)) {
+    tasks.emplace_back(run.name, [&options, run] {
+      const auto rendered = render_scenario(options, run);
+      return analyse_smoke(run.name, ClipKind::library, rendered.camera, rendered.video, rendered.truth, options.phase_s);
     });
   }
   std::vector<std::string> skipped;
-  if (options.only.empty()) {
+  if (with_real_clips(options, skipped)) {
     for (const auto& [clip, camera] : real_clips(options.smoke_clips_dir, options.smoke_fixtures_dir, skipped)) {
       const auto truth_path = fs::path(options.smoke_fixtures_dir) / (clip.stem().string() + ".truth.json");
       tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, truth_path, phase_s = options.phase_s] {

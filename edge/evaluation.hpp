@@ -6,7 +6,9 @@
 // tamper: by time), and runs the real clips: traffic as negatives, the
 // wildfire time-lapse as a smoke positive. docs/evaluation.md holds the
 // measured tables.
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,7 +31,30 @@ struct EvaluationOptions {
   /// 5 fps, 0.1 moves every analysis frame to the other half of the
   /// frames. The due times and onsets in the truth do not move.
   double phase_s = 0;
+  /// Each scenario is rendered again with each of these seeds instead of
+  /// its own (its traffic, pedestrians and noise change; what the scenario
+  /// names stays), one row per seed; the real clips are left out. Empty:
+  /// each scenario once, with its own seed.
+  std::vector<std::uint64_t> seeds;
 };
+
+/// "1-60", "1001" and the like, as given to --seeds: every seed of each
+/// FIRST-LAST range (FIRST <= LAST) and every single one, in order. Throws
+/// std::invalid_argument naming the token that is neither.
+std::vector<std::uint64_t> parse_seed_list(const std::vector<std::string>& tokens);
+
+/// One video to evaluate: a scenario of the library, rendered with its own
+/// seed or with `seed`. `name` labels its row ("dusk_traffic", or
+/// "dusk_traffic seed 39").
+struct ScenarioRun {
+  std::filesystem::path scenario;
+  std::optional<std::uint64_t> seed;
+  std::string name;
+};
+
+/// The runs `options` asks for: scenario_files() once each, or once per
+/// seed of `options.seeds`.
+std::vector<ScenarioRun> scenario_runs(const EvaluationOptions& options);
 
 /// A detection counts for a violation when it is in the same zone and
 /// starts between `kEarlyToleranceS` before the alert is due and the

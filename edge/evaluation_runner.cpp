@@ -36,22 +36,37 @@ std::optional<std::string> cached_video(const std::string& cache, const std::str
 
 }  // namespace
 
-RenderedScenario render_scenario(const EvaluationOptions& options, const fs::path& scenario) {
-  const auto name = scenario.stem().string();
-  auto video = cached_video(options.cache_dir, name);
-  const auto truth_path = fs::path(options.cache_dir) / (name + ".truth.json");
-  const auto camera_path = fs::path(options.cache_dir) / (name + ".camera.yaml");
+RenderedScenario render_scenario(const EvaluationOptions& options, const ScenarioRun& run) {
+  const auto name = run.scenario.stem().string();
+  const auto folder = run.seed ? (fs::path(options.cache_dir) / fmt::format("seed-{}", *run.seed)).string() : options.cache_dir;
+  auto video = cached_video(folder, name);
+  const auto truth_path = fs::path(folder) / (name + ".truth.json");
+  const auto camera_path = fs::path(folder) / (name + ".camera.yaml");
   if (!video || !fs::exists(truth_path) || !fs::exists(camera_path)) {
-    spdlog::warn("rendering {} into {}", name, options.cache_dir);
-    const int code = run_process({options.sim_binary, "camera", "--scenario", scenario.string(), "--out",
-                                  options.cache_dir, "--format", "avi"});
-    video = cached_video(options.cache_dir, name);
+    spdlog::warn("rendering {} into {}", run.name, folder);
+    fs::create_directories(folder);
+    std::vector<std::string> command{options.sim_binary, "camera", "--scenario", run.scenario.string(), "--out", folder,
+                                     "--format", "avi"};
+    if (run.seed) {
+      command.emplace_back("--seed");
+      command.push_back(std::to_string(*run.seed));
+    }
+    const int code = run_process(command);
+    video = cached_video(folder, name);
     if (code != 0 || !video) throw std::runtime_error(fmt::format("rendering failed (exit {})", code));
   }
   std::ifstream truth_file(truth_path);
   auto truth = nlohmann::json::parse(truth_file, nullptr, false);
   if (truth.is_discarded()) throw std::runtime_error(fmt::format("unreadable truth {}", truth_path.string()));
   return {*video, std::move(truth), camera_path};
+}
+
+bool with_real_clips(const EvaluationOptions& options, std::vector<std::string>& skipped) {
+  if (!options.seeds.empty()) {
+    skipped.emplace_back("real clips skipped: --seeds re-renders the library only");
+    return false;
+  }
+  return options.only.empty();
 }
 
 std::vector<std::pair<fs::path, fs::path>> real_clips(const std::string& dir, const std::string& fixtures,

@@ -27,10 +27,14 @@ struct RenderedScenario {
   std::filesystem::path camera;
 };
 
-/// Renders the scenario into `options.cache_dir` unless it is there
-/// already; throws std::runtime_error when rendering fails or the truth is
-/// unreadable.
-RenderedScenario render_scenario(const EvaluationOptions& options, const std::filesystem::path& scenario);
+/// Renders the run's scenario into `options.cache_dir` (with a seed of
+/// its own: into `seed-<N>/` there) unless it is there already; throws
+/// std::runtime_error when rendering fails or the truth is unreadable.
+RenderedScenario render_scenario(const EvaluationOptions& options, const ScenarioRun& run);
+
+/// Whether the real clips are evaluated too: only when the whole library
+/// runs with its own seeds. With --seeds, says so in `skipped`.
+bool with_real_clips(const EvaluationOptions& options, std::vector<std::string>& skipped);
 
 /// The clips in `dir` that have a camera config `<stem>.camera.yaml` in
 /// `fixtures`, sorted; what is missing is explained in `skipped`.

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <stdexcept>
 #include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
@@ -122,8 +123,9 @@ int main(int argc, char** argv) {
   auto* evaluate_parking = evaluate->add_subcommand("parking", "parking episodes: precision, recall, alert delay");
   evaluate->require_subcommand(1);
   gridwatch::edge::EvaluationOptions evaluation;
+  std::vector<std::string> evaluation_seeds;
   // Options both evaluations take: the library, its cache, the real negatives.
-  const auto add_common = [&evaluation](CLI::App* command, const std::string& negatives_meaning) {
+  const auto add_common = [&evaluation, &evaluation_seeds](CLI::App* command, const std::string& negatives_meaning) {
     command->add_option("--scenarios", evaluation.scenario_dir, "scenario folder")->capture_default_str();
     command->add_option("--cache", evaluation.cache_dir, "rendered videos and truth (reused when present)")
         ->capture_default_str();
@@ -141,6 +143,9 @@ int main(int argc, char** argv) {
                         "(0.1 with the library's 10 fps videos at 5 fps analysis); truth times do not move")
         ->check(CLI::Range(0.0, 10.0))
         ->capture_default_str();
+    command->add_option("--seeds", evaluation_seeds,
+                        "render each scenario again with each of these seeds (1-60 1001 ...), one row per seed; "
+                        "the real clips are left out");
   };
   add_common(evaluate_parking, "real clips with no parking");
   evaluate_parking->add_option("--dnn", evaluation.dnn_path,
@@ -252,6 +257,12 @@ int main(int argc, char** argv) {
       const std::string self = argv[0];
       const auto slash = self.rfind('/');
       evaluation.sim_binary = (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) + "gridwatch-sim";
+    }
+    try {
+      evaluation.seeds = gridwatch::edge::parse_seed_list(evaluation_seeds);
+    } catch (const std::invalid_argument& bad) {
+      std::cerr << "--seeds: " << bad.what() << "\n";
+      return kExitUsage;
     }
     try {
       if (evaluate_smoke->parsed()) return gridwatch::edge::run_smoke_evaluation(evaluation, std::cout);

@@ -125,15 +125,14 @@ std::string per_hour(int alarms, double seconds) {
 int run_tamper_evaluation(const EvaluationOptions& options, std::ostream& out) {
   fs::create_directories(options.cache_dir);
   std::vector<std::pair<std::string, std::function<TamperResult()>>> tasks;
-  for (const auto& scenario : scenario_files(options.scenario_dir, options.only)) {
-    tasks.emplace_back(scenario.stem().string(), [&options, scenario] {
-      const auto rendered = render_scenario(options, scenario);
-      return analyse_tamper(scenario.stem().string(), false, rendered.camera, rendered.video, rendered.truth,
-                            options.phase_s);
+  for (const auto& run : scenario_runs(options)) {
+    tasks.emplace_back(run.name, [&options, run] {
+      const auto rendered = render_scenario(options, run);
+      return analyse_tamper(run.name, false, rendered.camera, rendered.video, rendered.truth, options.phase_s);
     });
   }
   std::vector<std::string> skipped;
-  if (options.only.empty()) {
+  if (with_real_clips(options, skipped)) {
     for (const auto& [clip, camera] : real_clips(options.negatives_dir, options.negative_cameras_dir, skipped)) {
       tasks.emplace_back(clip.filename().string(), [clip = clip, camera = camera, phase_s = options.phase_s] {
         return analyse_tamper(clip.filename().string(), true, camera, clip.string(), std::nullopt, phase_s);

@@ -67,14 +67,30 @@ std::vector<nlohmann::json> json_lines(const std::string& output, const std::str
   return out;
 }
 
-/// `gridwatch-edge evaluate parking` over the scenario folder `library`,
-/// with no real clips, plus `extra` arguments.
-test::CommandResult evaluate_parking(const std::string& library, const std::string& cache,
-                                     const std::vector<std::string>& extra, const test::TempDir& dir) {
-  std::vector<std::string> command{test::binary_path("gridwatch-edge"), "evaluate", "parking", "--scenarios", library,
+/// `gridwatch-edge evaluate KIND` (parking, tamper) over the scenario
+/// folder `library`, with no real clips, plus `extra` arguments.
+test::CommandResult evaluate(const std::string& kind, const std::string& library, const std::string& cache,
+                             const std::vector<std::string>& extra, const test::TempDir& dir) {
+  std::vector<std::string> command{test::binary_path("gridwatch-edge"), "evaluate", kind, "--scenarios", library,
                                    "--cache", cache, "--negatives", dir.file("no-negatives")};
   command.insert(command.end(), extra.begin(), extra.end());
   return test::run_command(command, 300s);
+}
+
+test::CommandResult evaluate_parking(const std::string& library, const std::string& cache,
+                                     const std::vector<std::string>& extra, const test::TempDir& dir) {
+  return evaluate("parking", library, cache, extra, dir);
+}
+
+/// A scenario folder holding `scenes` (file stem, YAML) and an empty
+/// cache folder, both in `dir`.
+std::pair<std::string, std::string> library_and_cache(const test::TempDir& dir,
+                                                      const std::vector<std::pair<std::string, std::string>>& scenes) {
+  const auto library = dir.file("library");
+  const auto cache = dir.file("cache");
+  REQUIRE(test::run_command({"/bin/mkdir", "-p", library, cache}, 10s).exit_code == 0);
+  for (const auto& [stem, yaml] : scenes) test::write_file(library + "/" + stem + ".yaml", yaml);
+  return {library, cache};
 }
 
 }  // namespace
@@ -82,20 +98,13 @@ test::CommandResult evaluate_parking(const std::string& library, const std::stri
 TEST_CASE("evaluate tamper scores a covered lens and a frozen image, and analyze names the fault",
           "[integration][tamper][scene]") {
   test::TempDir dir;
-  const auto library = dir.file("library");
-  const auto cache = dir.file("cache");
-  REQUIRE(test::run_command({"/bin/mkdir", "-p", library, cache}, 10s).exit_code == 0);
-  test::write_file(library + "/it_covered.yaml", kCoveredScene);
-  test::write_file(library + "/it_frozen.yaml", kFrozenScene);
+  const auto [library, cache] = library_and_cache(dir, {{"it_covered", kCoveredScene}, {"it_frozen", kFrozenScene}});
 
-  const auto evaluate =
-      test::run_command({test::binary_path("gridwatch-edge"), "evaluate", "tamper", "--scenarios", library, "--cache",
-                         cache, "--negatives", dir.file("no-negatives"), "-j", "1", "--markdown", dir.file("t.md")},
-                        300s);
-  INFO(evaluate.output);
-  REQUIRE(evaluate.exit_code == 0);
+  const auto scored = evaluate("tamper", library, cache, {"-j", "1", "--markdown", dir.file("t.md")}, dir);
+  INFO(scored.output);
+  REQUIRE(scored.exit_code == 0);
   for (const auto& [name, fault] : {std::pair{"it_covered", "covered"}, std::pair{"it_frozen", "frozen"}}) {
-    const auto row = table_row(evaluate.output, name);
+    const auto row = table_row(scored.output, name);
     REQUIRE(row.size() >= 10);
     CHECK(row[2] == "40");
     CHECK(row[3].rfind(std::string(fault) + " ", 0) == 0);
@@ -107,10 +116,10 @@ TEST_CASE("evaluate tamper scores a covered lens and a frozen image, and analyze
     CHECK(delay >= 0.0);
     CHECK(delay <= 8.0);  // hold_s 4 s (frozen_s 5 s) after the onset, plus analysis steps
   }
-  CHECK(evaluate.output.find("Library: 2 tamper events, 2 alerted (TP), 0 missed (FN), 0 false alerts (FP)") !=
+  CHECK(scored.output.find("Library: 2 tamper events, 2 alerted (TP), 0 missed (FN), 0 false alerts (FP)") !=
         std::string::npos);
-  CHECK(evaluate.output.find("- precision 1.000, recall 1.000; 2 of 2 alerts name the right fault") != std::string::npos);
-  CHECK(evaluate.output.find("real clips skipped: " + dir.file("no-negatives") + " not found") != std::string::npos);
+  CHECK(scored.output.find("- precision 1.000, recall 1.000; 2 of 2 alerts name the right fault") != std::string::npos);
+  CHECK(scored.output.find("real clips skipped: " + dir.file("no-negatives") + " not found") != std::string::npos);
   CHECK(test::read_file(dir.file("t.md")).find("| it_covered | 40 |") != std::string::npos);
 
   // analyze reports the same episode with its fault.
@@ -124,6 +133,34 @@ TEST_CASE("evaluate tamper scores a covered lens and a frozen image, and analyze
   CHECK(tamper[0]["fault"] == "covered");
   CHECK(tamper[0]["start_s"].get<double>() >= 14.0);
   CHECK(tamper[0]["end_s"].get<double>() >= 26.0);
+}
+
+TEST_CASE("evaluate --seeds renders each scenario again with each seed, one row each, and refuses a bad list",
+          "[integration][tamper][scene]") {
+  test::TempDir dir;
+  const auto [library, cache] = library_and_cache(dir, {{"it_covered", kCoveredScene}});
+
+  const auto scored = evaluate("tamper", library, cache, {"-j", "2", "--seeds", "5-6"}, dir);
+  INFO(scored.output);
+  REQUIRE(scored.exit_code == 0);
+  CHECK(table_row(scored.output, "it_covered").empty());  // the scenario's own seed (31) is not run
+  for (const int seed : {5, 6}) {
+    const auto row = table_row(scored.output, "it_covered seed " + std::to_string(seed));
+    REQUIRE(row.size() >= 10);
+    CHECK(row[3].rfind("covered ", 0) == 0);
+    CHECK(row[5] == "1");  // TP: a covered lens is a covered lens whatever the traffic
+    CHECK(row[7] == "0");  // FN
+    // Rendered with that seed, into a folder of its own.
+    const auto truth = nlohmann::json::parse(
+        test::read_file(cache + "/seed-" + std::to_string(seed) + "/it_covered.truth.json"));
+    CHECK(truth["scenario"]["seed"].get<int>() == seed);
+  }
+  CHECK(scored.output.find("Library: 2 tamper events, 2 alerted (TP)") != std::string::npos);
+  CHECK(scored.output.find("real clips skipped: --seeds re-renders the library only") != std::string::npos);
+
+  const auto refused = evaluate("tamper", library, cache, {"--seeds", "9-3"}, dir);
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.output.find("--seeds: '9-3' runs backwards") != std::string::npos);
 }
 
 TEST_CASE("analyze with dnn confirmation by the real yolo-fastest model runs end to end on a parking scene",
