@@ -1,6 +1,7 @@
 // Issue 5 through the real binaries, offline:
 // - `gridwatch-edge evaluate tamper` scores a covered lens and a frozen
 //   image rendered small by gridwatch-sim, and `analyze` names the fault;
+// - `evaluate --seeds` renders a scenario again per seed, one row each;
 // - `gridwatch-edge analyze` with a camera file whose `dnn:` points at the
 //   real yolo-fastest model (../shared; skipped with a message without it)
 //   runs the confirmation on a rendered parking scene end to end, and
