@@ -9,13 +9,13 @@
 
 using gridwatch::edge::parse_seed_list;
 
-TEST_CASE("--seeds takes single seeds and FIRST-LAST ranges, in order", "[evaluation]") {
+TEST_CASE("the seed list of evaluate --seeds takes single seeds and FIRST-LAST ranges, in order", "[evaluation]") {
   CHECK(parse_seed_list({}).empty());
   CHECK(parse_seed_list({"1-3", "1001", "7-7"}) == std::vector<std::uint64_t>{1, 2, 3, 1001, 7});
   CHECK(parse_seed_list({"0"}) == std::vector<std::uint64_t>{0});
 }
 
-TEST_CASE("--seeds names the token it cannot read", "[evaluation]") {
+TEST_CASE("the seed list of evaluate --seeds names the token it cannot read", "[evaluation]") {
   const auto refused = [](const std::string& token) {
     try {
       parse_seed_list({"4", token});
