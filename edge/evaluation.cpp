@@ -183,15 +183,27 @@ std::vector<std::uint64_t> parse_seed_list(const std::vector<std::string>& token
   for (const auto& token : tokens) {
     const auto dash = token.find('-');
     if (dash == std::string::npos) {
+      if (seeds.size() >= kMaxSeeds) throw std::invalid_argument(fmt::format("'{}' makes more than {} seeds", token, kMaxSeeds));
       seeds.push_back(number(token, token));
       continue;
     }
     const auto first = number(token, token.substr(0, dash));
     const auto last = number(token, token.substr(dash + 1));
     if (first > last) throw std::invalid_argument(fmt::format("'{}' runs backwards (FIRST must be at most LAST)", token));
+    // Checked before the range is spelt out: a slipped digit must not
+    // fill the memory.
+    if (last - first >= kMaxSeeds - seeds.size()) {
+      throw std::invalid_argument(fmt::format("'{}' makes more than {} seeds", token, kMaxSeeds));
+    }
     for (auto seed = first; seed <= last; ++seed) seeds.push_back(seed);
   }
-  return seeds;
+  // A seed named twice (1-60 and 33) is run once: two runs of it would
+  // render into the same folder at the same time.
+  std::vector<std::uint64_t> once;
+  for (const auto seed : seeds) {
+    if (std::find(once.begin(), once.end(), seed) == once.end()) once.push_back(seed);
+  }
+  return once;
 }
 
 std::vector<ScenarioRun> scenario_runs(const EvaluationOptions& options) {

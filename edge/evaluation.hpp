@@ -6,6 +6,7 @@
 // tamper: by time), and runs the real clips: traffic as negatives, the
 // wildfire time-lapse as a smoke positive. docs/evaluation.md holds the
 // measured tables.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -38,9 +39,14 @@ struct EvaluationOptions {
   std::vector<std::uint64_t> seeds;
 };
 
+/// At most this many seeds in one --seeds list (each is a render and an
+/// analysis of every scenario selected).
+inline constexpr std::size_t kMaxSeeds = 10000;
+
 /// "1-60", "1001" and the like, as given to --seeds: every seed of each
-/// FIRST-LAST range (FIRST <= LAST) and every single one, in order. Throws
-/// std::invalid_argument naming the token that is neither.
+/// FIRST-LAST range (FIRST <= LAST) and every single one, in order, each
+/// once. Throws std::invalid_argument naming the token that is neither, or
+/// when the list holds more than kMaxSeeds seeds.
 std::vector<std::uint64_t> parse_seed_list(const std::vector<std::string>& tokens);
 
 /// One video to evaluate: a scenario of the library, rendered with its own

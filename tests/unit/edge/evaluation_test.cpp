@@ -15,6 +15,11 @@ TEST_CASE("the seed list of evaluate --seeds takes single seeds and FIRST-LAST r
   CHECK(parse_seed_list({"0"}) == std::vector<std::uint64_t>{0});
 }
 
+TEST_CASE("the seed list of evaluate --seeds runs a seed named twice once", "[evaluation]") {
+  // Two runs of one seed would render into the same folder at once.
+  CHECK(parse_seed_list({"3-5", "4", "1", "3"}) == std::vector<std::uint64_t>{3, 4, 5, 1});
+}
+
 TEST_CASE("the seed list of evaluate --seeds names the token it cannot read", "[evaluation]") {
   const auto refused = [](const std::string& token) {
     try {
@@ -29,4 +34,9 @@ TEST_CASE("the seed list of evaluate --seeds names the token it cannot read", "[
     CHECK(refused(token).find("'" + token + "'") != std::string::npos);
   }
   CHECK(refused("9-3").find("backwards") != std::string::npos);
+  // A slipped digit is refused before the range is spelt out.
+  CHECK(refused("1-100000000000000").find("'1-100000000000000' makes more than 10000 seeds") != std::string::npos);
+  CHECK_NOTHROW(parse_seed_list({"1-10000"}));
+  CHECK_THROWS_AS(parse_seed_list({"1-9999", "20000-20001"}), std::invalid_argument);
+  CHECK_THROWS_AS(parse_seed_list({"1-10000", "7"}), std::invalid_argument);
 }
