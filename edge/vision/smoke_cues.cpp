@@ -157,4 +157,88 @@ cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::S
   return shares;
 }
 
+cv::Mat rear_light_pixels(const cv::Mat& red, const cv::Mat& green_or_blue, const RearLight& lamp) {
+  cv::Mat red_spread;
+  cv::subtract(red, green_or_blue, red_spread);  // saturates at 0
+  return (red >= lamp.red) & (red_spread >= lamp.spread);
+}
+
+cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, const cv::Mat& dark, int block,
+                         const RearLight& lamp, const BeamReach& beam) {
+  const cv::Size grid = dark.size();
+  cv::Mat lit = cv::Mat::zeros(grid, CV_8U);
+  if (picture.type() != CV_8UC3 || lamp_pixels.size() != picture.size() || cv::countNonZero(dark) == 0) return lit;
+  // Most frames have no rear light or a few: only the area round them is
+  // labelled.
+  if (cv::countNonZero(lamp_pixels) == 0) return lit;
+  const cv::Rect whole(0, 0, picture.cols, picture.rows);
+  const cv::Rect red_bounds = cv::boundingRect(lamp_pixels);
+  const cv::Rect area = cv::Rect(red_bounds.x - lamp.reach_px, red_bounds.y - lamp.reach_px,
+                                 red_bounds.width + 2 * lamp.reach_px, red_bounds.height + 2 * lamp.reach_px) &
+                        whole;
+  cv::Mat labels;
+  cv::Mat stats;
+  cv::Mat centres;
+  const int count = cv::connectedComponentsWithStats(lamp_pixels(area), labels, stats, centres, 8, CV_32S);
+  struct Lamp {
+    double x;
+    double y;
+    int width;
+    int height;
+  };
+  cv::Mat grey;
+  cv::cvtColor(picture(area), grey, cv::COLOR_BGR2GRAY);
+  const cv::Rect in_area(0, 0, area.width, area.height);
+  std::vector<Lamp> lamps;
+  for (int i = 1; i < count; ++i) {
+    const cv::Rect blob(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                        stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const cv::Rect around =
+        cv::Rect(blob.x - lamp.reach_px, blob.y - lamp.reach_px, blob.width + 2 * lamp.reach_px,
+                 blob.height + 2 * lamp.reach_px) & in_area;
+    const cv::Mat in_blob = labels(around) == i;
+    const double blob_grey = cv::mean(grey(around), in_blob)[0];
+    const double ground_grey = cv::mean(grey(around), ~in_blob)[0];
+    if (blob_grey - ground_grey < lamp.contrast && blob_grey < lamp.level) continue;
+    lamps.push_back({area.x + centres.at<double>(i, 0), area.y + centres.at<double>(i, 1), blob.width, blob.height});
+  }
+  const int grid_px_width = grid.width * block;
+  const int grid_px_height = grid.height * block;
+  for (const Lamp& one : lamps) {
+    // Its partner: the nearest lamp of about its size on its row, no
+    // farther than a pair of such lamps can be. A red car body can pass
+    // the colour test too, but it has no such partner.
+    double spacing = 0;
+    for (const Lamp& other : lamps) {
+      if (&other == &one) continue;
+      const double across = std::abs(other.x - one.x);
+      const int wider = std::max(one.width, other.width);
+      const bool alike = std::abs(one.width - other.width) <= wider / 2 + 1 &&
+                         std::abs(one.height - other.height) <= std::max(one.height, other.height) / 2 + 1;
+      const bool same_row = std::abs(other.y - one.y) <= std::max({one.height, other.height, 1});
+      if (alike && same_row && across > wider && across <= beam.pair_widths * std::max(wider, 2) &&
+          (spacing == 0 || across < spacing)) {
+        spacing = across;
+      }
+    }
+    // A blob of a pixel or two with no partner: a far pair merged into
+    // one, or one lamp of a pair whose other is hidden.
+    if (spacing == 0 && one.width <= 2 && one.height <= 2) spacing = beam.lone_widths * one.width;
+    if (spacing == 0) continue;
+    const double left = one.x - beam.half_widths * spacing;
+    const double right = one.x + beam.half_widths * spacing;
+    const double top = one.y - beam.reach_widths * spacing;
+    const double bottom = one.y;
+    const int first_x = std::clamp(static_cast<int>(std::floor(left / block)), 0, grid.width - 1);
+    const int last_x = std::clamp(static_cast<int>(std::floor(std::min(right, grid_px_width - 1.0) / block)), 0,
+                                  grid.width - 1);
+    const int first_y = std::clamp(static_cast<int>(std::floor(top / block)), 0, grid.height - 1);
+    const int last_y = std::clamp(static_cast<int>(std::floor(std::min(bottom, grid_px_height - 1.0) / block)), 0,
+                                  grid.height - 1);
+    lit(cv::Range(first_y, last_y + 1), cv::Range(first_x, last_x + 1)).setTo(255);
+  }
+  lit &= dark;
+  return lit;
+}
+
 }  // namespace gridwatch::edge::vision

@@ -107,4 +107,51 @@ struct PointOfLight {
 cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block,
                               const PointOfLight& point);
 
+/// What makes a pixel part of a rear light: its red channel at least
+/// `red`, and at least `spread` above the brighter of green and blue. A
+/// blob of such pixels is a lit lamp when it also stands out from its
+/// ground (its mean grey at least `contrast` above that of the pixels
+/// within `reach_px` round it) or is bright overall (its mean grey at
+/// least `level`: saturated towards white). In daylight a brake light or
+/// a red car is red but no brighter than the road (grey about 80).
+struct RearLight {
+  double red = 0;
+  double spread = 0;
+  double contrast = 0;
+  int reach_px = 0;
+  double level = 0;
+};
+
+/// The pixels (CV_8U, 255) vivid red enough for a rear light, from the
+/// picture's red channel and the larger of its green and blue channels
+/// (CV_8U, same size; the caller has them from its colour cues).
+cv::Mat rear_light_pixels(const cv::Mat& red, const cv::Mat& green_or_blue, const RearLight& lamp);
+
+/// Blocks (CV_8U, the size of `dark`, 255 where lit) that the beams of
+/// vehicles driving away may light, from the lit rear lights among the
+/// `lamp_pixels` (rear_light_pixels) of `picture` (BGR, CV_8U; blocks of
+/// `block` px from the top left). Such a
+/// vehicle shows the camera only its rear lights, while its beam lights
+/// the road ahead of it, up the view. Perspective scales the beam with the
+/// vehicle: the lamps' spacing is about a vehicle's width, and the beam
+/// reaches `reach_widths` of it up the view from the lamps (a beam 24 m
+/// long, seen from a pole, covers about three widths near the camera and
+/// one far off, and never rises above the horizon) and `half_widths` to
+/// either side. A lamp's partner is the nearest lamp of about its size on
+/// its row, at most `pair_widths` of the wider one away (a rear light is
+/// about a quarter as wide as the pair's spacing); a red car body passes
+/// the colour test but has no partner, and is left out. A blob of at most
+/// 2 x 2 px with no partner (a far pair merged, or one lamp of it hidden)
+/// is taken as a pair `lone_widths` of its width apart. Only the
+/// blocks marked in `dark` (CV_8U) are lit: a beam changes nothing a block
+/// test sees on a surface already bright.
+struct BeamReach {
+  double reach_widths = 0;
+  double half_widths = 0;
+  double pair_widths = 0;
+  double lone_widths = 0;
+};
+cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, const cv::Mat& dark, int block,
+                         const RearLight& lamp, const BeamReach& beam);
+
 }  // namespace gridwatch::edge::vision

@@ -35,6 +35,18 @@ constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background l
 // pixels 4 analysis pixels round it.
 constexpr PointOfLight kPointOfLight{245.0, 80.0, 4};
 constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
+// A vehicle driving away at dusk shows the camera only its rear lights,
+// and its beam lights the road ahead of it, up the view: the road there
+// brightens, the vehicle's dark body slides in over it, and the strip
+// darkens again behind. No headlight or point of light shows near those
+// blocks, and at dusk a slow grey vehicle passes the block tests. Blocks
+// in such a beam count as lamplit. A lit rear light is vivid red, and
+// either brighter than its ground or bright overall (saturated towards
+// white); a brake light in daylight is red but no brighter than the road
+// (grey about 80).
+constexpr RearLight kRearLight{180.0, 90.0, 40.0, 3, 100.0};
+constexpr BeamReach kBeamReach{3.0, 1.5, 8.0, 4.0};
+constexpr double kBeamMemoryS = 3.0;  // a block in a beam this recently may be lit or darkened by it (small lamps drop out of sight for a few frames)
 constexpr double kLamplitShare = 0.5;   // a region with this share of its smoke-like blocks lit or darkened that way is lamplight
 constexpr double kStrokeChroma = 100.0;   // a burned-in stroke's colour spread (max - min of B, G, R) is at least this ...
 constexpr int kStrokeWidestPx = 2;        // ... and it is at most this thick (analysis pixels); held with ...
@@ -116,6 +128,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   cues_ = cv::Mat::zeros(grid_, CV_8U);
   lamp_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
   point_lamp_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
+  beam_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
 }
 
 cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
@@ -175,10 +188,12 @@ void SmokeDetector::restart(double t_s) {
   rigid_.setTo(0);
   lamp_seen_s_.setTo(kNeverS);
   point_lamp_seen_s_.setTo(kNeverS);
+  beam_seen_s_.setTo(kNeverS);
   previous_grey_.release();
   previous_gradient_.release();
   previous_chroma_.release();
   previous_picture_.release();
+  previous_rear_lights_.release();
   stroke_share_.release();
   candidates_.setTo(0);
   regions_.clear();
@@ -211,12 +226,14 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   cv::Mat chroma_pixels;
   cv::Mat scene_picture = picture;
   cv::Mat whitest = picture;  // per pixel, its dimmest channel (near white only where all are: a lamp's core, not a vivid stroke)
+  cv::Mat rear_lights;  // CV_8U, the pixels vivid red enough for a rear light (empty for a grey picture)
   if (picture.channels() == 3) {
     std::vector<cv::Mat> channels;
     cv::split(picture, channels);
     cv::Mat high;
     cv::Mat low;
     cv::max(channels[0], channels[1], high);
+    rear_lights = rear_light_pixels(channels[2], high, kRearLight);
     cv::max(high, channels[2], high);
     cv::min(channels[0], channels[1], low);
     cv::min(low, channels[2], low);
@@ -237,7 +254,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     strokes.setTo(0, fixture);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
                           previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size() &&
-                          previous_picture_.type() == picture.type();
+                          previous_picture_.type() == picture.type() &&
+                          previous_rear_lights_.size() == picture.size();
     // The strokes of a clock or a caption lie in a small part of the
     // picture: the held pixels are copied within their bounds only.
     const cv::Rect held = can_hold ? cv::boundingRect(strokes) : cv::Rect();
@@ -250,6 +268,9 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       previous_chroma_(held).copyTo(chroma_pixels(held), held_mask);
       scene_picture = picture.clone();
       previous_picture_(held).copyTo(scene_picture(held), held_mask);
+      // A held pixel is judged as held for rear lights too: as it was in
+      // the previous frame.
+      previous_rear_lights_(held).copyTo(rear_lights(held), held_mask);
     }
   } else {
     chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);
@@ -381,6 +402,13 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   }
   remember_lamps(lamps, lamp_seen_s_, t_s);
   remember_lamps(point_lamps, point_lamp_seen_s_, t_s);
+  if (!rear_lights.empty()) {
+    // A beam lights only what is dark: in daylight, or on a lit wall, it
+    // changes nothing a block test sees.
+    const cv::Mat dark_blocks = light_ * gain < kGlareDarkLevel;
+    beam_seen_s_.setTo(static_cast<float>(t_s),
+                       rear_light_beams(scene_picture, rear_lights, dark_blocks, block_, kRearLight, kBeamReach));
+  }
   // Too much of the frame at once is a global change, not a plume: the
   // votes hold still.
   const bool global = usable_count > 0 &&
@@ -424,6 +452,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   previous_gradient_ = scene_gradient;
   previous_chroma_ = chroma_pixels;
   previous_picture_ = scene_picture;
+  previous_rear_lights_ = rear_lights;
 
   follow_regions(regions_now(), t_s);
 
@@ -502,7 +531,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
     const Lamplit lit = young_plume ? lamplit_in(region.box, light, gain, t_s) : Lamplit{};
-    const int lamplit = lit.darkened_near_lamp + lit.brightened_near_lamp;
+    const int lamplit = lit.darkened_near_lamp + lit.brightened_near_lamp + lit.in_beam;
     const bool lamplight = lamplit >= settings_.min_blocks && lamplit >= kLamplitShare * lit.smoke_like;
     if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !lamplight) ||
         known) {
@@ -749,7 +778,8 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
 
 SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain,
                                                  double t_s) const {
-  // Per smoke-like block of the region, whether it is darker than its
+  // Per smoke-like block of the region, whether it lay in the beam of a
+  // vehicle driving away within kBeamMemoryS, or else is darker than its
   // background within kLampMemoryS of a lamp shining near it, or brighter
   // within kPointLampMemoryS of a point of light shining near it.
   Lamplit lit;
@@ -758,8 +788,12 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
       ++lit.smoke_like;
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
-      if (darker && t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS) ++lit.darkened_near_lamp;
-      if (!darker && t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS) ++lit.brightened_near_lamp;
+      const bool lamp_shone = t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS;
+      const bool point_shines = t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
+      const bool in_beam = t_s - beam_seen_s_.at<float>(y, x) <= kBeamMemoryS;
+      if (in_beam) ++lit.in_beam;
+      else if (darker && lamp_shone) ++lit.darkened_near_lamp;
+      else if (!darker && point_shines) ++lit.brightened_near_lamp;
     }
   }
   return lit;

@@ -49,7 +49,10 @@
 // darker than their background soon after a lamp shone near them (at dusk
 // and at night, passing headlights leave darker what they lit, and the
 // block backgrounds still hold some of that light) or brighter while a
-// point of light (a lamp's core) shines near them. So does one (a far plume along a
+// point of light (a lamp's core) shines near them, or lie, either way, in
+// the beam of a vehicle driving away (drawn up the view from its lit rear
+// lights, as far as their spacing says; edge/vision/smoke_cues.hpp): the
+// road its beam lit and its dark body sliding over it. So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks
 // (counted with the candidates at its front), only grew meanwhile, still
@@ -160,6 +163,7 @@ class SmokeDetector {
     int smoke_like = 0;          // the region's smoke-like blocks
     int darkened_near_lamp = 0;  // ... of which are darker than their background soon after a lamp shone near them
     int brightened_near_lamp = 0;  // ... or brighter than it while a point of light shines near them
+    int in_beam = 0;             // ... or, either way, lie in the beam of a vehicle driving away (or under the vehicle)
   };
   Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
@@ -182,9 +186,11 @@ class SmokeDetector {
   cv::Mat previous_gradient_;  // CV_32F its edge energy, strokes held
   cv::Mat previous_chroma_;    // CV_32F its per-pixel chroma, strokes held
   cv::Mat previous_picture_;   // CV_8UC3 its colour picture, strokes held
+  cv::Mat previous_rear_lights_;  // CV_8U its vivid red pixels (rear_light_pixels), strokes held
   cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
   cv::Mat lamp_seen_s_;  // CV_32F per block, when a lamp (new near-white light on a dark background) last shone near it
   cv::Mat point_lamp_seen_s_;  // CV_32F per block, when a new point of light last shone near it
+  cv::Mat beam_seen_s_;  // CV_32F per block, when the beam of a vehicle driving away (or the vehicle itself) last lay over it
   cv::Mat votes_;        // CV_32F
   cv::Mat candidates_;   // CV_8U
   cv::Mat cues_;         // CV_8U

@@ -5,7 +5,8 @@
 // flat grey slabs solid so that none of them is voted smoke; and the block
 // backgrounds keeping their brightness when the light gain is rebased; and
 // a block showing the textured scene through thin smoke but not through a
-// vehicle; and the points of light that tell a lamp's core.
+// vehicle; and the points of light that tell a lamp's core; and the road
+// lit by the beams of vehicles driving away, found from their rear lights.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
@@ -576,5 +577,111 @@ TEST_CASE("a lamp's core on a darker ground is a point of light, white areas and
     const cv::Mat with_sky = lamp.shares();
     CHECK(alone == Approx(4.0 / 64));
     CHECK(with_sky.at<float>(5, 6) == alone);
+  }
+}
+
+namespace {
+
+/// A dusk picture of 160 x 96 px (a grid of 20 x 12 blocks of 8 px) on a
+/// uniform grey `level`, and the rear-light beams found in it with the
+/// detector's thresholds: red at least 180 and 90 above green and blue,
+/// lit (grey 100, or 40 above the 3 px round it); beams 3 pair widths up
+/// and 1.5 to either side, partners within 8 lamp widths, a lone blob of
+/// up to 2 x 2 px a pair 4 of its widths wide.
+struct Street {
+  cv::Mat bgr;
+  cv::Mat dark = cv::Mat(12, 20, CV_8U, cv::Scalar(255));
+  void lamp(cv::Rect at, cv::Scalar colour = cv::Scalar(120, 120, 255)) { bgr(at).setTo(colour); }
+  cv::Mat beams() const {
+    const RearLight lamp{180, 90, 40, 3, 100};
+    std::vector<cv::Mat> channels;
+    cv::split(bgr, channels);
+    cv::Mat green_or_blue;
+    cv::max(channels[0], channels[1], green_or_blue);
+    return rear_light_beams(bgr, rear_light_pixels(channels[2], green_or_blue, lamp), dark, 8, lamp,
+                            BeamReach{3.0, 1.5, 8.0, 4.0});
+  }
+};
+
+Street street(double level) { return {cv::Mat(96, 160, CV_8UC3, cv::Scalar::all(level))}; }
+
+}  // namespace
+
+TEST_CASE("a lit pair of rear lights marks the road its beam lights to a reach scaled by the pair's spacing",
+          "[vision][smoke]") {
+  SECTION("a near pair 15 px apart: 45 px up the view and 22 px to either side of each lamp, none below") {
+    Street near = street(50);
+    near.lamp({70, 80, 3, 2});  // centres at x 71 and 86, row 80.5
+    near.lamp({85, 80, 3, 2});
+    const cv::Mat lit = near.beams();
+    CHECK(cv::countNonZero(lit) == 8 * 7);  // block columns 6-13, rows 4-10
+    CHECK(lit.at<std::uint8_t>(4, 9) == 255);
+    CHECK(lit.at<std::uint8_t>(3, 9) == 0);
+    CHECK(lit.at<std::uint8_t>(10, 9) == 255);
+    CHECK(lit.at<std::uint8_t>(11, 9) == 0);
+    CHECK(lit.at<std::uint8_t>(7, 6) == 255);
+    CHECK(lit.at<std::uint8_t>(7, 5) == 0);
+    CHECK(lit.at<std::uint8_t>(7, 13) == 255);
+    CHECK(lit.at<std::uint8_t>(7, 14) == 0);
+  }
+  SECTION("a far pair 3 px apart lights only the blocks just above it") {
+    Street far = street(50);
+    far.lamp({100, 40, 1, 1});
+    far.lamp({103, 40, 1, 1});
+    const cv::Mat lit = far.beams();
+    CHECK(cv::countNonZero(lit) == 3 * 3);  // 9 px up and 4.5 px to either side: block columns 11-13, rows 3-5
+    CHECK(lit.at<std::uint8_t>(3, 11) == 255);
+    CHECK(lit.at<std::uint8_t>(2, 12) == 0);
+    CHECK(lit.at<std::uint8_t>(4, 14) == 0);
+  }
+  SECTION("only dark blocks are lit: on a bright surface a beam changes nothing") {
+    Street half_lit = street(50);
+    half_lit.lamp({70, 80, 3, 2});
+    half_lit.lamp({85, 80, 3, 2});
+    half_lit.dark.rowRange(0, 7).setTo(0);
+    const cv::Mat lit = half_lit.beams();
+    CHECK(cv::countNonZero(lit) == 8 * 4);  // rows 7-10 of the 4-10 above
+    CHECK(lit.at<std::uint8_t>(6, 9) == 0);
+  }
+}
+
+TEST_CASE("rear-light pixels are vivid red, and a red car body or red paint in daylight or a grey picture lights no beam", "[vision][smoke]") {
+  SECTION("a red car body at dusk: one big blob, no partner of its size on its row") {
+    Street dusk = street(50);
+    dusk.lamp({60, 60, 30, 14}, cv::Scalar(40, 40, 230));
+    CHECK(cv::countNonZero(dusk.beams()) == 0);
+  }
+  SECTION("two red patches in daylight: vivid red, but darker than the road round them") {
+    Street day = street(130);
+    day.lamp({70, 80, 3, 2}, cv::Scalar(25, 25, 200));  // grey 77
+    day.lamp({85, 80, 3, 2}, cv::Scalar(25, 25, 200));
+    CHECK(cv::countNonZero(day.beams()) == 0);
+    // The same pair lit (saturated towards white, grey 160) does light the road.
+    day.lamp({70, 80, 3, 2});
+    day.lamp({85, 80, 3, 2});
+    CHECK(cv::countNonZero(day.beams()) > 0);
+  }
+  SECTION("a dim red lamp on a dark ground still stands out: 40 grey levels above it") {
+    Street night = street(20);
+    night.lamp({70, 80, 3, 2}, cv::Scalar(0, 0, 230));  // grey 69
+    night.lamp({85, 80, 3, 2}, cv::Scalar(0, 0, 230));
+    CHECK(cv::countNonZero(night.beams()) > 0);
+  }
+  SECTION("a lamp's pixels are vivid red: red at least 180 and 90 above green and blue") {
+    const RearLight lamp{180, 90, 40, 3, 100};
+    const cv::Mat red = (cv::Mat_<std::uint8_t>(1, 4) << 255, 255, 179, 255);
+    const cv::Mat green_or_blue = (cv::Mat_<std::uint8_t>(1, 4) << 165, 166, 0, 255);
+    const cv::Mat lamp_pixels = rear_light_pixels(red, green_or_blue, lamp);
+    CHECK(lamp_pixels.at<std::uint8_t>(0, 0) == 255);
+    CHECK(lamp_pixels.at<std::uint8_t>(0, 1) == 0);  // spread 89
+    CHECK(lamp_pixels.at<std::uint8_t>(0, 2) == 0);  // red 179
+    CHECK(lamp_pixels.at<std::uint8_t>(0, 3) == 0);  // white: no spread at all
+  }
+  SECTION("a grey picture has no colour to tell a rear light by") {
+    const cv::Mat grey(96, 160, CV_8U, cv::Scalar(50));
+    const cv::Mat lamp_pixels(96, 160, CV_8U, cv::Scalar(255));
+    const cv::Mat dark(12, 20, CV_8U, cv::Scalar(255));
+    CHECK(cv::countNonZero(rear_light_beams(grey, lamp_pixels, dark, 8, RearLight{180, 90, 40, 3, 100},
+                                            BeamReach{3, 1.5, 8, 4})) == 0);
   }
 }

@@ -479,3 +479,15 @@ TEST_CASE("light that passing headlights left in the road background is remember
   // light fades below the presence level within about three.
   CHECK(simulated_smoke_starts(dusk_street(1001)).empty());
 }
+
+TEST_CASE("the road lit by a vehicle driving away and the vehicle sliding over it are not smoke", "[vision][smoke][scene]") {
+  // A vehicle driving away at dusk shows only its rear lights, while its
+  // beam brightens the road ahead of it; its dark body then slides over
+  // that strip, which darkens again behind it. No headlight or point of
+  // light is near, and a slow dark car passes the block tests: before
+  // the beams were drawn from the rear lights' spacing these streets were
+  // smoke at 24.6 s (a grey car in the outgoing lane, its rear lights in
+  // the box) and at 67.6 s (the strip an outgoing car lit at 50-65 s).
+  CHECK(simulated_smoke_starts(dusk_street(2024)).empty());
+  CHECK(simulated_smoke_starts(dusk_street(33)).empty());
+}
