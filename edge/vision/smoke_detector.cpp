@@ -40,7 +40,9 @@ constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light ne
 // brightens, the vehicle's dark body slides in over it, and the strip
 // darkens again behind. No headlight or point of light shows near those
 // blocks, and at dusk a slow grey vehicle passes the block tests. Blocks
-// in such a beam count as lamplit. A lit rear light is vivid red, and
+// in such a beam count as lamplit, and so do blocks darker than their
+// background within kLampMemoryS of one (their backgrounds learnt the
+// beams' light, as under a headlight). A lit rear light is vivid red, and
 // either brighter than its ground or bright overall (saturated towards
 // white); a brake light in daylight is red but no brighter than the road
 // (grey about 80).
@@ -779,7 +781,8 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
 SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain,
                                                  double t_s) const {
   // Per smoke-like block of the region, whether it lay in the beam of a
-  // vehicle driving away within kBeamMemoryS, or else is darker than its
+  // vehicle driving away within kBeamMemoryS (or, darker than its
+  // background, within kLampMemoryS), or else is darker than its
   // background within kLampMemoryS of a lamp shining near it, or brighter
   // within kPointLampMemoryS of a point of light shining near it.
   Lamplit lit;
@@ -790,7 +793,8 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
       const bool lamp_shone = t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS;
       const bool point_shines = t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
-      const bool in_beam = t_s - beam_seen_s_.at<float>(y, x) <= kBeamMemoryS;
+      const double since_beam = t_s - beam_seen_s_.at<float>(y, x);
+      const bool in_beam = since_beam <= kBeamMemoryS || (darker && since_beam <= kLampMemoryS);
       if (in_beam) ++lit.in_beam;
       else if (darker && lamp_shone) ++lit.darkened_near_lamp;
       else if (!darker && point_shines) ++lit.brightened_near_lamp;
