@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "edge/vision/boxes.hpp"
+
 namespace gridwatch::edge::vision {
 
 BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach,
@@ -138,8 +140,7 @@ cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::S
     const int block_x = at.x / block;
     const int block_y = at.y / block;
     if (block_x >= grid.width || block_y >= grid.height) continue;
-    const cv::Rect window =
-        cv::Rect(at.x - point.reach_px, at.y - point.reach_px, 2 * point.reach_px + 1, 2 * point.reach_px + 1) & picture;
+    const cv::Rect window = widened(cv::Rect(at, cv::Size(1, 1)), point.reach_px) & picture;
     double sum = 0;
     if (!integral.empty()) {
       sum = integral.at<double>(window.y + window.height, window.x + window.width) -
@@ -173,9 +174,7 @@ cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, con
   if (cv::countNonZero(lamp_pixels) == 0) return lit;
   const cv::Rect whole(0, 0, picture.cols, picture.rows);
   const cv::Rect red_bounds = cv::boundingRect(lamp_pixels);
-  const cv::Rect area = cv::Rect(red_bounds.x - lamp.reach_px, red_bounds.y - lamp.reach_px,
-                                 red_bounds.width + 2 * lamp.reach_px, red_bounds.height + 2 * lamp.reach_px) &
-                        whole;
+  const cv::Rect area = widened(red_bounds, lamp.reach_px) & whole;
   cv::Mat labels;
   cv::Mat stats;
   cv::Mat centres;
@@ -193,17 +192,13 @@ cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, con
   for (int i = 1; i < count; ++i) {
     const cv::Rect blob(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                         stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    const cv::Rect around =
-        cv::Rect(blob.x - lamp.reach_px, blob.y - lamp.reach_px, blob.width + 2 * lamp.reach_px,
-                 blob.height + 2 * lamp.reach_px) & in_area;
+    const cv::Rect around = widened(blob, lamp.reach_px) & in_area;
     const cv::Mat in_blob = labels(around) == i;
     const double blob_grey = cv::mean(grey(around), in_blob)[0];
     const double ground_grey = cv::mean(grey(around), ~in_blob)[0];
     if (blob_grey - ground_grey < lamp.contrast && blob_grey < lamp.level) continue;
     lamps.push_back({area.x + centres.at<double>(i, 0), area.y + centres.at<double>(i, 1), blob.width, blob.height});
   }
-  const int grid_px_width = grid.width * block;
-  const int grid_px_height = grid.height * block;
   for (const Lamp& one : lamps) {
     // Its partner: the nearest lamp of about its size on its row, no
     // farther than a pair of such lamps can be. A red car body can pass
@@ -225,17 +220,12 @@ cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, con
     // one, or one lamp of a pair whose other is hidden.
     if (spacing == 0 && one.width <= 2 && one.height <= 2) spacing = beam.lone_widths * one.width;
     if (spacing == 0) continue;
-    const double left = one.x - beam.half_widths * spacing;
-    const double right = one.x + beam.half_widths * spacing;
-    const double top = one.y - beam.reach_widths * spacing;
-    const double bottom = one.y;
-    const int first_x = std::clamp(static_cast<int>(std::floor(left / block)), 0, grid.width - 1);
-    const int last_x = std::clamp(static_cast<int>(std::floor(std::min(right, grid_px_width - 1.0) / block)), 0,
-                                  grid.width - 1);
-    const int first_y = std::clamp(static_cast<int>(std::floor(top / block)), 0, grid.height - 1);
-    const int last_y = std::clamp(static_cast<int>(std::floor(std::min(bottom, grid_px_height - 1.0) / block)), 0,
-                                  grid.height - 1);
-    lit(cv::Range(first_y, last_y + 1), cv::Range(first_x, last_x + 1)).setTo(255);
+    // The blocks from the lamp's row up to the beam's reach, either side.
+    const auto block_of = [block](double px) { return static_cast<int>(std::floor(px / block)); };
+    const cv::Point first(block_of(one.x - beam.half_widths * spacing), block_of(one.y - beam.reach_widths * spacing));
+    const cv::Point last(block_of(one.x + beam.half_widths * spacing), block_of(one.y));
+    const cv::Rect beam_blocks = cv::Rect(first, last + cv::Point(1, 1)) & cv::Rect(cv::Point(0, 0), grid);
+    if (!beam_blocks.empty()) lit(beam_blocks).setTo(255);
   }
   lit &= dark;
   return lit;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "edge/vision/boxes.hpp"
+
 namespace gridwatch::edge::vision {
 namespace {
 
@@ -186,9 +188,7 @@ std::vector<StaticBlob> StaticMap::blobs(double t_s) const {
   // inside the margin, so the erosion never sees its edge.
   constexpr int kCloseSize = 7;
   constexpr int kMargin = 2 * (kCloseSize / 2);
-  const cv::Rect roi =
-      cv::Rect(marked.x - kMargin, marked.y - kMargin, marked.width + 2 * kMargin, marked.height + 2 * kMargin) &
-      cv::Rect(cv::Point(0, 0), size_);
+  const cv::Rect roi = widened(marked, kMargin) & cv::Rect(cv::Point(0, 0), size_);
   const cv::Mat marks = candidate(roi);
   const cv::Mat since_map = since_(roi);
   const cv::Mat close_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(kCloseSize, kCloseSize));
@@ -259,7 +259,7 @@ std::vector<StaticBlob> StaticMap::merge_nearby(std::vector<StaticBlob> blobs) {
         const auto& b = blobs[j];
         if (std::abs(a.since_s - b.since_s) > kSinceGapS) continue;
         const int gap = std::max(kJoinGap, std::max(a.box.height, b.box.height) / 3);
-        const cv::Rect grown(a.box.x - gap, a.box.y - gap, a.box.width + 2 * gap, a.box.height + 2 * gap);
+        const cv::Rect grown = widened(a.box, gap);
         if ((grown & b.box).area() == 0) continue;
         const cv::Rect joined = a.box | b.box;
         cv::Mat mask(joined.size(), CV_8U, cv::Scalar(0));

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "edge/vision/boxes.hpp"
+
 namespace gridwatch::edge::vision {
 namespace {
 
@@ -76,9 +78,7 @@ cv::Mat StationaryTracker::footprint() const {
   cv::Mat out(size_, CV_8U, cv::Scalar(0));
   for (const auto& object : objects_) {
     if (object.end_s) continue;
-    const cv::Rect grown = cv::Rect(object.box.x - kJoinGap, object.box.y - kJoinGap, object.box.width + 2 * kJoinGap,
-                                    object.box.height + 2 * kJoinGap) &
-                           cv::Rect(0, 0, size_.width, size_.height);
+    const cv::Rect grown = widened(object.box, kJoinGap) & cv::Rect(0, 0, size_.width, size_.height);
     out(grown).setTo(255);
   }
   return out;
@@ -96,8 +96,7 @@ cv::Mat StationaryTracker::signature_of(const cv::Rect& box, const cv::Mat& mask
 
 cv::Rect StationaryTracker::around(const cv::Rect& box) const {
   const int margin = std::max(4, box.height / 4);
-  return cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) &
-         cv::Rect(0, 0, size_.width, size_.height);
+  return widened(box, margin) & cv::Rect(0, 0, size_.width, size_.height);
 }
 
 double StationaryTracker::ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const {
@@ -239,7 +238,7 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
   for (auto& object : objects_) {
     if (object.end_s) continue;
     const int gap = std::max(kJoinGap, object.box.height / 3);
-    const cv::Rect grown(object.box.x - gap, object.box.y - gap, object.box.width + 2 * gap, object.box.height + 2 * gap);
+    const cv::Rect grown = widened(object.box, gap);
     if ((grown & blob.box).area() == 0) continue;
     // Static pixels on or next to a followed vehicle are part of it: its
     // pixels restart their clocks after every passing shadow or vehicle,
@@ -271,8 +270,7 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
   // Pixels that stopped while a vehicle that has since left stood there:
   // what it left behind in the background, not a newcomer.
   for (const auto& gone : departed_) {
-    const cv::Rect grown(gone.box.x - kJoinGap, gone.box.y - kJoinGap, gone.box.width + 2 * kJoinGap,
-                         gone.box.height + 2 * kJoinGap);
+    const cv::Rect grown = widened(gone.box, kJoinGap);
     if ((grown & blob.box).area() > 0 && blob.since_s <= gone.end_s + kRemnantS) {
       map.absorb(blob, features);
       return;
