@@ -35,6 +35,16 @@ constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background l
 // pixels 4 analysis pixels round it.
 constexpr PointOfLight kPointOfLight{245.0, 80.0, 4};
 constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
+// At dusk a queue of oncoming vehicles near the vanishing point is one
+// pale blob: white bodies and headlights whose cores merge in their glow,
+// with no point of light in it. Its glow brightens the road round it as it
+// comes closer, which grows as a light plume does. In a dark scene a
+// smoke-like block brighter than its background while a lamp shines near
+// it counts as lamp-lit, as it does near a point of light. In daylight a
+// white plume over a dark wall makes lamps of its own (near-white pixels
+// on a dark background), so there it does not (smoke_slow_onset_parked
+// came 4.6 s later, over the goal).
+constexpr double kDarkSceneLevel = 100.0;  // mean grey of the block backgrounds below which the scene is dusk or night (library pictures: day 98-128, dusk 63-87, night 39-48)
 // A vehicle driving away at dusk shows the camera only its rear lights,
 // and its beam lights the road ahead of it, up the view: the road there
 // brightens, the vehicle's dark body slides in over it, and the strip
@@ -784,8 +794,10 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
   // vehicle driving away within kBeamMemoryS (or, darker than its
   // background, within kLampMemoryS), or else is darker than its
   // background within kLampMemoryS of a lamp shining near it, or brighter
-  // within kPointLampMemoryS of a point of light shining near it.
+  // within kPointLampMemoryS of a point of light shining near it (or, in a
+  // dark scene, of a lamp).
   Lamplit lit;
+  const bool dark_scene = cv::mean(light_, usable_)[0] * gain < kDarkSceneLevel;
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
@@ -793,11 +805,12 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
       const bool lamp_shone = t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS;
       const bool point_shines = t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
+      const bool lamp_shines = t_s - lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
       const double since_beam = t_s - beam_seen_s_.at<float>(y, x);
       const bool in_beam = since_beam <= kBeamMemoryS || (darker && since_beam <= kLampMemoryS);
       if (in_beam) ++lit.in_beam;
       else if (darker && lamp_shone) ++lit.darkened_near_lamp;
-      else if (!darker && point_shines) ++lit.brightened_near_lamp;
+      else if (!darker && (point_shines || (dark_scene && lamp_shines))) ++lit.brightened_near_lamp;
     }
   }
   return lit;

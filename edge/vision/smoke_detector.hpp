@@ -162,7 +162,7 @@ class SmokeDetector {
   struct Lamplit {
     int smoke_like = 0;          // the region's smoke-like blocks
     int darkened_near_lamp = 0;  // ... of which are darker than their background soon after a lamp shone near them
-    int brightened_near_lamp = 0;  // ... or brighter than it while a point of light shines near them
+    int brightened_near_lamp = 0;  // ... or brighter than it while a point of light (in a dark scene, a lamp) shines near them
     int in_beam = 0;             // ... or lie in the beam of a vehicle driving away (or under the vehicle), or are darker soon after
   };
   Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
