@@ -99,7 +99,7 @@ TEST_CASE("broker down for 60 s while 1000 alerts are raised: all arrive exactly
   CHECK(driver->stop() == 0);
 }
 
-TEST_CASE("gateway SIGKILLed at 50 random points: every stored alert is delivered, duplicates absorbed",
+TEST_CASE("gateway SIGKILLed at 50 or more random points: every stored alert is delivered, duplicates absorbed",
           "[integration][outbox][slow]") {
   test::MosquittoBroker broker;
   test::Daemons daemons(broker);
@@ -117,7 +117,13 @@ TEST_CASE("gateway SIGKILLed at 50 random points: every stored alert is delivere
   burst.rate = 400;
   burst.kinds = "smoke,parking";
   std::set<std::string> stored;
-  for (int kill = 0; kill < 50; ++kill) {
+  // At least 50 kills, and more (up to 200) until the runs have stored
+  // over 100 alerts: on a loaded machine a run may spend most of its
+  // window starting up, and a test that stored few alerts proves little.
+  constexpr int kKills = 50;
+  constexpr int kMostKills = 200;
+  constexpr std::size_t kEnoughStored = 100;
+  for (int kill = 0; kill < kKills || (stored.size() <= kEnoughStored && kill < kMostKills); ++kill) {
     auto driver = daemons.start_driver(options, burst, "run-" + std::to_string(kill));
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(random)));
     driver->signal(SIGKILL);
@@ -125,7 +131,7 @@ TEST_CASE("gateway SIGKILLed at 50 random points: every stored alert is delivere
     const auto ids = test::stored_ids(driver->log());
     stored.insert(ids.begin(), ids.end());
   }
-  REQUIRE(stored.size() > 100);
+  REQUIRE(stored.size() > kEnoughStored);
 
   // A last run raises nothing and drains what the killed runs left behind.
   burst.count = 0;
