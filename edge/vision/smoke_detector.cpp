@@ -55,7 +55,9 @@ constexpr double kDarkSceneLevel = 100.0;  // mean grey of the block backgrounds
 // beams' light, as under a headlight). A lit rear light is vivid red, and
 // either brighter than its ground or bright overall (saturated towards
 // white); a brake light in daylight is red but no brighter than the road
-// (grey about 80).
+// (grey about 80). Beams are drawn only in a dark scene: by day a rear
+// light lights nothing, while red patches of vehicles queued far off pair
+// up as lamps do (mixed_hard_day's plume came 8 s later under them).
 constexpr RearLight kRearLight{180.0, 90.0, 40.0, 3, 100.0};
 constexpr BeamReach kBeamReach{3.0, 1.5, 8.0, 4.0};
 constexpr double kBeamMemoryS = 3.0;  // a block in a beam this recently may be lit or darkened by it (small lamps drop out of sight for a few frames)
@@ -129,6 +131,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
     }
     cv::fillPoly(use, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
   }
+  analysed_ = use;
   // A block counts when most of it is analysed.
   cv::Mat use_float;
   use.convertTo(use_float, CV_32F, 1.0 / 255.0);
@@ -205,7 +208,6 @@ void SmokeDetector::restart(double t_s) {
   previous_gradient_.release();
   previous_chroma_.release();
   previous_picture_.release();
-  previous_rear_lights_.release();
   stroke_share_.release();
   candidates_.setTo(0);
   regions_.clear();
@@ -246,6 +248,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::Mat low;
     cv::max(channels[0], channels[1], high);
     rear_lights = rear_light_pixels(channels[2], high, kRearLight);
+    if (analysed_.size() == rear_lights.size()) rear_lights &= analysed_;  // a masked caption lights no beam
     cv::max(high, channels[2], high);
     cv::min(channels[0], channels[1], low);
     cv::min(low, channels[2], low);
@@ -266,8 +269,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     strokes.setTo(0, fixture);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
                           previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size() &&
-                          previous_picture_.type() == picture.type() &&
-                          previous_rear_lights_.size() == picture.size();
+                          previous_picture_.type() == picture.type();
     // The strokes of a clock or a caption lie in a small part of the
     // picture: the held pixels are copied within their bounds only.
     const cv::Rect held = can_hold ? cv::boundingRect(strokes) : cv::Rect();
@@ -280,9 +282,6 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       previous_chroma_(held).copyTo(chroma_pixels(held), held_mask);
       scene_picture = picture.clone();
       previous_picture_(held).copyTo(scene_picture(held), held_mask);
-      // A held pixel is judged as held for rear lights too: as it was in
-      // the previous frame.
-      previous_rear_lights_(held).copyTo(rear_lights(held), held_mask);
     }
   } else {
     chroma_pixels = cv::Mat::zeros(picture.size(), CV_32F);
@@ -414,12 +413,15 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   }
   remember_lamps(lamps, lamp_seen_s_, t_s);
   remember_lamps(point_lamps, point_lamp_seen_s_, t_s);
-  if (!rear_lights.empty()) {
-    // A beam lights only what is dark: in daylight, or on a lit wall, it
-    // changes nothing a block test sees.
+  if (!rear_lights.empty() && dark_scene(gain)) {
+    // A beam lights only what is dark: by day, or on a lit wall, it
+    // changes nothing a block test sees. Rear lights are judged in the
+    // picture as it is, not with strokes held: a far lamp is no thicker
+    // than a burned-in stroke, and held it would read as the road it
+    // covers while it moves.
     const cv::Mat dark_blocks = light_ * gain < kGlareDarkLevel;
     beam_seen_s_.setTo(static_cast<float>(t_s),
-                       rear_light_beams(scene_picture, rear_lights, dark_blocks, block_, kRearLight, kBeamReach));
+                       rear_light_beams(picture, rear_lights, dark_blocks, block_, kRearLight, kBeamReach));
   }
   // Too much of the frame at once is a global change, not a plume: the
   // votes hold still.
@@ -464,7 +466,6 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   previous_gradient_ = scene_gradient;
   previous_chroma_ = chroma_pixels;
   previous_picture_ = scene_picture;
-  previous_rear_lights_ = rear_lights;
 
   follow_regions(regions_now(), t_s);
 
@@ -788,6 +789,10 @@ SmokeDetector::Tint SmokeDetector::tint_of(const cv::Rect& blocks, const cv::Mat
   return tint;
 }
 
+bool SmokeDetector::dark_scene(double gain) const {
+  return cv::mean(light_, usable_)[0] * gain < kDarkSceneLevel;
+}
+
 SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain,
                                                  double t_s) const {
   // Per smoke-like block of the region, whether it lay in the beam of a
@@ -797,7 +802,7 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
   // within kPointLampMemoryS of a point of light shining near it (or, in a
   // dark scene, of a lamp).
   Lamplit lit;
-  const bool dark_scene = cv::mean(light_, usable_)[0] * gain < kDarkSceneLevel;
+  const bool dark = dark_scene(gain);
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
@@ -810,7 +815,7 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
       const bool in_beam = since_beam <= kBeamMemoryS || (darker && since_beam <= kLampMemoryS);
       if (in_beam) ++lit.in_beam;
       else if (darker && lamp_shone) ++lit.darkened_near_lamp;
-      else if (!darker && (point_shines || (dark_scene && lamp_shines))) ++lit.brightened_near_lamp;
+      else if (!darker && (point_shines || (dark && lamp_shines))) ++lit.brightened_near_lamp;
     }
   }
   return lit;

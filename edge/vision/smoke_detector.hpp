@@ -105,6 +105,9 @@ class SmokeDetector {
   enum Cue : std::uint8_t { kMoving = 1, kPresent = 2, kGrey = 4, kSoft = 8, kNotBusy = 16, kNoGlare = 32,
                            kNotRigid = 64 };
   const cv::Mat& cues() const { return cues_; }
+  /// Per block, when the beam of a vehicle driving away last lay over it
+  /// (CV_32F analysis time; far in the past before any); for tests.
+  const cv::Mat& beam_seen_s() const { return beam_seen_s_; }
   /// Block size in analysis pixels.
   int block_px() const { return block_; }
 
@@ -165,6 +168,7 @@ class SmokeDetector {
     int brightened_near_lamp = 0;  // ... or brighter than it while a point of light (in a dark scene, a lamp) shines near them
     int in_beam = 0;             // ... or lie in the beam of a vehicle driving away (or under the vehicle), or are darker soon after
   };
+  bool dark_scene(double gain) const;  // dusk or night: the block backgrounds, as lit now, are dark on the whole
   Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
 
@@ -172,6 +176,7 @@ class SmokeDetector {
   cv::Size size_;
   int block_ = 8;
   cv::Size grid_;
+  cv::Mat analysed_;     // CV_8U per analysis pixel, 255 where it counts (camera and smoke masks out)
   cv::Mat usable_;       // CV_8U per block
   cv::Mat light_;        // CV_32F block background brightness (at the background's light level)
   cv::Mat edges_;        // CV_32F block background edge energy
@@ -186,7 +191,6 @@ class SmokeDetector {
   cv::Mat previous_gradient_;  // CV_32F its edge energy, strokes held
   cv::Mat previous_chroma_;    // CV_32F its per-pixel chroma, strokes held
   cv::Mat previous_picture_;   // CV_8UC3 its colour picture, strokes held
-  cv::Mat previous_rear_lights_;  // CV_8U its vivid red pixels (rear_light_pixels), strokes held
   cv::Mat stroke_share_;       // CV_32F per pixel, recent share of frames in which it lay under a thin vivid stroke
   cv::Mat lamp_seen_s_;  // CV_32F per block, when a lamp (new near-white light on a dark background) last shone near it
   cv::Mat point_lamp_seen_s_;  // CV_32F per block, when a new point of light last shone near it

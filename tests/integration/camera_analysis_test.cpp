@@ -4,8 +4,9 @@
 // - `evaluate --seeds` renders a scenario again per seed, one row each;
 // - the library's dusk street at its own size, rendered with a seed whose
 //   road reads darker once the beams of vehicles driving away have gone,
-//   and with one where a queue of oncoming headlights glows near the
-//   vanishing point, raises no smoke alert;
+//   with one where a queue of oncoming headlights glows near the
+//   vanishing point, and with one where a far car's thin rear lights draw
+//   the beam ahead of it, raises no smoke alert;
 // - `gridwatch-edge analyze` with a camera file whose `dnn:` points at the
 //   real yolo-fastest model (../shared; skipped with a message without it)
 //   runs the confirmation on a rendered parking scene end to end, and
@@ -371,4 +372,16 @@ TEST_CASE("a queue of oncoming cars at dusk, its headlights merged into one pale
   // lamp shines near it counted as lamp-lit in a dark scene, that was
   // smoke at 149.7 s.
   CHECK(dusk_traffic_smoke("36", "0").empty());
+}
+
+TEST_CASE("a far car driving away at dusk, its rear lights as thin as a burned-in stroke, is not smoke ahead of it",
+          "[integration][smoke][scene]") {
+  // dusk_traffic.yaml at 1280x720 with seed 47, analysed at phase 0.1: a
+  // red car drives away up the outgoing lane, and the road its headlights
+  // light ahead of it, near the vanishing point, reads 5-18 grey levels
+  // brighter than its background. Its rear lights are 3 x 2 px at analysis
+  // size. While the detector judged rear lights with burned-in strokes
+  // held (a stroke is at most 2 px thick), a moving lamp that thin read as
+  // the road it covered, no beam was drawn, and that was smoke at 141.4 s.
+  CHECK(dusk_traffic_smoke("47", "0.1").empty());
 }
