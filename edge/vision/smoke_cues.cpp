@@ -220,7 +220,8 @@ cv::Mat rear_light_beams(const cv::Mat& picture, const cv::Mat& lamp_pixels, con
     // one, or one lamp of a pair whose other is hidden.
     if (spacing == 0 && one.width <= 2 && one.height <= 2) spacing = beam.lone_widths * one.width;
     if (spacing == 0) continue;
-    // The blocks from the lamp's row up to the beam's reach, either side.
+    // The blocks from the lamp's row up to the beam's reach, either side
+    // (a beam wholly in the pixels past the last whole block marks none).
     const auto block_of = [block](double px) { return static_cast<int>(std::floor(px / block)); };
     const cv::Point first(block_of(one.x - beam.half_widths * spacing), block_of(one.y - beam.reach_widths * spacing));
     const cv::Point last(block_of(one.x + beam.half_widths * spacing), block_of(one.y));

@@ -34,7 +34,7 @@ constexpr double kLampMemoryS = 3 * kBackgroundS;  // light a block background l
 // white smoke reaches 240) and is far brighter than the mean grey of the
 // pixels 4 analysis pixels round it.
 constexpr PointOfLight kPointOfLight{245.0, 80.0, 4};
-constexpr double kPointLampMemoryS = 1.0;  // a block lit by a point of light near it within this long may be brighter for that
+constexpr double kShiningMemoryS = 1.0;  // a block lit by a point of light (or, in a dark scene, a lamp) near it within this long may be brighter for that
 // At dusk a queue of oncoming vehicles near the vanishing point is one
 // pale blob: white bodies and headlights whose cores merge in their glow,
 // with no point of light in it. Its glow brightens the road round it as it
@@ -534,7 +534,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // the lamp test above does not see it: a block brighter than its
     // background while a new point of light shines near it (a lamp's
     // core, a few pixels near white in every channel on a darker ground;
-    // point_of_light_shares) counts as lamp-lit too.
+    // point_of_light_shares) counts as lamp-lit too, and so, at dusk or
+    // night, does one brighter while a lamp shines near it.
     const bool by_growth = lasted && (upwards || spread) && grew;
     const bool young_plume = (spread_from_seed || by_growth) && sourced && fluid && !known;
     const SceneView view = young_plume ? scene_through(region.box, scene_grey, gain) : SceneView{};
@@ -799,23 +800,23 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
   // vehicle driving away within kBeamMemoryS (or, darker than its
   // background, within kLampMemoryS), or else is darker than its
   // background within kLampMemoryS of a lamp shining near it, or brighter
-  // within kPointLampMemoryS of a point of light shining near it (or, in a
+  // within kShiningMemoryS of a point of light shining near it (or, in a
   // dark scene, of a lamp).
   Lamplit lit;
-  const bool dark = dark_scene(gain);
+  const bool dusk_or_night = dark_scene(gain);
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;
       ++lit.smoke_like;
       const bool darker = light.at<float>(y, x) < light_.at<float>(y, x) * gain;
-      const bool lamp_shone = t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS;
-      const bool point_shines = t_s - point_lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
-      const bool lamp_shines = t_s - lamp_seen_s_.at<float>(y, x) <= kPointLampMemoryS;
+      const bool lamp_shone_lately = t_s - lamp_seen_s_.at<float>(y, x) <= kLampMemoryS;
+      const bool point_shining = t_s - point_lamp_seen_s_.at<float>(y, x) <= kShiningMemoryS;
+      const bool lamp_shining = t_s - lamp_seen_s_.at<float>(y, x) <= kShiningMemoryS;
       const double since_beam = t_s - beam_seen_s_.at<float>(y, x);
       const bool in_beam = since_beam <= kBeamMemoryS || (darker && since_beam <= kLampMemoryS);
       if (in_beam) ++lit.in_beam;
-      else if (darker && lamp_shone) ++lit.darkened_near_lamp;
-      else if (!darker && (point_shines || (dark && lamp_shines))) ++lit.brightened_near_lamp;
+      else if (darker && lamp_shone_lately) ++lit.darkened_near_lamp;
+      else if (!darker && (point_shining || (dusk_or_night && lamp_shining))) ++lit.brightened_near_lamp;
     }
   }
   return lit;

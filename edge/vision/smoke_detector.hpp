@@ -49,9 +49,10 @@
 // darker than their background soon after a lamp shone near them (at dusk
 // and at night, passing headlights leave darker what they lit, and the
 // block backgrounds still hold some of that light) or brighter while a
-// point of light (a lamp's core) shines near them, or lie, either way, in
-// the beam of a vehicle driving away (drawn up the view from its lit rear
-// lights, as far as their spacing says; edge/vision/smoke_cues.hpp): the
+// point of light (a lamp's core; at dusk or night, any headlight's glare)
+// shines near them, or lie, either way, in the beam of a vehicle driving
+// away (drawn up the view from its lit rear lights, as far as their
+// spacing says, at dusk or night only; edge/vision/smoke_cues.hpp): the
 // road its beam lit and its dark body sliding over it. So does one (a far plume along a
 // ridge in its first seconds) `confirm_s` after its first smoke-like
 // block, if it has spread from that block as far as the spread rule asks

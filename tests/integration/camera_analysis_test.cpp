@@ -99,7 +99,6 @@ std::pair<std::string, std::string> library_and_cache(const test::TempDir& dir,
   return {library, cache};
 }
 
-
 /// The smoke alerts of `gridwatch-edge analyze --phase-s PHASE` on the
 /// library's dusk street (dusk_traffic.yaml) rendered at its own size with
 /// `seed` by gridwatch-sim.

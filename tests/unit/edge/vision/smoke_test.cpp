@@ -565,7 +565,9 @@ TEST_CASE("rear lights under a camera mask light no beam", "[vision][smoke]") {
   // keeps it from holding smoke above it.
   const cv::Mat dusk(kHeight, kWidth, CV_8UC3, cv::Scalar(40, 40, 40));
   const auto paint = [](cv::Mat& frame, int) { paint_rear_lights(frame, 150, 140, 3); };
-  const cv::Point in_beam(155 / 8, 125 / 8);
-  CHECK(detector_after(dusk, 3, paint)->beam_seen_s().at<float>(in_beam) > -1.0F);
-  CHECK(detector_after(dusk, 3, paint, cv::Rect(140, 136, 40, 10))->beam_seen_s().at<float>(in_beam) < -1.0F);
+  const auto open = detector_after(dusk, 3, paint);
+  const auto masked = detector_after(dusk, 3, paint, cv::Rect(140, 136, 40, 10));
+  const cv::Point in_beam(155 / open->block_px(), 125 / open->block_px());
+  CHECK(open->beam_seen_s().at<float>(in_beam) > -1.0F);
+  CHECK(masked->beam_seen_s().at<float>(in_beam) < -1.0F);
 }
