@@ -248,7 +248,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     cv::Mat low;
     cv::max(channels[0], channels[1], high);
     rear_lights = rear_light_pixels(channels[2], high, kRearLight);
-    if (analysed_.size() == rear_lights.size()) rear_lights &= analysed_;  // a masked caption lights no beam
+    rear_lights &= analysed_;  // a masked caption lights no beam
     cv::max(high, channels[2], high);
     cv::min(channels[0], channels[1], low);
     cv::min(low, channels[2], low);
@@ -413,7 +413,9 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
   }
   remember_lamps(lamps, lamp_seen_s_, t_s);
   remember_lamps(point_lamps, point_lamp_seen_s_, t_s);
-  if (!rear_lights.empty() && dark_scene(gain)) {
+  // Once per frame, on the backgrounds as they stood before this frame taught them.
+  const bool dusk_or_night = dark_scene(gain);
+  if (!rear_lights.empty() && dusk_or_night) {
     // A beam lights only what is dark: by day, or on a lit wall, it
     // changes nothing a block test sees. Rear lights are judged in the
     // picture as it is, not with strokes held: a far lamp is no thicker
@@ -544,7 +546,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     const bool hides_scene = textured && view.followed < kSceneShownShare * view.textured;
     const Tint tint = young_plume ? tint_of(region.box, colour, gain) : Tint{};
     const bool warm = tint.judged >= settings_.min_blocks && tint.warm >= kWarmShare * tint.judged;
-    const Lamplit lit = young_plume ? lamplit_in(region.box, light, gain, t_s) : Lamplit{};
+    const Lamplit lit = young_plume ? lamplit_in(region.box, light, gain, dusk_or_night, t_s) : Lamplit{};
     const int lamplit = lit.darkened_near_lamp + lit.brightened_near_lamp + lit.in_beam;
     const bool lamplight = lamplit >= settings_.min_blocks && lamplit >= kLamplitShare * lit.smoke_like;
     if ((young_plume && ((by_growth && !hides_scene) || (spread_from_seed && shows_scene)) && !warm && !lamplight) ||
@@ -795,7 +797,7 @@ bool SmokeDetector::dark_scene(double gain) const {
 }
 
 SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain,
-                                                 double t_s) const {
+                                                 bool dusk_or_night, double t_s) const {
   // Per smoke-like block of the region, whether it lay in the beam of a
   // vehicle driving away within kBeamMemoryS (or, darker than its
   // background, within kLampMemoryS), or else is darker than its
@@ -803,7 +805,6 @@ SmokeDetector::Lamplit SmokeDetector::lamplit_in(const cv::Rect& blocks, const c
   // within kShiningMemoryS of a point of light shining near it (or, in a
   // dark scene, of a lamp).
   Lamplit lit;
-  const bool dusk_or_night = dark_scene(gain);
   for (int y = blocks.y; y < blocks.y + blocks.height; ++y) {
     for (int x = blocks.x; x < blocks.x + blocks.width; ++x) {
       if (votes_.at<float>(y, x) < kVoteLevel) continue;

@@ -170,7 +170,7 @@ class SmokeDetector {
     int in_beam = 0;             // ... or lie in the beam of a vehicle driving away (or under the vehicle), or are darker soon after
   };
   bool dark_scene(double gain) const;  // dusk or night: the block backgrounds, as lit now, are dark on the whole
-  Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, double t_s) const;
+  Lamplit lamplit_in(const cv::Rect& blocks, const cv::Mat& light, double gain, bool dusk_or_night, double t_s) const;
   Tint tint_of(const cv::Rect& blocks, const cv::Mat& colour, double gain) const;
 
   SmokeSettings settings_;
