@@ -43,7 +43,7 @@ struct CameraAnalyzer::State {
         map(analysis, analysed.clone(), settings.detector),
         tracker(analysis, settings),
         episodes(settings),
-        tamper(settings.tamper),
+        tamper(settings.tamper, analysed),
         smoke(analysis, analysed, settings.smoke) {}
 };
 

@@ -33,7 +33,11 @@ std::string_view to_string(TamperFault fault) {
   return "unknown";
 }
 
-TamperDetector::TamperDetector(const TamperSettings& settings) : settings_(settings) {}
+TamperDetector::TamperDetector(const TamperSettings& settings, const cv::Mat& analysed) : settings_(settings) {
+  // Only a mask that leaves something to judge is kept.
+  const int judged = analysed.empty() ? 0 : cv::countNonZero(analysed);
+  if (judged > 0 && static_cast<std::size_t>(judged) < analysed.total()) analysed_ = analysed.clone();
+}
 
 bool TamperDetector::disturbed() const {
   for (const auto& fault : faults_) {
@@ -86,15 +90,21 @@ std::vector<VisionEvent> TamperDetector::step(TamperFault kind, bool bad, double
 std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, const cv::Mat& grey8, double t_s) {
   std::vector<VisionEvent> events;
   if (!settings_.enabled) return events;
+  const bool masked = !analysed_.empty() && analysed_.size() == grey8.size();
+  const cv::Mat judged = masked ? analysed_ : cv::Mat();
+  const double judged_count = masked ? cv::countNonZero(analysed_) : static_cast<double>(grey8.total());
   const bool identical = !previous_grey_.empty() && previous_grey_.size() == grey8.size() &&
-                      cv::norm(grey8, previous_grey_, cv::NORM_L1) / static_cast<double>(grey8.total()) < kFrozenChange;
+                         cv::norm(grey8, previous_grey_, cv::NORM_L1, judged) / judged_count < kFrozenChange;
   grey8.copyTo(previous_grey_);
 
+  const double mean_luma = masked ? cv::mean(features.grey, judged)[0] : features.mean_luma;
+  const double sharpness = masked ? cv::mean(features.gradient, judged)[0] : features.sharpness;
   cv::Mat edges = cv::abs(features.norm) > kEdgeLevel;
+  if (masked) edges &= judged;
   if (!learn_start_s_) {
     learn_start_s_ = t_s;
-    sharpness_ = features.sharpness;
-    luma_ = features.mean_luma;
+    sharpness_ = sharpness;
+    luma_ = mean_luma;
     edge_rate_ = cv::Mat::zeros(edges.size(), CV_32F);
   }
   const bool learning = t_s - *learn_start_s_ < kLearnS;
@@ -103,8 +113,8 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   bool defocus = false;
   bool moved = false;
   if (!learning) {
-    const double sharp_ratio = features.sharpness / std::max(sharpness_, 1e-3);
-    const bool dark = features.mean_luma < settings_.dark_level || features.mean_luma < kCoveredDarkening * luma_;
+    const double sharp_ratio = sharpness / std::max(sharpness_, 1e-3);
+    const bool dark = mean_luma < settings_.dark_level || mean_luma < kCoveredDarkening * luma_;
     covered = dark && sharp_ratio < kCoveredSharpness;
     defocus = !covered && sharp_ratio < settings_.defocus_ratio;
     const cv::Mat fixed = edge_rate_ > kStaticEdge;
@@ -132,8 +142,8 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   // Learn what normal looks like only while the picture is normal.
   if (!disturbed()) {
     const double rate = learning ? 0.3 : kSharpnessRate;
-    sharpness_ += rate * (features.sharpness - sharpness_);
-    luma_ += rate * (features.mean_luma - luma_);
+    sharpness_ += rate * (sharpness - sharpness_);
+    luma_ += rate * (mean_luma - luma_);
     cv::Mat edge_float;
     edges.convertTo(edge_float, CV_32F, 1.0 / 255.0);
     const float edge_rate = learning ? 0.3F : kEdgeRate;

@@ -5,7 +5,9 @@
 // a picture as sharp as normal) and frozen image, each
 // raised as its own episode once it has lasted `hold_s` (`frozen_s`) and
 // ended once the picture has been normal for as long. While any fault is
-// present or pending the parking detector pauses.
+// present or pending the parking detector pauses. Masked areas are left
+// out: a camera burns its OSD text into the picture after the lens, so a
+// covered lens still shows it, sharp and bright.
 #include <array>
 #include <opencv2/core.hpp>
 #include <optional>
@@ -23,7 +25,9 @@ std::string_view to_string(TamperFault fault);
 
 class TamperDetector {
  public:
-  explicit TamperDetector(const TamperSettings& settings);
+  /// `analysed` (CV_8U, analysis size, 255 where analysed) leaves the
+  /// camera's masks out: a burned-in OSD, a swaying tree. Empty: the whole picture.
+  explicit TamperDetector(const TamperSettings& settings, const cv::Mat& analysed = cv::Mat());
 
   /// `grey8` is the CV_8U grey analysis frame (for the frozen test).
   std::vector<VisionEvent> update(const FrameFeatures& features, const cv::Mat& grey8, double t_s);
@@ -49,6 +53,7 @@ class TamperDetector {
   double luma_ = 0;         // learnt normal mean brightness
   cv::Mat edge_rate_;       // CV_32F, how often each pixel is an edge
   cv::Mat previous_grey_;
+  cv::Mat analysed_;        // CV_8U, the pixels judged; empty when nothing is masked
   std::optional<double> learn_start_s_;
   int next_episode_ = 1;
 };

@@ -119,3 +119,42 @@ TEST_CASE("a normal noisy scene raises no tamper", "[vision][tamper][scene]") {
   for (int i = 0; i < 5 * 40; ++i) events += analyzer.process(scene(i), i / 5.0).size();
   CHECK(events == 0);
 }
+
+namespace {
+
+/// A camera's burned-in OSD: white boxes with dark text over the top left,
+/// a quarter of the picture, its clock changing every second.
+void burn_in_osd(cv::Mat& frame, double t_s) {
+  for (int line = 0; line < 5; ++line) {
+    const cv::Rect box(4, 4 + 9 * line, 150, 8);
+    frame(box).setTo(cv::Scalar(235, 235, 235));
+    cv::putText(frame, "CAM 07 " + std::to_string(static_cast<int>(t_s)) + " 12:00:0" + std::to_string(line),
+                {box.x + 2, box.y + 7}, cv::FONT_HERSHEY_PLAIN, 0.6, cv::Scalar(20, 20, 20));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a covered lens is seen on a camera whose OSD stays burned in, once the OSD is masked", "[vision][tamper][scene]") {
+  // Covered, the picture is black but for the OSD: bright boxes full of
+  // sharp text, as sharp as half the scene was. Masked, only the lens's
+  // picture is judged.
+  CameraSettings camera;
+  camera.id = "cam1";
+  camera.masks.push_back({{0.0, 0.0}, {0.5, 0.0}, {0.5, 0.27}, {0.0, 0.27}});
+  CameraAnalyzer analyzer(camera);
+  std::vector<VisionEvent> raised;
+  for (int i = 0; i < 5 * 60; ++i) {  // 60 s at 5 fps; covered from 20 s to 40 s
+    const double t_s = i / 5.0;
+    cv::Mat frame = t_s >= 20 && t_s < 40 ? cv::Mat(180, 320, CV_8UC3, cv::Scalar(6, 6, 6)) : scene(i);
+    burn_in_osd(frame, t_s);
+    for (auto& event : analyzer.process(frame, t_s)) {
+      if (event.type == EventType::tamper) raised.push_back(event);
+    }
+  }
+  REQUIRE(raised.size() == 2);
+  CHECK(raised[0].fault == "covered");
+  CHECK(raised[0].phase == Phase::start);
+  CHECK(raised[0].time_s <= 26);
+  CHECK(raised[1].phase == Phase::end);
+}
