@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <opencv2/videoio.hpp>
 
 #include "common/backoff.hpp"
@@ -27,7 +29,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kMinOpenTimeoutS = 10;  // see open_camera_source()
 
-std::mutex& ffmpeg_options_mutex() {
+/// OpenCV's capture backends read their options from the environment;
+/// the lock keeps two cameras from racing on it.
+std::mutex& capture_options_mutex() {
   static std::mutex mutex;
   return mutex;
 }
@@ -72,7 +76,7 @@ bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
       // fpsprobesize 0: FFmpeg would otherwise read 20 frames to estimate
       // the frame rate before the open returns (4 s of a 5 fps stream);
       // live time comes from the clock, not from the stream's rate.
-      std::lock_guard lock(ffmpeg_options_mutex());
+      std::lock_guard lock(capture_options_mutex());
       setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS",
              fmt::format("rtsp_transport;{}|fpsprobesize;0", source.rtsp_transport).c_str(), 1);
       return capture.open(source.url, cv::CAP_FFMPEG,
@@ -84,6 +88,24 @@ bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
     spdlog::warn("camera source {}: {}", describe_camera_source(source), error.what());
     return false;
   }
+}
+
+void limit_v4l2_frame_wait(const std::vector<CameraConfig>& cameras) {
+  // OpenCV's V4L2 backend has no read timeout of its own: it waits in
+  // select() for OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT seconds per frame (10
+  // by default), and a camera that hangs with its device open (measured
+  // with the kernel's vivid driver dropping every buffer) went offline
+  // after 10 s whatever stall_s said.
+  std::optional<double> shortest_s;
+  for (const auto& camera : cameras) {
+    const auto& source = camera.source;
+    if (source.device.empty()) continue;
+    shortest_s = std::min(shortest_s.value_or(source.stall_s), source.stall_s);
+  }
+  if (!shortest_s) return;
+  const int wait_s = std::max(1, static_cast<int>(std::ceil(*shortest_s)));
+  std::lock_guard lock(capture_options_mutex());
+  setenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", std::to_string(wait_s).c_str(), 0);
 }
 
 std::string describe_camera_source(const CameraSource& source) {

@@ -32,6 +32,14 @@ namespace gridwatch::edge {
 /// False when it cannot be opened; never throws.
 bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source);
 
+/// Makes OpenCV's V4L2 backend give up waiting for a frame after the
+/// shortest `stall_s` of the V4L2 cameras (whole seconds, at least 1)
+/// instead of its own 10 s. OpenCV reads this once per process, at its
+/// first wait, so it must be called before any V4L2 camera starts; a
+/// later call (or OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT set by the operator)
+/// changes nothing.
+void limit_v4l2_frame_wait(const std::vector<CameraConfig>& cameras);
+
 /// The source as logs, alerts and the doctor name it: the URL with its
 /// password masked, the file, or the device.
 std::string describe_camera_source(const CameraSource& source);

@@ -108,6 +108,7 @@ void Gateway::start() {
 }
 
 void Gateway::start_cameras() {
+  limit_v4l2_frame_wait(config_.cameras);
   for (const auto& camera : config_.cameras) {
     auto worker = std::make_unique<CameraWorker>(camera, [this](CameraReport report) {
       boost::asio::post(io_, [this, report = std::move(report)] { on_camera_report(report); });
