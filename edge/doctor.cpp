@@ -545,6 +545,8 @@ int run_doctor(const DoctorOptions& options, std::ostream& out) {
   if (wanted("sensors")) check_sensors(config, report);
   if (wanted("cameras")) {
     if (config.cameras.empty()) report.add(Verdict::skip, "cameras", "none configured");
+    // A V4L2 camera that hangs fails its check after stall_s, as in service.
+    limit_v4l2_frame_wait(config.cameras);
     for (const auto& camera : config.cameras) check_camera(camera, options, report);
   }
   if (report.failures() > 0) {

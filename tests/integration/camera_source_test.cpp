@@ -213,6 +213,9 @@ std::string guest_script(const test::TempDir& dir) {
          // cameras do; the camera file masks it.
          "v4l2-ctl -d /dev/video0 -c horizontal_movement=4\n"
          "mkdir -p /run/gridwatch-state\n" +
+         // What an installer runs at the pole before starting the service.
+         test::binary_path("gridwatch-edge") + " --config \"$x/edge.yaml\" doctor --camera-seconds 2 " +
+         "--snapshot \"$x\" >\"$x/doctor.txt\" 2>&1\n" +
          test::binary_path("gridwatch-edge") + " --config \"$x/edge.yaml\" >\"$x/edge.log\" 2>&1 &\n"
          "gateway=$!\n"
          "step cover; v4l2-ctl -d /dev/video0 -c test_pattern=5 && touch \"$x/cover.done\"\n"      // 100% black
@@ -274,6 +277,13 @@ TEST_CASE("a real V4L2 device (the kernel's vivid driver, in a VM): frames analy
   // and unpacks the kernel package).
   require_within([&] { return edge_log().find("camera cam_v4l2: source online") != std::string::npos; }, 300s,
                  "the V4L2 camera comes online");
+  // The doctor opened the device and measured it (OpenCV's V4L2 default,
+  // 640x480, at vivid's 30 fps less what the emulated CPU keeps up with),
+  // and saved the view with the mask drawn.
+  const auto doctor = test::read_file(dir.file("doctor.txt"));
+  INFO("doctor:\n" << doctor);
+  CHECK(doctor.find("OK    camera cam_v4l2: 640x480 at ") != std::string::npos);
+  CHECK(std::filesystem::file_size(dir.file("cam_v4l2.jpg")) > 0);
   // Frames are analysed: the tamper detector learns the picture, and a
   // covered lens is seen within its hold time.
   std::this_thread::sleep_for(8s);
