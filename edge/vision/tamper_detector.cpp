@@ -36,7 +36,10 @@ std::string_view to_string(TamperFault fault) {
 TamperDetector::TamperDetector(const TamperSettings& settings, const cv::Mat& analysed) : settings_(settings) {
   // Only a mask that leaves something to judge is kept.
   const int judged = analysed.empty() ? 0 : cv::countNonZero(analysed);
-  if (judged > 0 && static_cast<std::size_t>(judged) < analysed.total()) analysed_ = analysed.clone();
+  if (judged > 0 && static_cast<std::size_t>(judged) < analysed.total()) {
+    analysed_ = analysed.clone();
+    analysed_count_ = judged;
+  }
 }
 
 bool TamperDetector::disturbed() const {
@@ -92,7 +95,7 @@ std::vector<VisionEvent> TamperDetector::update(const FrameFeatures& features, c
   if (!settings_.enabled) return events;
   const bool masked = !analysed_.empty() && analysed_.size() == grey8.size();
   const cv::Mat judged = masked ? analysed_ : cv::Mat();
-  const double judged_count = masked ? cv::countNonZero(analysed_) : static_cast<double>(grey8.total());
+  const double judged_count = masked ? analysed_count_ : static_cast<double>(grey8.total());
   const bool identical = !previous_grey_.empty() && previous_grey_.size() == grey8.size() &&
                          cv::norm(grey8, previous_grey_, cv::NORM_L1, judged) / judged_count < kFrozenChange;
   grey8.copyTo(previous_grey_);

@@ -54,6 +54,7 @@ class TamperDetector {
   cv::Mat edge_rate_;       // CV_32F, how often each pixel is an edge
   cv::Mat previous_grey_;
   cv::Mat analysed_;        // CV_8U, the pixels judged; empty when nothing is masked
+  int analysed_count_ = 0;  // its non-zero pixels (the mask never changes)
   std::optional<double> learn_start_s_;
   int next_episode_ = 1;
 };
