@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 #include "edge/camera_worker.hpp"
 #include "edge/edge_config.hpp"
 
@@ -75,4 +79,49 @@ TEST_CASE("a camera source is named without its password, and only credentials a
   CameraSource device;
   device.device = "/dev/video0";
   CHECK(describe_camera_source(device) == "/dev/video0");
+}
+
+TEST_CASE("V4L2's frame wait is the shortest V4L2 stall_s, and an operator's own setting stays", "[edge][camera]") {
+  // OpenCV reads the variable once per process, at its first V4L2 open;
+  // this test only checks what the gateway leaves in the environment.
+  constexpr const char* kWait = "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT";
+  const char* before = std::getenv(kWait);
+  const std::optional<std::string> saved = before != nullptr ? std::optional<std::string>(before) : std::nullopt;
+  unsetenv(kWait);
+  const auto camera = [](std::string device, std::string url, double stall_s) {
+    CameraConfig config;
+    config.source.device = std::move(device);
+    config.source.url = std::move(url);
+    config.source.stall_s = stall_s;
+    return config;
+  };
+  const auto wait = [&]() -> std::optional<std::string> {
+    const char* value = std::getenv(kWait);
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  };
+
+  SECTION("no V4L2 camera: nothing is set") {
+    limit_v4l2_frame_wait({camera("", "rtsp://10.0.0.5/stream", 2)});
+    CHECK_FALSE(wait());
+  }
+  SECTION("two V4L2 cameras: the shorter stall wins, rounded up to whole seconds") {
+    limit_v4l2_frame_wait({camera("/dev/video0", "", 9), camera("", "rtsp://10.0.0.5/stream", 1),
+                           camera("/dev/video1", "", 4.2)});
+    CHECK(wait() == std::optional<std::string>("5"));
+  }
+  SECTION("a stall under a second still waits one second (OpenCV takes whole seconds)") {
+    limit_v4l2_frame_wait({camera("/dev/video0", "", 0.4)});
+    CHECK(wait() == std::optional<std::string>("1"));
+  }
+  SECTION("the operator's value is kept") {
+    setenv(kWait, "30", 1);
+    limit_v4l2_frame_wait({camera("/dev/video0", "", 3)});
+    CHECK(wait() == std::optional<std::string>("30"));
+  }
+
+  if (saved) {
+    setenv(kWait, saved->c_str(), 1);
+  } else {
+    unsetenv(kWait);
+  }
 }
