@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 
@@ -18,6 +19,30 @@ namespace {
 
 constexpr double kSmokeMotionLagS = 1.0;  // smoke motion is measured against the frame this long ago
 constexpr double kSmokeOldestS = 2.5;     // ... and no longer ago than this (after a gap in the frames)
+
+/// Where vehicles standing in a zone show: each zone's outline and as
+/// much again above it (a vehicle rises above the ground it stands on),
+/// filled as its convex hull. Empty when there are no zones.
+cv::Mat parking_area(cv::Size size, const CameraSettings& settings) {
+  if (settings.zones.empty()) return {};
+  cv::Mat area(size, CV_8U, cv::Scalar(0));
+  for (const auto& zone : settings.zones) {
+    std::vector<cv::Point> outline;
+    for (const auto& p : zone.polygon) {
+      outline.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
+    }
+    if (outline.size() < 3) continue;
+    const auto [top, bottom] = std::minmax_element(outline.begin(), outline.end(),
+                                                   [](const cv::Point& a, const cv::Point& b) { return a.y < b.y; });
+    const int height = bottom->y - top->y;
+    const std::size_t corners = outline.size();
+    for (std::size_t i = 0; i < corners; ++i) outline.emplace_back(outline[i].x, outline[i].y - height);
+    std::vector<cv::Point> hull;
+    cv::convexHull(outline, hull);
+    cv::fillConvexPoly(area, hull, cv::Scalar(255));
+  }
+  return area;
+}
 
 }  // namespace
 
@@ -40,7 +65,7 @@ struct CameraAnalyzer::State {
   State(cv::Size input_size, cv::Size analysis, const cv::Mat& analysed, const CameraSettings& settings)
       : input(input_size),
         size(analysis),
-        map(analysis, analysed.clone(), settings.detector),
+        map(analysis, analysed.clone(), settings.detector, parking_area(analysis, settings)),
         tracker(analysis, settings),
         episodes(settings),
         tamper(settings.tamper, analysed),

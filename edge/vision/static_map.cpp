@@ -15,6 +15,7 @@ constexpr double kHistoryS = 2.6;
 constexpr double kStopBiasS = 0.5;      // a pixel found stable now stopped about this long ago
 constexpr float kWarmupRate = 0.3F;     // background learning while warming up
 constexpr float kBackgroundRate = 0.02F;
+constexpr float kPlainlyRoad = 0.5F;    // where vehicles park, the background learns only what differs less than this
 constexpr float kForgetStaticS = 150.0F; // static this long outside tracked vehicles: background
 constexpr float kReferenceRate = 0.05F; // a static appearance follows slow light changes
 constexpr double kSinceGapS = 3.0;      // stop times further apart than this are different objects
@@ -23,9 +24,10 @@ constexpr int kJoinGap = 4;            // analysis pixels between pieces of one 
 
 }  // namespace
 
-StaticMap::StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings)
+StaticMap::StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings, cv::Mat parking_area)
     : size_(size),
       analysed_(std::move(analysed)),
+      parking_area_(std::move(parking_area)),
       whole_picture_(cv::countNonZero(analysed_) == static_cast<int>(analysed_.total())),
       settings_(settings) {
   since_ = cv::Mat(size_, CV_32F, cv::Scalar(-1));
@@ -112,6 +114,7 @@ void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat&
       const auto* d2 = to_two.ptr<float>(y);
       const auto* use = analysed_.ptr<std::uint8_t>(y);
       const auto* freeze = frozen.empty() ? nullptr : frozen.ptr<std::uint8_t>(y);
+      const auto* careful = parking_area_.empty() ? nullptr : parking_area_.ptr<std::uint8_t>(y);
       auto* background = background_.norm.ptr<float>(y);
       auto* background_grey = background_.grey.ptr<float>(y);
       auto* since = since_.ptr<float>(y);
@@ -122,6 +125,13 @@ void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat&
         if (use[x] == 0) continue;
         const bool stable = d1[x] < threshold && d2[x] < threshold;
         const bool differs = d_bg[x] >= threshold;
+        // A dark car at night differs from the road by less than the
+        // threshold; learning it like road would take it into the
+        // background within seconds of its stop (night_headlights_parking).
+        // Where vehicles park, only what plainly is road is learnt. Not
+        // everywhere: the global gain (and smoke's blocks with it) must
+        // follow light over the whole picture.
+        const bool learns_as_road = careful != nullptr && careful[x] != 0 ? d_bg[x] < kPlainlyRoad : !differs;
         if (since[x] >= 0) {
           if (stable && !differs) {
             since[x] = -1;  // the empty scene is back (or the background absorbed it)
@@ -152,7 +162,7 @@ void StaticMap::update(const FrameFeatures& features, double t_s, const cv::Mat&
           since[x] = -1;
           background[x] = norm[x];
           background_grey[x] = grey[x] / static_cast<float>(gain_);
-        } else if (stable && since[x] < 0 && !frozen_here && (warming || !differs)) {
+        } else if (stable && since[x] < 0 && !frozen_here && (warming || learns_as_road)) {
           background[x] += rate * (norm[x] - background[x]);
           // The grey background is kept at the background's light level.
           background_grey[x] += rate * (grey[x] / static_cast<float>(gain_) - background_grey[x]);

@@ -24,7 +24,9 @@ struct StaticBlob {
 class StaticMap {
  public:
   /// `analysed` is CV_8U at analysis size, 255 where pixels count (masks out).
-  StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings);
+  /// `parking_area` (CV_8U, may be empty) marks where vehicles in a zone
+  /// stand: there the background learns only what plainly is road.
+  StaticMap(cv::Size size, cv::Mat analysed, const DetectorSettings& settings, cv::Mat parking_area = {});
 
   /// `frozen` (CV_8U, may be empty) marks tracked objects: the background
   /// under them is not learnt.
@@ -57,6 +59,7 @@ class StaticMap {
 
   cv::Size size_;
   cv::Mat analysed_;
+  cv::Mat parking_area_;  // CV_8U or empty
   bool whole_picture_;  ///< no mask: every pixel is analysed
   DetectorSettings settings_;
   Appearance background_;  // the empty scene

@@ -136,9 +136,15 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
   // the road when it stopped, so while it stands most of them still do.
   // Only clearly: a cloud shadow can make a grey car read somewhat like
   // road too. And only when the edges agree: a flat occluder can read
-  // like road all over.
-  const bool road_shows = road_share >= kRoadShare && road_share >= object.match + kClearlyRoad &&
-                          edges_say_gone(object, features, map);
+  // like road all over. When the look and the road match the spot alike
+  // (a dim car gone from a night road: both within the comparison's grey
+  // floor), the vehicle's own edges decide, where it has enough of them
+  // to tell.
+  bool road_shows = false;
+  if (road_share >= kRoadShare) {
+    const auto edges = read_edges(object, features, map);
+    road_shows = edges.gone && (road_share >= object.match + kClearlyRoad || edges.own_edges_gone);
+  }
   object.visible = object.match >= kVisibleMatch && !road_shows;
   if (object.visible) {
     object.last_seen_s = t_s;
@@ -165,9 +171,12 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
     // rest) stopped no earlier than now, though its pixels' clocks run
     // from when the light came. Once only: later road readings of a dark
     // vehicle at night (grey as the road, no edges to tell) must not
-    // keep restarting it.
-    if (object.light_only && !object.restarted && t_s > object.since_s) {
+    // keep restarting it. And only while it forms, the only time it can
+    // take a vehicle in: later, a dim car at night that reads as road for
+    // a moment is that car, and keeps the time it stopped.
+    if (object.light_only && !object.restarted && t_s > object.since_s && t_s - object.created_s <= kFormingS) {
       object.restarted = true;
+      object.grew_since_restart = false;
       spdlog::debug("t={:.1f} object {} (light only) showed the road: stop time {:.1f} -> {:.1f}", t_s, object.id,
                     object.since_s, t_s);
       object.since_s = t_s;
@@ -186,8 +195,8 @@ void StationaryTracker::follow(TrackedObject& object, const FrameFeatures& featu
   }
 }
 
-bool StationaryTracker::edges_say_gone(const TrackedObject& object, const FrameFeatures& features,
-                                        const StaticMap& map) const {
+StationaryTracker::EdgeReading StationaryTracker::read_edges(const TrackedObject& object, const FrameFeatures& features,
+                                                            const StaticMap& map) const {
   // Grey can be fooled: a cloud shadow dims a grey car until its flat
   // panels read as road, and a bus's flat side, scaled by the light
   // around it, reads as the asphalt it hides. Edges are where light
@@ -210,18 +219,20 @@ bool StationaryTracker::edges_say_gone(const TrackedObject& object, const FrameF
   // showing proves nothing.
   const cv::Mat reads_as_road = structure_distance(now, road) < threshold;
   // The vehicle's edges.
+  EdgeReading reading;
   cv::Mat own = look_road_differ & look_stronger & object.mask;
   const int own_total = cv::countNonZero(own);
   if (own_total >= kMinSignature) {
     cv::Mat remaining = own & look_edges_show & ~reads_as_road;
-    if (cv::countNonZero(remaining) * 2 >= own_total) return false;
+    if (cv::countNonZero(remaining) * 2 >= own_total) return reading;
+    reading.own_edges_gone = true;
   }
   // The road's edges it hid.
   cv::Mat hidden = look_road_differ & ~look_stronger & object.mask;
   const int hidden_total = cv::countNonZero(hidden);
   if (hidden_total >= kMinSignature) {
     cv::Mat back = hidden & road_edges_show;
-    if (cv::countNonZero(back) * 2 < hidden_total) return false;
+    if (cv::countNonZero(back) * 2 < hidden_total) return reading;
   }
   // The road's edges around it: a bus passing in front hides those too.
   const cv::Rect outer = around(object.box);
@@ -230,8 +241,9 @@ bool StationaryTracker::edges_say_gone(const TrackedObject& object, const FrameF
   ring(object.box - outer.tl()).setTo(0);
   const int ring_total = cv::countNonZero(ring);
   cv::Mat ring_back = ring & (structure_distance(ring_road, features.norm(outer)) < threshold);
-  if (ring_total >= kMinSignature && cv::countNonZero(ring_back) < kRingEdgesBack * ring_total) return false;
-  return true;
+  if (ring_total >= kMinSignature && cv::countNonZero(ring_back) < kRingEdgesBack * ring_total) return reading;
+  reading.gone = true;
+  return reading;
 }
 
 void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map) {
@@ -329,6 +341,17 @@ void StationaryTracker::consider(const StaticBlob& blob, const FrameFeatures& fe
 
 void StationaryTracker::grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features,
                               const StaticMap& map) const {
+  // Pixels the object already covers that stop again are the object
+  // itself after something passed in front; only a piece mostly beside
+  // it is something that stopped there.
+  bool mostly_new = true;
+  {
+    const cv::Rect shared = object.box & blob.box;
+    if (!shared.empty()) {
+      cv::Mat covered = object.mask(shared - object.box.tl()) & blob.mask(shared - blob.box.tl());
+      mostly_new = cv::countNonZero(covered) * 2 < cv::countNonZero(blob.mask);
+    }
+  }
   cv::Rect joined = object.box | blob.box;
   if (!vehicle_shaped(joined) || zone_of(joined) != object.zone) {
     if (!vehicle_shaped(blob.box) || zone_of(blob.box) != object.zone) return;
@@ -344,6 +367,11 @@ void StationaryTracker::grow(TrackedObject& object, const StaticBlob& blob, cons
   object.signature = signature_of(joined, mask, features, map);
   object.appearance = {features.norm(joined).clone(), features.grey(joined).clone()};
   object.gain = ring_gain(joined, features, map);
+  object.grew_since_restart = true;
+  // Light on the road comes before the vehicle it falls on stops: a car's
+  // own headlights light its spot while it pulls in. An object that began
+  // as light stopped when its last piece did.
+  if (object.light_only && mostly_new) object.since_s = std::max(object.since_s, blob.since_s);
 }
 
 void StationaryTracker::update(const FrameFeatures& features, double t_s, StaticMap& map) {
@@ -354,6 +382,14 @@ void StationaryTracker::update(const FrameFeatures& features, double t_s, Static
                  objects_.end());
   for (auto& object : objects_) {
     follow(object, features, t_s, map);
+    // Light that went while the object formed leaves it waiting for a
+    // vehicle to take the light's place. None came: what remains is
+    // a patch of road, which at night reads as the road and as the
+    // light's faded look alike, and would stand there for ever.
+    if (!object.end_s && object.restarted && !object.grew_since_restart && t_s - object.created_s > kFormingS) {
+      object.end_s = t_s;
+      spdlog::debug("t={:.1f} object {} (light only): no vehicle took the light's place, dropped", t_s, object.id);
+    }
     if (object.end_s) departed_.push_back({object.box, *object.end_s});
   }
   for (const auto& blob : map.blobs(t_s)) consider(blob, features, t_s, map);

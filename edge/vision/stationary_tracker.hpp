@@ -32,6 +32,7 @@ struct TrackedObject {
   std::optional<double> road_since_s;  ///< its spot has shown empty road since
   bool restarted = false;              ///< a light-only object's stop time was restarted when its spot showed road
   bool light_only = false;             ///< its first look differed from the road in grey only (no structure of its own)
+  bool grew_since_restart = false;     ///< took in static pixels after its stop time was restarted
   std::optional<double> end_s;         ///< set when it is gone
   std::optional<int> joined_into;      ///< ended as a piece of this object (same vehicle, not gone)
   bool may_be_piece = false;           ///< forming within one vehicle outline of an older object it may yet join
@@ -64,9 +65,13 @@ class StationaryTracker {
   /// `box` with a margin for the road around it, within the frame.
   cv::Rect around(const cv::Rect& box) const;
   double ring_gain(const cv::Rect& box, const FrameFeatures& features, const StaticMap& map) const;
-  /// The vehicle's own edges are gone and the road's are back (each where
-  /// there are enough to tell).
-  bool edges_say_gone(const TrackedObject& object, const FrameFeatures& features, const StaticMap& map) const;
+  struct EdgeReading {
+    bool gone = false;            ///< no edge test says the vehicle is still there
+    bool own_edges_gone = false;  ///< it has enough edges of its own to tell, and they are gone
+  };
+  /// Whether the vehicle's own edges are gone and the road's are back
+  /// (each where there are enough to tell).
+  EdgeReading read_edges(const TrackedObject& object, const FrameFeatures& features, const StaticMap& map) const;
   void consider(const StaticBlob& blob, const FrameFeatures& features, double t_s, StaticMap& map);
   void grow(TrackedObject& object, const StaticBlob& blob, const FrameFeatures& features, const StaticMap& map) const;
   /// Joins a forming object into an older one it overlaps (two pieces of one vehicle).

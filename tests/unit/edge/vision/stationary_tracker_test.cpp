@@ -218,3 +218,105 @@ TEST_CASE("a car that parks where a patch of light stood alerts a dwell after it
   REQUIRE(starts.size() == 1);
   CHECK(starts[0].started_s == Approx(41).margin(3));
 }
+
+TEST_CASE("light that goes while its object forms, with no vehicle coming in its place, raises nothing",
+          "[vision][parking][scene]") {
+  // A night road under a wide pool of light (learnt with the background).
+  // From 10 s to 20 s a brighter patch stands in it and becomes a
+  // light-only object; at 20 s the patch goes and the road shows clearly,
+  // which restarts the object's stop time; at 21 s the pool goes too. On
+  // the dark road the light's look, scaled by the light around it, now
+  // matches the spot as well as the road does, so the object read as seen
+  // for ever and raised an alert a dwell after 20 s, at about 60 s
+  // (night_headlights_parking: the alert was a patch of road, and never
+  // ended). Nothing took the light's place while it formed: it is dropped.
+  CameraAnalyzer analyzer(one_zone(40));
+  const cv::Rect pool(40, 60, 240, 100);
+  const cv::Rect patch(150, 100, 40, 16);
+  std::vector<VisionEvent> starts = parking_starts(analyzer, 90, [&](cv::Mat& picture, double t_s) {
+    picture.convertTo(picture, -1, 0.2);
+    if (t_s < 21) {
+      cv::Mat lit = picture(pool);
+      lit.convertTo(lit, -1, 2.0);
+    }
+    if (t_s >= 10 && t_s < 20) {
+      cv::Mat brighter = picture(patch);
+      brighter.convertTo(brighter, -1, 1.5);
+    }
+  });
+  CHECK(starts.empty());
+}
+
+TEST_CASE("a dim car on a night road, hardly brighter than the road, alerts once and ends when it leaves",
+          "[vision][parking][scene]") {
+  // A car with its lights off on a night road: its body (27) differs from
+  // the road (about 20) by less than the comparison's grey floor, only
+  // its outline (45) by more. Learnt like road, the body went into the
+  // background within seconds of the stop and the car with it: no alert
+  // (night_headlights_parking). Where vehicles park, the background now
+  // learns only what plainly is road. Once it has gone, the body's look
+  // matches the empty road as well as the road does; its own outline,
+  // gone, says it left.
+  CameraAnalyzer analyzer(one_zone(30));
+  const cv::Rect car(150, 100, 40, 16);
+  std::vector<VisionEvent> events;
+  for (int frame = 0; frame < static_cast<int>(100 * kFps); ++frame) {
+    const double t_s = frame / kFps;
+    cv::Mat picture = road(frame);
+    picture.convertTo(picture, -1, 0.2);
+    if (t_s >= 10 && t_s < 80) {
+      picture(car).setTo(cv::Scalar(45, 45, 45));
+      picture(cv::Rect(car.x + 1, car.y + 1, car.width - 2, car.height - 2)).setTo(cv::Scalar(27, 27, 27));
+    }
+    for (auto& event : analyzer.process(picture, t_s)) {
+      if (event.type == EventType::parking) events.push_back(std::move(event));
+    }
+  }
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].phase == Phase::start);
+  CHECK(events[0].started_s == Approx(40).margin(3));
+  CHECK(events[1].phase == Phase::end);
+  REQUIRE(events[1].ended_s.has_value());
+  CHECK(*events[1].ended_s == Approx(80).margin(3));
+}
+
+TEST_CASE("a car that pulls in beside the light it threw ahead of itself alerts a dwell after it stopped",
+          "[vision][parking][scene]") {
+  // A car's headlights light the spot ahead of it while it pulls in: the
+  // light stands from 10 s and becomes a light-only object; the car stops
+  // beside it at 16 s, and the object, still forming, takes it in. The
+  // object kept the light's stop time, and the alert came at about 30 s
+  // instead of about 36 s (night_headlights_parking at phase 0.1: 5.9 s
+  // before it was due, a false alert and a miss).
+  CameraAnalyzer analyzer(one_zone(20));
+  const cv::Rect light(150, 100, 40, 16);
+  const cv::Rect car(150, 84, 40, 16);
+  const auto starts = parking_starts(analyzer, 60, [&](cv::Mat& picture, double t_s) {
+    if (t_s >= 10) {
+      cv::Mat lit = picture(light);
+      lit.convertTo(lit, -1, 1.6);  // brighter, same structure
+    }
+    if (t_s >= 16) draw_vehicle_part(picture, car);
+  });
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0].started_s == Approx(36).margin(2));
+}
+
+TEST_CASE("a light-only object keeps its stop time when its own pixels stop again", "[vision][parking][scene]") {
+  // At 22 s the light on the spot grows stronger: the object no longer
+  // matches its look, and its pixels, stable again with the new look,
+  // restart their clocks. They are the object itself, not a piece that
+  // stopped beside it (night_headlights_parking at phase 0: the dim car's
+  // object took its own pixels back after a truck had passed in front at
+  // 30 s, and alerted 15 s late).
+  CameraAnalyzer analyzer(one_zone(20));
+  const cv::Rect light(150, 100, 40, 16);
+  const auto starts = parking_starts(analyzer, 60, [&](cv::Mat& picture, double t_s) {
+    if (t_s >= 10) {
+      cv::Mat lit = picture(light);
+      lit.convertTo(lit, -1, t_s < 22 ? 1.6 : 2.2);
+    }
+  });
+  REQUIRE(starts.size() == 1);
+  CHECK(starts[0].started_s == Approx(30).margin(2));
+}
