@@ -34,6 +34,8 @@
 #include "edge/edge_config.hpp"
 #include "edge/identity.hpp"
 #include "edge/modbus_poller.hpp"
+#include "edge/vision/boxes.hpp"
+#include "edge/vision/frame_features.hpp"
 
 namespace gridwatch::edge {
 namespace {
@@ -372,14 +374,6 @@ void check_sensors(const EdgeConfig& config, Report& report) {
 
 // ---- cameras --------------------------------------------------------------
 
-std::vector<cv::Point> to_pixels(const vision::NormPolygon& polygon, cv::Size size) {
-  std::vector<cv::Point> points;
-  for (const auto& point : polygon) {
-    points.emplace_back(static_cast<int>(point.x * size.width), static_cast<int>(point.y * size.height));
-  }
-  return points;
-}
-
 void check_zones(const CameraConfig& camera, cv::Size frame, Report& report) {
   const auto name = "zones " + camera.vision.id;
   if (camera.vision.zones.empty()) {
@@ -387,12 +381,12 @@ void check_zones(const CameraConfig& camera, cv::Size frame, Report& report) {
     return;
   }
   // At analysis resolution: that is what the detector sees.
-  const int width = camera.vision.analysis.width;
-  const int height = std::max(1, frame.height * width / std::max(1, frame.width));
-  const cv::Size analysis(width, height);
+  const cv::Size analysis = vision::analysis_size(frame, camera.vision.analysis.width);
+  const int width = analysis.width;
+  const int height = analysis.height;
   cv::Mat masked = cv::Mat::zeros(analysis, CV_8U);
   for (const auto& mask : camera.vision.masks) {
-    const std::vector<std::vector<cv::Point>> polygons{to_pixels(mask, analysis)};
+    const std::vector<std::vector<cv::Point>> polygons{vision::to_pixels(mask, analysis)};
     cv::fillPoly(masked, polygons, cv::Scalar(255));
   }
   const double min_vehicle_px = camera.vision.vehicle.min_width * width * camera.vision.vehicle.min_height * height;
@@ -403,7 +397,7 @@ void check_zones(const CameraConfig& camera, cv::Size frame, Report& report) {
     bool inside = true;
     for (const auto& point : zone.polygon) inside = inside && point.x >= 0 && point.x <= 1 && point.y >= 0 && point.y <= 1;
     cv::Mat area = cv::Mat::zeros(analysis, CV_8U);
-    const std::vector<std::vector<cv::Point>> polygons{to_pixels(zone.polygon, analysis)};
+    const std::vector<std::vector<cv::Point>> polygons{vision::to_pixels(zone.polygon, analysis)};
     cv::fillPoly(area, polygons, cv::Scalar(255));
     const double pixels = cv::countNonZero(area);
     cv::Mat visible;
@@ -435,13 +429,13 @@ void save_snapshot(const CameraConfig& camera, const cv::Mat& frame, const std::
   cv::Mat picture = frame.clone();
   cv::Mat overlay = picture.clone();
   for (const auto& mask : camera.vision.masks) {
-    const std::vector<std::vector<cv::Point>> polygons{to_pixels(mask, picture.size())};
+    const std::vector<std::vector<cv::Point>> polygons{vision::to_pixels(mask, picture.size())};
     cv::fillPoly(overlay, polygons, cv::Scalar(0, 0, 200));
   }
   cv::addWeighted(overlay, 0.4, picture, 0.6, 0, picture);
   const int thickness = std::max(2, picture.cols / 400);
   for (const auto& zone : camera.vision.zones) {
-    const std::vector<std::vector<cv::Point>> polygons{to_pixels(zone.polygon, picture.size())};
+    const std::vector<std::vector<cv::Point>> polygons{vision::to_pixels(zone.polygon, picture.size())};
     cv::polylines(picture, polygons, true, cv::Scalar(0, 255, 0), thickness);
     cv::putText(picture, zone.id, polygons[0][0], cv::FONT_HERSHEY_SIMPLEX, picture.cols / 1000.0 + 0.4,
                 cv::Scalar(0, 255, 0), thickness);

@@ -1,6 +1,12 @@
 #pragma once
-// Rectangle arithmetic the pipeline's stages share.
+// Geometry the pipeline's stages share: rectangles, and the configured
+// normalised polygons in pixels.
 #include <opencv2/core.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "edge/vision/camera_settings.hpp"
 
 namespace gridwatch::edge::vision {
 
@@ -8,6 +14,19 @@ namespace gridwatch::edge::vision {
 /// not clipped, so callers intersect it with their picture or grid.
 inline cv::Rect widened(const cv::Rect& box, int margin) {
   return {box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin};
+}
+
+/// `polygon` (normalised) in the pixels of a picture of `size`, each
+/// corner rounded to the nearest pixel. Every mask, zone and area the
+/// detectors draw comes from here, so the doctor and the evidence picture
+/// show the pixels the detectors use.
+inline std::vector<cv::Point> to_pixels(const NormPolygon& polygon, cv::Size size) {
+  std::vector<cv::Point> points;
+  points.reserve(polygon.size());
+  for (const auto& p : polygon) {
+    points.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
+  }
+  return points;
 }
 
 }  // namespace gridwatch::edge::vision

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <deque>
 
+#include "edge/vision/boxes.hpp"
 #include "edge/vision/evidence.hpp"
 #include "edge/vision/frame_features.hpp"
 #include "edge/vision/smoke_detector.hpp"
@@ -27,10 +28,7 @@ cv::Mat parking_area(cv::Size size, const CameraSettings& settings) {
   if (settings.zones.empty()) return {};
   cv::Mat area(size, CV_8U, cv::Scalar(0));
   for (const auto& zone : settings.zones) {
-    std::vector<cv::Point> outline;
-    for (const auto& p : zone.polygon) {
-      outline.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
-    }
+    auto outline = to_pixels(zone.polygon, size);
     if (outline.size() < 3) continue;
     const auto [top, bottom] = std::minmax_element(outline.begin(), outline.end(),
                                                    [](const cv::Point& a, const cv::Point& b) { return a.y < b.y; });
@@ -83,11 +81,7 @@ void CameraAnalyzer::prepare(cv::Size input) {
   const auto size = analysis_size(input, settings_.analysis.width);
   cv::Mat analysed(size, CV_8U, cv::Scalar(255));
   for (const auto& mask : settings_.masks) {
-    std::vector<cv::Point> polygon;
-    for (const auto& p : mask) {
-      polygon.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
-    }
-    cv::fillPoly(analysed, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
+    cv::fillPoly(analysed, std::vector<std::vector<cv::Point>>{to_pixels(mask, size)}, cv::Scalar(0));
   }
   state_ = std::make_unique<State>(input, size, analysed, settings_);
 }

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "edge/vision/boxes.hpp"
+
 namespace gridwatch::edge::vision {
 
 cv::Mat draw_evidence(const cv::Mat& frame, const CameraSettings& camera, const std::string& zone,
@@ -20,8 +22,7 @@ cv::Mat draw_evidence(const cv::Mat& frame, const CameraSettings& camera, const 
   const double h = out.rows;
   const int thickness = std::max(1, out.cols / 480);
   for (const auto& z : camera.zones) {
-    std::vector<cv::Point> polygon;
-    for (const auto& p : z.polygon) polygon.emplace_back(static_cast<int>(p.x * w), static_cast<int>(p.y * h));
+    const auto polygon = to_pixels(z.polygon, out.size());
     const bool highlighted = z.id == zone;
     const cv::Scalar colour = highlighted ? cv::Scalar(0, 0, 255) : cv::Scalar(0, 200, 255);
     cv::polylines(out, polygon, true, colour, highlighted ? thickness * 2 : thickness, cv::LINE_AA);

@@ -1,13 +1,14 @@
 #include "edge/vision/smoke_detector.hpp"
 
-#include "edge/vision/smoke_cues.hpp"
-
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+
+#include "edge/vision/boxes.hpp"
+#include "edge/vision/smoke_cues.hpp"
 
 namespace gridwatch::edge::vision {
 namespace {
@@ -125,11 +126,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   grid_ = cv::Size(std::max(1, size.width / block_), std::max(1, size.height / block_));
   cv::Mat use = analysed.clone();
   for (const auto& mask : settings_.masks) {
-    std::vector<cv::Point> polygon;
-    for (const auto& p : mask) {
-      polygon.emplace_back(static_cast<int>(std::lround(p.x * size.width)), static_cast<int>(std::lround(p.y * size.height)));
-    }
-    cv::fillPoly(use, std::vector<std::vector<cv::Point>>{polygon}, cv::Scalar(0));
+    cv::fillPoly(use, std::vector<std::vector<cv::Point>>{to_pixels(mask, size)}, cv::Scalar(0));
   }
   analysed_ = use;
   // A block counts when most of it is analysed.
