@@ -343,9 +343,9 @@ void StationaryTracker::grow(TrackedObject& object, const StaticBlob& blob, cons
                               const StaticMap& map) const {
   // Pixels the object already covers that stop again are the object
   // itself after something passed in front; only a piece mostly beside
-  // it is something that stopped there.
+  // it is something that stopped there. Only a light-only object asks.
   bool mostly_new = true;
-  {
+  if (object.light_only) {
     const cv::Rect shared = object.box & blob.box;
     if (!shared.empty()) {
       cv::Mat covered = object.mask(shared - object.box.tl()) & blob.mask(shared - blob.box.tl());

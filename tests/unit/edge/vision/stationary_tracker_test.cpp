@@ -233,7 +233,7 @@ TEST_CASE("light that goes while its object forms, with no vehicle coming in its
   CameraAnalyzer analyzer(one_zone(40));
   const cv::Rect pool(40, 60, 240, 100);
   const cv::Rect patch(150, 100, 40, 16);
-  std::vector<VisionEvent> starts = parking_starts(analyzer, 90, [&](cv::Mat& picture, double t_s) {
+  const auto starts = parking_starts(analyzer, 90, [&](cv::Mat& picture, double t_s) {
     picture.convertTo(picture, -1, 0.2);
     if (t_s < 21) {
       cv::Mat lit = picture(pool);
