@@ -20,18 +20,24 @@ BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv:
   const cv::Rect frame(0, 0, now.cols, now.rows);
   CV_Assert((block & frame) == block && block.area() > 0);
   const cv::Mat current = now(block);
-  auto mean_difference = [&](int dx, int dy) {
-    const cv::Mat source = before(block - cv::Point(dx, dy));
+  const double area = block.area();
+  // The mean absolute difference against `before` shifted by (dx, dy).
+  // Once the rows so far already reach `beat`, the rest cannot bring it
+  // under (no term is negative), so the search stops adding: the result
+  // is then only known to be no better, which is all the search asks.
+  // Most shifts are given up after a row or two.
+  auto mean_difference = [&](int dx, int dy, double beat) {
     double sum = 0;
     for (int y = 0; y < block.height; ++y) {
       const auto* a = current.ptr<float>(y);
-      const auto* b = source.ptr<float>(y);
+      const auto* b = before.ptr<float>(block.y - dy + y) + (block.x - dx);
       for (int x = 0; x < block.width; ++x) sum += std::abs(a[x] - b[x]);
+      if (sum / area >= beat) break;
     }
-    return sum / block.area();
+    return sum / area;
   };
   BlockShift out;
-  out.unshifted = mean_difference(0, 0);
+  out.unshifted = mean_difference(0, 0, std::numeric_limits<double>::infinity());
   out.shifted = std::numeric_limits<double>::max();
   const double stop_at = enough * out.unshifted;
   // Rings of growing size (Chebyshev distance), so small shifts come first
@@ -40,8 +46,11 @@ BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv:
     for (int dy = -ring; dy <= ring; ++dy) {
       for (int dx = -ring; dx <= ring; ++dx) {
         if (std::max(std::abs(dx), std::abs(dy)) != ring) continue;
-        if (((block - cv::Point(dx, dy)) & frame) != block - cv::Point(dx, dy)) continue;
-        const double difference = mean_difference(dx, dy);
+        if (block.x - dx < 0 || block.y - dy < 0 || block.x - dx + block.width > frame.width ||
+            block.y - dy + block.height > frame.height) {
+          continue;  // the shifted block leaves the picture
+        }
+        const double difference = mean_difference(dx, dy, out.shifted);
         if (difference < out.shifted) {
           out.shifted = difference;
           out.dx = dx;

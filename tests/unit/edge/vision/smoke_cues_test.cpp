@@ -76,6 +76,67 @@ TEST_CASE("the shift search can stop at the first shift that explains enough", "
   CHECK(none.shifted == Approx(best_block_shift(fresh, before, kBlock, 6).shifted));
 }
 
+TEST_CASE("the shift search gives what trying every shift in full gives, bit for bit", "[vision][smoke]") {
+  // The search stops adding a shift's differences once they cannot beat the
+  // best so far. Against a search that adds every difference of every
+  // shift, smallest ring first, the first of equals winning: the same
+  // shift and the same figures, near the picture's edge too.
+  auto every_shift = [](const cv::Mat& now, const cv::Mat& before, const cv::Rect& block, int reach) {
+    auto mean_difference = [&](int dx, int dy) {
+      double sum = 0;
+      for (int y = 0; y < block.height; ++y) {
+        for (int x = 0; x < block.width; ++x) {
+          sum += std::abs(now.at<float>(block.y + y, block.x + x) - before.at<float>(block.y + y - dy, block.x + x - dx));
+        }
+      }
+      return sum / block.area();
+    };
+    BlockShift out;
+    out.unshifted = mean_difference(0, 0);
+    out.shifted = out.unshifted;
+    bool found = false;
+    const cv::Rect picture(0, 0, before.cols, before.rows);
+    for (int ring = 1; ring <= reach; ++ring) {
+      for (int dy = -ring; dy <= ring; ++dy) {
+        for (int dx = -ring; dx <= ring; ++dx) {
+          if (std::max(std::abs(dx), std::abs(dy)) != ring) continue;
+          const cv::Rect source = block - cv::Point(dx, dy);
+          if ((source & picture) != source) continue;
+          const double difference = mean_difference(dx, dy);
+          if (!found || difference < out.shifted) {
+            out = {dx, dy, out.unshifted, difference};
+            found = true;
+          }
+        }
+      }
+    }
+    return out;
+  };
+  struct Case {
+    const char* name;
+    cv::Mat now;
+    cv::Mat before;
+  };
+  const cv::Mat textured = texture(11);
+  cv::Mat smooth;
+  cv::GaussianBlur(textured, smooth, cv::Size(0, 0), 1.5);  // many shifts come close
+  const cv::Mat dimmed = moved(smooth, 1, 1) * 0.9 + 5;
+  const std::vector<Case> cases{{"moved texture", moved(textured, 2, -1), textured},
+                                {"fresh texture", texture(12), textured},
+                                {"smooth, moved and dimmed", dimmed, smooth}};
+  for (const auto& scene : cases) {
+    for (const auto& block : {kBlock, cv::Rect(0, 0, 8, 8), cv::Rect(72, 52, 8, 8), cv::Rect(3, 40, 8, 8)}) {
+      const auto got = best_block_shift(scene.now, scene.before, block, 6);
+      const auto want = every_shift(scene.now, scene.before, block, 6);
+      INFO(scene.name << " at " << block);
+      CHECK(got.dx == want.dx);
+      CHECK(got.dy == want.dy);
+      CHECK(got.unshifted == want.unshifted);
+      CHECK(got.shifted == want.shifted);
+    }
+  }
+}
+
 TEST_CASE("the shift search stays inside the earlier frame", "[vision][smoke]") {
   const cv::Mat before = texture(2);
   const auto shift = best_block_shift(moved(before, -3, 0), before, cv::Rect(0, 0, 8, 8), 4);
