@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_camera.hpp"
 #include "bench/bench_support.hpp"
+#include "bench/frame_file.hpp"
 #include "edge/vision/camera_analyzer.hpp"
 
 extern char** environ;
@@ -74,17 +76,6 @@ std::string ensure_video(const std::string& sim, const std::string& dir, int wid
   return video.string();
 }
 
-vision::CameraSettings bench_camera(bool smoke = true) {
-  // The zone of parking_clear_violation; every other key at its default
-  // (smoke on), or smoke off for the baseline of the smoke figure.
-  auto camera = vision::parse_camera_settings(
-      "id: bench\nzones:\n  - id: Z1\n    polygon: [[0.6138, 0.697], [0.7071, 0.6813], [0.517, 0.483], [0.4597, 0.4882]]\n"
-      "    dwell_s: 60\n",
-      "bench");
-  camera.smoke.enabled = smoke;
-  return camera;
-}
-
 cv::VideoCapture open_video(const std::string& path) {
   cv::VideoCapture capture(path, cv::CAP_FFMPEG);
   if (!capture.isOpened()) throw std::runtime_error("cannot open " + path);
@@ -120,7 +111,7 @@ Cost decode_only(const std::string& path) {
 Cost pipeline(const std::string& path, bool smoke = true) {
   auto capture = open_video(path);
   const double fps = capture.get(cv::CAP_PROP_FPS);
-  vision::CameraAnalyzer analyzer(bench_camera(smoke));
+  vision::CameraAnalyzer analyzer(bench::bench_camera(smoke));
   Cost cost;
   const double cpu0 = cpu_seconds();
   const double wall0 = wall_seconds();
@@ -163,7 +154,7 @@ Lockstep lockstep(const std::string& path, double turn_s) {
   auto camera = open_video(path);
   const double fps = camera.get(cv::CAP_PROP_FPS);
   const int stretch = std::max(1, static_cast<int>(std::lround(fps * turn_s)));
-  vision::CameraAnalyzer analyzer(bench_camera());
+  vision::CameraAnalyzer analyzer(bench::bench_camera());
   Lockstep out;
   cv::Mat decoded;
   cv::Mat frame;
@@ -189,6 +180,27 @@ Lockstep lockstep(const std::string& path, double turn_s) {
   return out;
 }
 
+/// Writes the frames the pipeline analyses, with their video times, for
+/// bench_analysis_replay. Returns how many.
+std::uint64_t dump_frames(const std::string& video, const std::string& path) {
+  auto capture = open_video(video);
+  const double fps = capture.get(cv::CAP_PROP_FPS);
+  vision::CameraAnalyzer analyzer(bench::bench_camera());
+  bench::FrameFileWriter out(path);
+  std::uint64_t frames = 0;
+  std::uint64_t written = 0;
+  cv::Mat frame;
+  while (capture.grab()) {
+    const double t_s = static_cast<double>(frames) / fps;
+    ++frames;
+    if (!analyzer.wants(t_s) || !capture.retrieve(frame)) continue;
+    analyzer.process(frame, t_s);  // keeps the analysis rate's cadence
+    out.write(frame, t_s);
+    ++written;
+  }
+  return written;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -201,7 +213,8 @@ int main(int argc, char** argv) {
                       {"duration-s", "60"},
                       {"rounds", "3"},
                       {"cameras", "4"},
-                      {"turn-s", "1"}});
+                      {"turn-s", "1"},
+                      {"dump-frames", ""}});
     cv::setNumThreads(1);
     const double duration_s = static_cast<double>(args.integer("duration-s"));
     const auto rounds = args.integer("rounds");
@@ -209,6 +222,11 @@ int main(int argc, char** argv) {
     std::cout << "bench_parking_pipeline on " << bench::machine_summary() << "\n";
     const auto video720 = ensure_video(args.text("sim"), args.text("dir"), 1280, 720, duration_s);
     const auto video1080 = ensure_video(args.text("sim"), args.text("dir"), 1920, 1080, std::min(duration_s, 30.0));
+    if (args.has("dump-frames")) {
+      const auto written = dump_frames(video720, args.text("dump-frames"));
+      std::cout << "wrote the " << written << " analysed frames of " << video720 << " to " << args.text("dump-frames")
+                << " (bench_analysis_replay --frames)\n";
+    }
 
     std::vector<double> ratios;
     Cost best_decode;
@@ -280,7 +298,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<vision::CameraAnalyzer>> analyzers;
     for (int i = 0; i < cameras; ++i) {
       captures.push_back(open_video(video1080));
-      analyzers.push_back(std::make_unique<vision::CameraAnalyzer>(bench_camera()));
+      analyzers.push_back(std::make_unique<vision::CameraAnalyzer>(bench::bench_camera()));
     }
     cv::Mat frame;
     for (int n = 0; n < 100; ++n) {  // 10 s of each camera, interleaved
