@@ -82,6 +82,35 @@ cv::VideoCapture open_video(const std::string& path) {
   return capture;
 }
 
+/// A camera on the live path: every frame is decoded (grab), and only the
+/// frames the analysis rate wants are converted (retrieve) and handed on
+/// with their video time. One place for that loop, so the pipeline, the
+/// lockstep turns and the frame dump analyse the same frames.
+class LiveCamera {
+ public:
+  explicit LiveCamera(const std::string& path) : capture_(open_video(path)), fps_(capture_.get(cv::CAP_PROP_FPS)) {}
+
+  /// Decodes one frame; calls `on_wanted(frame, t_s)` when `analyzer`
+  /// wants it. False at the end of the file.
+  template <typename OnWanted>
+  bool next(const vision::CameraAnalyzer& analyzer, OnWanted&& on_wanted) {
+    if (!capture_.grab()) return false;
+    const double t_s = static_cast<double>(frames_) / fps_;
+    ++frames_;
+    if (analyzer.wants(t_s) && capture_.retrieve(frame_)) on_wanted(static_cast<const cv::Mat&>(frame_), t_s);
+    return true;
+  }
+
+  double fps() const { return fps_; }
+  std::uint64_t frames() const { return frames_; }
+
+ private:
+  cv::VideoCapture capture_;
+  double fps_;
+  std::uint64_t frames_ = 0;
+  cv::Mat frame_;
+};
+
 struct Cost {
   double cpu_s = 0;
   double wall_s = 0;
@@ -109,25 +138,23 @@ Cost decode_only(const std::string& path) {
 /// The live path: every frame is decoded (grab), only frames the analysis
 /// rate wants are converted (retrieve) and analysed.
 Cost pipeline(const std::string& path, bool smoke = true) {
-  auto capture = open_video(path);
-  const double fps = capture.get(cv::CAP_PROP_FPS);
+  LiveCamera camera(path);
   vision::CameraAnalyzer analyzer(bench::bench_camera(smoke));
   Cost cost;
   const double cpu0 = cpu_seconds();
   const double wall0 = wall_seconds();
-  cv::Mat frame;
-  while (capture.grab()) {
-    const double t_s = static_cast<double>(cost.frames) / fps;
-    ++cost.frames;
-    if (!analyzer.wants(t_s) || !capture.retrieve(frame)) continue;
+  const auto analyse = [&](const cv::Mat& frame, double t_s) {
     ++cost.analysed;
     const double analysis0 = thread_cpu_seconds();
     cost.events += analyzer.process(frame, t_s).size();
     cost.analysis_cpu_s += thread_cpu_seconds() - analysis0;
+  };
+  while (camera.next(analyzer, analyse)) {
   }
   cost.cpu_s = cpu_seconds() - cpu0;
   cost.wall_s = wall_seconds() - wall0;
-  cost.video_s = static_cast<double>(cost.frames) / fps;
+  cost.frames = camera.frames();
+  cost.video_s = static_cast<double>(cost.frames) / camera.fps();
   return cost;
 }
 
@@ -151,52 +178,42 @@ struct Lockstep {
 
 Lockstep lockstep(const std::string& path, double turn_s) {
   auto decoder = open_video(path);
-  auto camera = open_video(path);
-  const double fps = camera.get(cv::CAP_PROP_FPS);
-  const int stretch = std::max(1, static_cast<int>(std::lround(fps * turn_s)));
+  LiveCamera camera(path);
+  const int stretch = std::max(1, static_cast<int>(std::lround(camera.fps() * turn_s)));
   vision::CameraAnalyzer analyzer(bench::bench_camera());
   Lockstep out;
+  const auto analyse = [&](const cv::Mat& frame, double t_s) {
+    ++out.analysed;
+    analyzer.process(frame, t_s);
+  };
   cv::Mat decoded;
-  cv::Mat frame;
-  bool more = true;
-  while (more) {
+  bool decoding = true;
+  bool analysing = true;
+  while (decoding || analysing) {
     double cpu0 = cpu_seconds();
-    for (int i = 0; i < stretch && more; ++i) more = decoder.read(decoded);
+    for (int i = 0; i < stretch && decoding; ++i) decoding = decoder.read(decoded);
     out.decode_cpu_s += cpu_seconds() - cpu0;
     cpu0 = cpu_seconds();
-    for (int i = 0; i < stretch; ++i) {
-      if (!camera.grab()) {
-        more = false;
-        break;
-      }
-      const double t_s = static_cast<double>(out.frames) / fps;
-      ++out.frames;
-      if (!analyzer.wants(t_s) || !camera.retrieve(frame)) continue;
-      ++out.analysed;
-      analyzer.process(frame, t_s);
-    }
+    for (int i = 0; i < stretch && analysing; ++i) analysing = camera.next(analyzer, analyse);
     out.pipeline_cpu_s += cpu_seconds() - cpu0;
   }
+  out.frames = camera.frames();
   return out;
 }
 
 /// Writes the frames the pipeline analyses, with their video times, for
 /// bench_analysis_replay. Returns how many.
 std::uint64_t dump_frames(const std::string& video, const std::string& path) {
-  auto capture = open_video(video);
-  const double fps = capture.get(cv::CAP_PROP_FPS);
+  LiveCamera camera(video);
   vision::CameraAnalyzer analyzer(bench::bench_camera());
   bench::FrameFileWriter out(path);
-  std::uint64_t frames = 0;
   std::uint64_t written = 0;
-  cv::Mat frame;
-  while (capture.grab()) {
-    const double t_s = static_cast<double>(frames) / fps;
-    ++frames;
-    if (!analyzer.wants(t_s) || !capture.retrieve(frame)) continue;
+  const auto keep = [&](const cv::Mat& frame, double t_s) {
     analyzer.process(frame, t_s);  // keeps the analysis rate's cadence
     out.write(frame, t_s);
     ++written;
+  };
+  while (camera.next(analyzer, keep)) {
   }
   return written;
 }
