@@ -170,12 +170,56 @@ void NeighbourhoodRange::row(int y, float* lowest, float* highest) {
   }
 }
 
-cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference, double gain,
-                            double structure_threshold) {
+namespace {
+
+/// One row of appearance_distance from the reference's ranges on that row.
+void distance_row(const float* norm, const float* grey, const float* n_low, const float* n_up, const float* g_low,
+                  const float* g_up, const float* reference_grey, float* out, int width, float inverse_threshold,
+                  float scale) {
+  const auto share = static_cast<float>(kGreyShare);
+  const auto floor = static_cast<float>(kGreyFloor);
+  int x = 0;
+#if CV_SIMD128
+  const auto v_inverse = cv::v_setall_f32(inverse_threshold);
+  const auto v_scale = cv::v_setall_f32(scale);
+  const auto v_share = cv::v_setall_f32(share);
+  const auto v_floor = cv::v_setall_f32(floor);
+  const auto v_zero = cv::v_setzero_f32();
+  for (; x + 4 <= width; x += 4) {
+    const auto n = cv::v_load(norm + x);
+    const auto structure = cv::v_max(cv::v_max(n - cv::v_load(n_up + x), cv::v_load(n_low + x) - n), v_zero) * v_inverse;
+    const auto up = cv::v_load(g_up + x) * v_scale;
+    const auto low = cv::v_load(g_low + x) * v_scale;
+    const auto high = cv::v_max(up, low);
+    const auto lowest = cv::v_min(up, low);
+    const auto g = cv::v_load(grey + x);
+    const auto outside = cv::v_max(cv::v_max(g - high, lowest - g), v_zero);
+    const auto tolerance = cv::v_load(reference_grey + x) * v_scale * v_share + v_floor;
+    cv::v_store(out + x, cv::v_max(structure, outside / tolerance));
+  }
+#endif
+  for (; x < width; ++x) {
+    const float structure = std::max(std::max(norm[x] - n_up[x], n_low[x] - norm[x]), 0.0F) * inverse_threshold;
+    const float up = g_up[x] * scale;
+    const float low = g_low[x] * scale;
+    const float outside = std::max(std::max(grey[x] - std::max(up, low), std::min(up, low) - grey[x]), 0.0F);
+    const float tolerance = reference_grey[x] * scale * share + floor;
+    out[x] = std::max(structure, outside / tolerance);
+  }
+}
+
+void check_distance_inputs(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference) {
   CV_Assert(now_norm.type() == CV_32F && now_grey.type() == CV_32F && reference.norm.type() == CV_32F &&
             reference.grey.type() == CV_32F);
   CV_Assert(now_norm.size() == now_grey.size() && now_norm.size() == reference.norm.size() &&
             now_norm.size() == reference.grey.size());
+}
+
+}  // namespace
+
+cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference, double gain,
+                            double structure_threshold) {
+  check_distance_inputs(now_norm, now_grey, reference);
   // The static map runs this four times per analysed frame on the whole
   // picture. Written as a chain of OpenCV calls it made a dozen full-size
   // temporaries, and with OpenCV's morphology for the 3x3 ranges four; the
@@ -194,45 +238,43 @@ cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, co
   float* g_up = g_low + width;
   cv::Mat distance(now_norm.size(), CV_32F);
   const auto inverse_threshold = static_cast<float>(1.0 / structure_threshold);
-  const auto scale = static_cast<float>(gain);
-  const auto share = static_cast<float>(kGreyShare);
-  const auto floor = static_cast<float>(kGreyFloor);
   for (int y = 0; y < now_norm.rows; ++y) {
     structure_range.row(y, n_low, n_up);
     grey_range.row(y, g_low, g_up);
-    const auto* norm = now_norm.ptr<float>(y);
-    const auto* grey = now_grey.ptr<float>(y);
-    const auto* reference_grey = reference.grey.ptr<float>(y);
-    auto* out = distance.ptr<float>(y);
-    int x = 0;
-#if CV_SIMD128
-    const auto v_inverse = cv::v_setall_f32(inverse_threshold);
-    const auto v_scale = cv::v_setall_f32(scale);
-    const auto v_share = cv::v_setall_f32(share);
-    const auto v_floor = cv::v_setall_f32(floor);
-    const auto v_zero = cv::v_setzero_f32();
-    for (; x + 4 <= width; x += 4) {
-      const auto n = cv::v_load(norm + x);
-      const auto structure =
-          cv::v_max(cv::v_max(n - cv::v_load(n_up + x), cv::v_load(n_low + x) - n), v_zero) * v_inverse;
-      const auto up = cv::v_load(g_up + x) * v_scale;
-      const auto low = cv::v_load(g_low + x) * v_scale;
-      const auto high = cv::v_max(up, low);
-      const auto lowest = cv::v_min(up, low);
-      const auto g = cv::v_load(grey + x);
-      const auto outside = cv::v_max(cv::v_max(g - high, lowest - g), v_zero);
-      const auto tolerance = cv::v_load(reference_grey + x) * v_scale * v_share + v_floor;
-      cv::v_store(out + x, cv::v_max(structure, outside / tolerance));
-    }
-#endif
-    for (; x < width; ++x) {
-      const float structure = std::max(std::max(norm[x] - n_up[x], n_low[x] - norm[x]), 0.0F) * inverse_threshold;
-      const float up = g_up[x] * scale;
-      const float low = g_low[x] * scale;
-      const float outside = std::max(std::max(grey[x] - std::max(up, low), std::min(up, low) - grey[x]), 0.0F);
-      const float tolerance = reference_grey[x] * scale * share + floor;
-      out[x] = std::max(structure, outside / tolerance);
-    }
+    distance_row(now_norm.ptr<float>(y), now_grey.ptr<float>(y), n_low, n_up, g_low, g_up, reference.grey.ptr<float>(y),
+                 distance.ptr<float>(y), width, inverse_threshold, static_cast<float>(gain));
+  }
+  return distance;
+}
+
+AppearanceRanges appearance_ranges(const Appearance& reference) {
+  CV_Assert(reference.norm.type() == CV_32F && reference.grey.type() == CV_32F &&
+            reference.norm.size() == reference.grey.size());
+  AppearanceRanges out;
+  out.norm_low.create(reference.norm.size(), CV_32F);
+  out.norm_high.create(reference.norm.size(), CV_32F);
+  out.grey_low.create(reference.norm.size(), CV_32F);
+  out.grey_high.create(reference.norm.size(), CV_32F);
+  NeighbourhoodRange structure_range(reference.norm, true);
+  NeighbourhoodRange grey_range(reference.grey, false);
+  for (int y = 0; y < reference.norm.rows; ++y) {
+    structure_range.row(y, out.norm_low.ptr<float>(y), out.norm_high.ptr<float>(y));
+    grey_range.row(y, out.grey_low.ptr<float>(y), out.grey_high.ptr<float>(y));
+  }
+  return out;
+}
+
+cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference,
+                            const AppearanceRanges& ranges, double gain, double structure_threshold) {
+  check_distance_inputs(now_norm, now_grey, reference);
+  CV_Assert(ranges.norm_low.size() == now_norm.size() && ranges.grey_low.size() == now_norm.size());
+  cv::Mat distance(now_norm.size(), CV_32F);
+  const auto inverse_threshold = static_cast<float>(1.0 / structure_threshold);
+  for (int y = 0; y < now_norm.rows; ++y) {
+    distance_row(now_norm.ptr<float>(y), now_grey.ptr<float>(y), ranges.norm_low.ptr<float>(y),
+                 ranges.norm_high.ptr<float>(y), ranges.grey_low.ptr<float>(y), ranges.grey_high.ptr<float>(y),
+                 reference.grey.ptr<float>(y), distance.ptr<float>(y), now_norm.cols, inverse_threshold,
+                 static_cast<float>(gain));
   }
   return distance;
 }

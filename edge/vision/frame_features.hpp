@@ -75,6 +75,24 @@ class NeighbourhoodRange {
 cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference, double gain,
                             double structure_threshold);
 
+/// The 3x3 ranges appearance_distance takes of a reference, computed once
+/// for a reference compared with more than one frame (the static map
+/// compares each frame with the frames 1 s and 2 s before it, so each
+/// frame is a reference twice).
+struct AppearanceRanges {
+  cv::Mat norm_low;   ///< CV_32F, the neighbours just outside a view counted
+  cv::Mat norm_high;
+  cv::Mat grey_low;   ///< CV_32F, only the view's own pixels counted
+  cv::Mat grey_high;
+};
+
+AppearanceRanges appearance_ranges(const Appearance& reference);
+
+/// appearance_distance with the reference's ranges computed beforehand
+/// (`ranges` = appearance_ranges(reference)); the same result.
+cv::Mat appearance_distance(const cv::Mat& now_norm, const cv::Mat& now_grey, const Appearance& reference,
+                            const AppearanceRanges& ranges, double gain, double structure_threshold);
+
 /// Only the structure cue, unscaled (for tamper and ghost tests).
 cv::Mat structure_distance(const cv::Mat& norm, const cv::Mat& reference_norm);
 

@@ -4,8 +4,9 @@
 // appearance distance against the chain of
 // OpenCV calls that defines it (3x3 dilate / erode of the reference, the
 // grey cue scaled by the gain), on odd sizes (vector tail) and on tracked
-// objects' boxes; its tolerance of one pixel of shake; and the analysis
-// shrink against one INTER_AREA resize.
+// objects' boxes; its tolerance of one pixel of shake; the analysis
+// shrink against one INTER_AREA resize; and the distance from ranges
+// computed beforehand against the one that computes them.
 #include <catch2/catch.hpp>
 
 #include <opencv2/core.hpp>
@@ -138,6 +139,26 @@ TEST_CASE("appearance distance on a tracked object's box equals its definition o
   const cv::Mat got = appearance_distance(norm(box), grey(box), boxed, 1.2, 0.9);
   REQUIRE(got.size() == box.size());
   CHECK(cv::norm(got, defined_distance(norm(box), grey(box), boxed, 1.2, 0.9), cv::NORM_INF) < 1e-4);
+}
+
+TEST_CASE("appearance distance from ranges computed beforehand is the same, bit for bit", "[vision][features]") {
+  const cv::Size size(97, 53);  // odd width: the vector loop's tail runs too
+  const Appearance whole{random_image(size, -3, 3, 21), random_image(size, 0, 255, 22)};
+  const cv::Mat norm = random_image(size, -3, 3, 23);
+  const cv::Mat grey = random_image(size, 0, 255, 24);
+  const auto ranges = appearance_ranges(whole);
+  REQUIRE(ranges.norm_low.size() == size);
+  for (const double gain : {1.0, 0.63}) {
+    CAPTURE(gain);
+    CHECK(cv::norm(appearance_distance(norm, grey, whole, ranges, gain, 0.9),
+                   appearance_distance(norm, grey, whole, gain, 0.9), cv::NORM_INF) == 0);
+  }
+  // On a view: the structure range reads the pixels round it, the grey
+  // range does not, in both forms.
+  const cv::Rect box(10, 7, 21, 13);
+  const Appearance boxed{whole.norm(box), whole.grey(box)};
+  CHECK(cv::norm(appearance_distance(norm(box), grey(box), boxed, appearance_ranges(boxed), 1.2, 0.9),
+                 appearance_distance(norm(box), grey(box), boxed, 1.2, 0.9), cv::NORM_INF) == 0);
 }
 
 TEST_CASE("the structure distance is the 3x3 range test with OpenCV's morphology, bit for bit", "[vision][features]") {
