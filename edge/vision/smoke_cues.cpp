@@ -1,5 +1,6 @@
 #include "edge/vision/smoke_cues.hpp"
 
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -62,6 +63,52 @@ BlockShift best_block_shift(const cv::Mat& now, const cv::Mat& before, const cv:
   }
   if (out.shifted == std::numeric_limits<double>::max()) out.shifted = out.unshifted;
   return out;
+}
+
+cv::Mat block_means(const cv::Mat& image, int block, cv::Size grid) {
+  CV_Assert(image.type() == CV_32F && block > 0 && grid.width > 0 && grid.height > 0 &&
+            grid.width * block <= image.cols && grid.height * block <= image.rows);
+  const int width = grid.width * block;
+  const auto step = static_cast<std::ptrdiff_t>(image.step1());
+  std::vector<float> columns(static_cast<std::size_t>(width));
+  const float scale = 1.0F / static_cast<float>(block * block);
+  cv::Mat means(grid, CV_32F);
+  for (int by = 0; by < grid.height; ++by) {
+    // Down the block's rows first, eight columns at a time in registers.
+    const float* top = image.ptr<float>(by * block);
+    float* sum = columns.data();
+    int x = 0;
+#if CV_SIMD128
+    for (; x + 8 <= width; x += 8) {
+      const float* row = top + x;
+      auto left = cv::v_load(row);
+      auto right = cv::v_load(row + 4);
+      for (int i = 1; i < block; ++i) {
+        row += step;
+        left = left + cv::v_load(row);
+        right = right + cv::v_load(row + 4);
+      }
+      cv::v_store(sum + x, left);
+      cv::v_store(sum + x + 4, right);
+    }
+#endif
+    for (; x < width; ++x) {
+      const float* row = top + x;
+      float column = *row;
+      for (int i = 1; i < block; ++i) {
+        row += step;
+        column += *row;
+      }
+      sum[x] = column;
+    }
+    auto* out = means.ptr<float>(by);
+    for (int bx = 0; bx < grid.width; ++bx) {
+      float total = 0;
+      for (int i = 0; i < block; ++i) total += sum[bx * block + i];
+      out[bx] = total * scale;
+    }
+  }
+  return means;
 }
 
 bool sliding_rigidly(const BlockShift& shift, double min_change, double explained) {
@@ -130,11 +177,42 @@ double warmth_beyond_grey_veil(const cv::Vec3f& background, const cv::Vec3f& now
   return (change_warmth - warmest_veil) / std::abs(mean_change);
 }
 
+namespace {
+
+/// The pixels of a CV_8U image at `level` or above, row by row, as
+/// cv::findNonZero(image >= level) lists them. Sixteen pixels are tested
+/// at a time: near-white is rare, and OpenCV's scan looked at each pixel
+/// after a full-size comparison.
+std::vector<cv::Point> pixels_at_least(const cv::Mat& image, double level) {
+  CV_Assert(image.type() == CV_8U);
+  std::vector<cv::Point> found;
+  if (level > 255) return found;
+  const auto lowest = static_cast<std::uint8_t>(std::max(0.0, std::ceil(level)));
+  for (int y = 0; y < image.rows; ++y) {
+    const auto* row = image.ptr<std::uint8_t>(y);
+    int x = 0;
+#if CV_SIMD128
+    const auto v_lowest = cv::v_setall_u8(lowest);
+    for (; x + 16 <= image.cols; x += 16) {
+      if (!cv::v_check_any(cv::v_load(row + x) >= v_lowest)) continue;
+      for (int i = x; i < x + 16; ++i) {
+        if (row[i] >= lowest) found.emplace_back(i, y);
+      }
+    }
+#endif
+    for (; x < image.cols; ++x) {
+      if (row[x] >= lowest) found.emplace_back(x, y);
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
 cv::Mat point_of_light_shares(const cv::Mat& whitest, const cv::Mat& grey, cv::Size grid, int block,
                               const PointOfLight& point) {
   cv::Mat shares = cv::Mat::zeros(grid, CV_32F);
-  std::vector<cv::Point> near_white;
-  cv::findNonZero(whitest >= point.level, near_white);
+  const std::vector<cv::Point> near_white = pixels_at_least(whitest, point.level);
   if (near_white.empty()) return shares;
   // Most frames have a few near-white pixels (lamps, glints, paint) and
   // their windows are summed directly; a frame with a bright sky or a

@@ -1,6 +1,7 @@
 #include "edge/vision/smoke_detector.hpp"
 
 #include <fmt/format.h>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -109,10 +110,7 @@ void remember_lamps(cv::Mat& lamps, cv::Mat& seen_s, double t_s) {
 cv::Mat repeat_block_means(const cv::Mat& image) {
   const cv::Size grid(image.cols / kRepeatBlockPx, image.rows / kRepeatBlockPx);
   if (grid.area() == 0) return cv::Mat(1, 1, CV_32F, cv::Scalar(0));
-  cv::Mat means;
-  cv::resize(image(cv::Rect(0, 0, grid.width * kRepeatBlockPx, grid.height * kRepeatBlockPx)), means, grid, 0, 0,
-             cv::INTER_AREA);
-  return means;
+  return block_means(image, kRepeatBlockPx, grid);
 }
 
 /// 1.5 at sensitivity 0 (strict) down to 0.5 at 1 (eager); 1 by default.
@@ -143,13 +141,7 @@ SmokeDetector::SmokeDetector(cv::Size size, const cv::Mat& analysed, const Smoke
   beam_seen_s_ = cv::Mat(grid_, CV_32F, cv::Scalar(kNeverS));
 }
 
-cv::Mat SmokeDetector::block_means(const cv::Mat& image) const {
-  // INTER_AREA over an exact multiple of the block size is the block mean;
-  // the few pixels past the last whole block are left out.
-  cv::Mat means;
-  cv::resize(image(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_)), means, grid_, 0, 0, cv::INTER_AREA);
-  return means;
-}
+cv::Mat SmokeDetector::block_means(const cv::Mat& image) const { return vision::block_means(image, block_, grid_); }
 
 cv::Mat SmokeDetector::colour_block_means(const cv::Mat& picture) const {
   // Halved in 8 bits while a block stays at least 2 px wide (OpenCV's
@@ -164,10 +156,26 @@ cv::Mat SmokeDetector::colour_block_means(const cv::Mat& picture) const {
     current = halved;
     block /= 2;
   }
-  cv::Mat as_float;
-  current.convertTo(as_float, CV_32FC3);
-  cv::Mat means;
-  cv::resize(as_float, means, grid_, 0, 0, cv::INTER_AREA);
+  if (block != 2 || current.type() != CV_8UC3) {
+    cv::Mat as_float;
+    current.convertTo(as_float, CV_32FC3);
+    cv::Mat means;
+    cv::resize(as_float, means, grid_, 0, 0, cv::INTER_AREA);
+    return means;
+  }
+  // The last step by hand: the mean of four whole grey levels is exact in
+  // float whatever the order, so this is what the float resize gave, at a
+  // tenth of its cost on a picture this small.
+  cv::Mat means(grid_, CV_32FC3);
+  for (int y = 0; y < grid_.height; ++y) {
+    const auto* upper = current.ptr<std::uint8_t>(2 * y);
+    const auto* lower = current.ptr<std::uint8_t>(2 * y + 1);
+    auto* out = means.ptr<float>(y);
+    for (int x = 0; x < 3 * grid_.width; ++x) {
+      const int left = (x / 3) * 6 + x % 3;
+      out[x] = static_cast<float>(upper[left] + upper[left + 3] + lower[left] + lower[left + 3]) * 0.25F;
+    }
+  }
   return means;
 }
 
@@ -175,21 +183,102 @@ cv::Mat SmokeDetector::robust_block_means(const cv::Mat& image) const {
   // Each block as four quarter means, of which the middle two count: a
   // thin line through a block (a burned-in box, a wire, a lamp post)
   // moves one quarter and hardly the block.
+  const cv::Size quartered(grid_.width * 2, grid_.height * 2);
   cv::Mat quarters;
-  cv::resize(image(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_)), quarters,
-             cv::Size(grid_.width * 2, grid_.height * 2), 0, 0, cv::INTER_AREA);
+  if (block_ % 2 == 0) {
+    quarters = vision::block_means(image, block_ / 2, quartered);
+  } else {
+    cv::resize(image(cv::Rect(0, 0, grid_.width * block_, grid_.height * block_)), quarters, quartered, 0, 0,
+               cv::INTER_AREA);
+  }
   cv::Mat out(grid_, CV_32F);
   for (int y = 0; y < grid_.height; ++y) {
     const auto* top = quarters.ptr<float>(2 * y);
     const auto* bottom = quarters.ptr<float>(2 * y + 1);
     auto* row = out.ptr<float>(y);
     for (int x = 0; x < grid_.width; ++x) {
-      std::array<float, 4> values{top[2 * x], top[2 * x + 1], bottom[2 * x], bottom[2 * x + 1]};
-      std::sort(values.begin(), values.end());
-      row[x] = 0.5F * (values[1] + values[2]);
+      // The middle two of four are the higher of the two pairs' lows and
+      // the lower of their highs: what is left once the lowest and the
+      // highest of all four are taken away.
+      const float higher_low = std::max(std::min(top[2 * x], top[2 * x + 1]), std::min(bottom[2 * x], bottom[2 * x + 1]));
+      const float lower_high = std::min(std::max(top[2 * x], top[2 * x + 1]), std::max(bottom[2 * x], bottom[2 * x + 1]));
+      row[x] = 0.5F * (higher_low + lower_high);
     }
   }
   return out;
+}
+
+void SmokeDetector::learn_scene(const cv::Mat& scene_grey, double gain, float rate) {
+  // The scene per pixel learns where the block backgrounds learn: in the
+  // usable blocks that are not voted smoke and are no candidate now. The
+  // weighted sum of cv::accumulateWeighted (scene (1 - rate) + seen rate)
+  // with a mask of those blocks, a block at a time: OpenCV's masked path
+  // is a scalar loop, and it needed the frame divided by the gain and a
+  // full-size mask first. (OpenCV fuses the multiply and the add on CPUs
+  // that can, so its last bit may differ from this one's; the evaluations
+  // gave the same results.)
+  const float keep = 1.0F - rate;
+  const auto inverse_gain = static_cast<float>(1.0 / gain);
+  for (int by = 0; by < grid_.height; ++by) {
+    for (int bx = 0; bx < grid_.width; ++bx) {
+      if (usable_.at<std::uint8_t>(by, bx) == 0 || votes_.at<float>(by, bx) >= static_cast<float>(kQuietVote) ||
+          candidates_.at<std::uint8_t>(by, bx) != 0) {
+        continue;
+      }
+      for (int y = by * block_; y < (by + 1) * block_; ++y) {
+        const float* seen = scene_grey.ptr<float>(y) + bx * block_;
+        float* scene = scene_.ptr<float>(y) + bx * block_;
+        int x = 0;
+#if CV_SIMD128
+        const auto v_keep = cv::v_setall_f32(keep);
+        const auto v_rate = cv::v_setall_f32(rate);
+        const auto v_inverse_gain = cv::v_setall_f32(inverse_gain);
+        for (; x + 4 <= block_; x += 4) {
+          cv::v_store(scene + x, cv::v_load(scene + x) * v_keep + (cv::v_load(seen + x) * v_inverse_gain) * v_rate);
+        }
+#endif
+        for (; x < block_; ++x) scene[x] = scene[x] * keep + (seen[x] * inverse_gain) * rate;
+      }
+    }
+  }
+}
+
+void SmokeDetector::follow_stroke_shares(cv::Mat& strokes, double rate) {
+  // In one pass what a chain of OpenCV calls did in five (a comparison,
+  // a scaling, a masked add and a masked set, with their temporaries):
+  // the same float operations, so the same shares. A pixel whose share
+  // says "fixture" before this frame is no stroke.
+  const auto fixture = static_cast<float>(kStrokeFixtureShare);
+  const auto keep = static_cast<float>(1.0 - rate);
+  const auto added = static_cast<float>(rate);
+  for (int y = 0; y < strokes.rows; ++y) {
+    auto* share = stroke_share_.ptr<float>(y);
+    auto* stroke = strokes.ptr<std::uint8_t>(y);
+    int x = 0;
+#if CV_SIMD128
+    const auto v_fixture = cv::v_setall_f32(fixture);
+    const auto v_keep = cv::v_setall_f32(keep);
+    const auto v_added = cv::v_setall_f32(added);
+    const auto v_none = cv::v_setzero_u32();
+    for (; x + 4 <= strokes.cols; x += 4) {
+      const auto before = cv::v_load(share + x);
+      const auto stroke_here = cv::v_reinterpret_as_f32(cv::v_load_expand_q(stroke + x) != v_none);
+      // Where there is no stroke this adds +0, which leaves the share as it is.
+      cv::v_store(share + x, before * v_keep + (v_added & stroke_here));
+      const int fixtures = cv::v_signmask(before >= v_fixture);
+      if (fixtures == 0) continue;
+      for (int i = 0; i < 4; ++i) {
+        if ((fixtures & (1 << i)) != 0) stroke[x + i] = 0;
+      }
+    }
+#endif
+    for (; x < strokes.cols; ++x) {
+      const bool was_fixture = share[x] >= fixture;
+      share[x] *= keep;
+      if (stroke[x] != 0) share[x] += added;
+      if (was_fixture) stroke[x] = 0;
+    }
+  }
 }
 
 void SmokeDetector::restart(double t_s) {
@@ -259,11 +348,8 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
     // painted lane) is part of the scene: held, it would keep the look of
     // whatever last covered it. Only strokes that come and go are held.
     if (stroke_share_.size() != strokes.size()) strokes.convertTo(stroke_share_, CV_32F, 1.0 / 255.0);
-    const cv::Mat fixture = stroke_share_ >= static_cast<float>(kStrokeFixtureShare);
     const double share_rate = std::min(1.0, dt / kStrokeFixtureS);
-    stroke_share_ *= 1.0 - share_rate;
-    cv::add(stroke_share_, cv::Scalar(share_rate), stroke_share_, strokes);
-    strokes.setTo(0, fixture);
+    follow_stroke_shares(strokes, share_rate);
     const bool can_hold = !previous_grey_.empty() && previous_grey_.size() == scene_grey.size() &&
                           previous_chroma_.size() == chroma_pixels.size() && previous_picture_.size() == picture.size() &&
                           previous_picture_.type() == picture.type();
@@ -451,12 +537,7 @@ std::vector<VisionEvent> SmokeDetector::update(const FrameFeatures& features, co
       }
     }
   }
-  // The scene per pixel learns where the block backgrounds learn.
-  const cv::Mat quiet_blocks = (votes_ < static_cast<float>(kQuietVote)) & (candidates_ == 0) & usable_;
-  cv::Mat learn = cv::Mat::zeros(scene_grey.size(), CV_8U);
-  const cv::Rect gridded(0, 0, grid_.width * block_, grid_.height * block_);
-  cv::resize(quiet_blocks, learn(gridded), gridded.size(), 0, 0, cv::INTER_NEAREST);
-  cv::accumulateWeighted(scene_grey / gain, scene_, background_rate, learn);
+  learn_scene(scene_grey, gain, background_rate);
   if (global) candidates_.setTo(0);
   // Kept without a copy: no one writes to a frame's features once they are
   // computed, the analyzer shrinks every frame into a new picture, and

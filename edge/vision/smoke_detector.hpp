@@ -144,6 +144,8 @@ class SmokeDetector {
   };
 
   cv::Mat block_means(const cv::Mat& image) const;
+  void learn_scene(const cv::Mat& scene_grey, double gain, float rate);
+  void follow_stroke_shares(cv::Mat& strokes, double rate);
   cv::Mat robust_block_means(const cv::Mat& image) const;
   cv::Mat colour_block_means(const cv::Mat& picture) const;  // CV_32FC3 mean B, G, R per block of a CV_8UC3 picture
   std::vector<Region> regions_now() const;

@@ -47,6 +47,29 @@ const cv::Rect kBlock(32, 24, 8, 8);
 
 }  // namespace
 
+TEST_CASE("block means are the area means OpenCV's resize gives, the pixels past the last block left out",
+          "[vision][smoke]") {
+  const cv::Mat image = texture(11);  // 80 x 60
+  for (const int block : {1, 3, 4, 7, 8}) {
+    CAPTURE(block);
+    const cv::Size grid(image.cols / block, image.rows / block);
+    const cv::Mat means = block_means(image, block, grid);
+    REQUIRE(means.type() == CV_32F);
+    REQUIRE(means.size() == grid);
+    cv::Mat expected;
+    cv::resize(image(cv::Rect(0, 0, grid.width * block, grid.height * block)), expected, grid, 0, 0, cv::INTER_AREA);
+    // Summed in another order: equal to a float rounding.
+    CHECK(cv::norm(means, expected, cv::NORM_INF) < 1e-3);
+    // One block checked by hand: the last, which ends before the edge when
+    // the block does not divide the picture.
+    const cv::Rect last((grid.width - 1) * block, (grid.height - 1) * block, block, block);
+    CHECK(means.at<float>(grid.height - 1, grid.width - 1) == Approx(cv::mean(image(last))[0]).epsilon(1e-5));
+  }
+  // A smaller grid than fits reads only its own blocks.
+  const cv::Mat corner = block_means(image, 10, cv::Size(2, 1));
+  CHECK(corner.at<float>(0, 1) == Approx(cv::mean(image(cv::Rect(10, 0, 10, 10)))[0]).epsilon(1e-5));
+}
+
 TEST_CASE("the shift search finds how a block's content moved", "[vision][smoke]") {
   const cv::Mat before = texture(1);
   for (const auto& [dx, dy] : {std::pair{3, 0}, std::pair{-2, 1}, std::pair{0, -4}, std::pair{5, 5}}) {
