@@ -21,6 +21,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_camera.hpp"
@@ -163,12 +165,16 @@ Cost pipeline(const std::string& path, bool smoke = true) {
 /// process CPU clock. Whole rounds a few seconds apart each catch the VM's
 /// slow spells (other guests, clock changes) on one side only: on the
 /// 2-core development VM one binary's round ratios went from 1.21 to 1.51
-/// within minutes. Taking turns every second of video puts such a spell on
-/// both sides alike. FFmpeg decodes on worker threads a frame or two
-/// ahead, so the end of one side's decoding runs into the other side's
-/// turn; both decode the same stream the same way, so that leak is the
-/// same both ways. Checked: with both sides decode-only, the ratio came
-/// out 0.98-1.00.
+/// within minutes. Taking turns (default every 10 s of video, --turn-s)
+/// puts such a spell on both sides alike. FFmpeg decodes on worker threads
+/// a frame or two ahead, so the end of one side's decoding runs into the
+/// other side's turn; both decode the same stream the same way, so that
+/// leak is the same both ways (--lockstep-check 1 measures it). Shorter
+/// turns cost the pipeline more than decode-only: each turn of the other
+/// side evicts the analysis' state from the caches as well as the
+/// decoder's. Turns of 1 s read 0.03-0.04 higher than turns of 10-20 s
+/// and than whole rounds (docs/benchmarks.md, 2026-12-05 evening), a cost
+/// no camera pays when it runs alone.
 struct Lockstep {
   double decode_cpu_s = 0;
   double pipeline_cpu_s = 0;
@@ -176,10 +182,31 @@ struct Lockstep {
   std::uint64_t analysed = 0;
 };
 
+/// Runs `first` and `second` (each does one frame, false at the end of the
+/// file) in turns of `stretch` frames until both are done; returns the
+/// process CPU seconds each side took.
+template <typename First, typename Second>
+std::pair<double, double> take_turns(int stretch, First&& first, Second&& second) {
+  double first_cpu_s = 0;
+  double second_cpu_s = 0;
+  bool first_going = true;
+  bool second_going = true;
+  while (first_going || second_going) {
+    double cpu0 = cpu_seconds();
+    for (int i = 0; i < stretch && first_going; ++i) first_going = first();
+    first_cpu_s += cpu_seconds() - cpu0;
+    cpu0 = cpu_seconds();
+    for (int i = 0; i < stretch && second_going; ++i) second_going = second();
+    second_cpu_s += cpu_seconds() - cpu0;
+  }
+  return {first_cpu_s, second_cpu_s};
+}
+
+int frames_per_turn(double fps, double turn_s) { return std::max(1, static_cast<int>(std::lround(fps * turn_s))); }
+
 Lockstep lockstep(const std::string& path, double turn_s) {
   auto decoder = open_video(path);
   LiveCamera camera(path);
-  const int stretch = std::max(1, static_cast<int>(std::lround(camera.fps() * turn_s)));
   vision::CameraAnalyzer analyzer(bench::bench_camera());
   Lockstep out;
   const auto analyse = [&](const cv::Mat& frame, double t_s) {
@@ -187,18 +214,25 @@ Lockstep lockstep(const std::string& path, double turn_s) {
     analyzer.process(frame, t_s);
   };
   cv::Mat decoded;
-  bool decoding = true;
-  bool analysing = true;
-  while (decoding || analysing) {
-    double cpu0 = cpu_seconds();
-    for (int i = 0; i < stretch && decoding; ++i) decoding = decoder.read(decoded);
-    out.decode_cpu_s += cpu_seconds() - cpu0;
-    cpu0 = cpu_seconds();
-    for (int i = 0; i < stretch && analysing; ++i) analysing = camera.next(analyzer, analyse);
-    out.pipeline_cpu_s += cpu_seconds() - cpu0;
-  }
+  std::tie(out.decode_cpu_s, out.pipeline_cpu_s) =
+      take_turns(frames_per_turn(camera.fps(), turn_s), [&] { return decoder.read(decoded); },
+                 [&] { return camera.next(analyzer, analyse); });
   out.frames = camera.frames();
   return out;
+}
+
+/// The method's own check (--lockstep-check 1): decode-only against
+/// decode-only, same turns. Equal work should read 1.0; what it reads
+/// instead is the method's bias at this turn length.
+double lockstep_check(const std::string& path, double turn_s) {
+  auto first = open_video(path);
+  auto second = open_video(path);
+  cv::Mat first_frame;
+  cv::Mat second_frame;
+  const auto [first_cpu_s, second_cpu_s] =
+      take_turns(frames_per_turn(first.get(cv::CAP_PROP_FPS), turn_s), [&] { return first.read(first_frame); },
+                 [&] { return second.read(second_frame); });
+  return second_cpu_s / first_cpu_s;
 }
 
 /// Writes the frames the pipeline analyses, with their video times, for
@@ -230,7 +264,8 @@ int main(int argc, char** argv) {
                       {"duration-s", "60"},
                       {"rounds", "3"},
                       {"cameras", "4"},
-                      {"turn-s", "1"},
+                      {"turn-s", "10"},
+                      {"lockstep-check", "0"},
                       {"dump-frames", ""}});
     cv::setNumThreads(1);
     const double duration_s = static_cast<double>(args.integer("duration-s"));
@@ -277,6 +312,12 @@ int main(int argc, char** argv) {
                                lockstep_ratios.back());
     }
     const double lockstep_ratio = bench::percentile(lockstep_ratios, 50);
+    if (args.integer("lockstep-check") != 0) {
+      for (std::int64_t round = 0; round < rounds; ++round) {
+        std::cout << fmt::format("lockstep check round {}: decode-only against decode-only, ratio {:.3f}\n", round + 1,
+                                 lockstep_check(video720, turn_s));
+      }
+    }
 
     // The smoke detector's own cost: the analysis CPU per analysed frame
     // with smoke on minus the same with smoke off (parking and tamper
