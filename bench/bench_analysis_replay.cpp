@@ -10,7 +10,6 @@
 //       build/ci/bin/bench_analysis_replay --frames FILE --rounds 1
 // (one command line).
 #include <fmt/format.h>
-#include <time.h>
 
 #include <iostream>
 #include <opencv2/core.hpp>
@@ -26,16 +25,6 @@
 
 using namespace gridwatch;
 using namespace gridwatch::edge;
-
-namespace {
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   return bench::bench_main("bench_analysis_replay", argc, argv, {{"frames", ""}, {"rounds", "5"}, {"smoke", "1"}},
@@ -55,16 +44,16 @@ int main(int argc, char** argv) {
     for (std::int64_t round = 0; round < rounds; ++round) {
       // A fresh analyzer each round: the same frames, the same work.
       vision::CameraAnalyzer analyzer(bench::bench_camera(smoke));
-      double cpu0 = thread_cpu_seconds();
+      double cpu0 = bench::thread_cpu_seconds();
       for (const auto& [t_s, frame] : frames) events += analyzer.process(frame, t_s).size();
-      analysis_ms.push_back((thread_cpu_seconds() - cpu0) * 1000 / static_cast<double>(frames.size()));
-      cpu0 = thread_cpu_seconds();
+      analysis_ms.push_back((bench::thread_cpu_seconds() - cpu0) * 1000 / static_cast<double>(frames.size()));
+      cpu0 = bench::thread_cpu_seconds();
       cv::Mat grey;
       for (const auto& [t_s, frame] : frames) {
         const cv::Mat small = vision::shrink_for_analysis(frame, size);
         if (small.channels() == 3) cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
       }
-      shrink_ms.push_back((thread_cpu_seconds() - cpu0) * 1000 / static_cast<double>(frames.size()));
+      shrink_ms.push_back((bench::thread_cpu_seconds() - cpu0) * 1000 / static_cast<double>(frames.size()));
       std::cout << fmt::format("round {}: analysis {:.3f} ms/frame, shrink alone {:.3f} ms/frame\n", round + 1,
                                analysis_ms.back(), shrink_ms.back());
     }

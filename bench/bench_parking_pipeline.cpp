@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -37,18 +36,6 @@ using namespace gridwatch::edge;
 namespace fs = std::filesystem;
 
 namespace {
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 double wall_seconds() { return static_cast<double>(bench::monotonic_ns()) * 1e-9; }
 
@@ -127,11 +114,11 @@ Cost decode_only(const std::string& path) {
   auto capture = open_video(path);
   const double fps = capture.get(cv::CAP_PROP_FPS);
   Cost cost;
-  const double cpu0 = cpu_seconds();
+  const double cpu0 = bench::process_cpu_seconds();
   const double wall0 = wall_seconds();
   cv::Mat frame;
   while (capture.read(frame)) ++cost.frames;
-  cost.cpu_s = cpu_seconds() - cpu0;
+  cost.cpu_s = bench::process_cpu_seconds() - cpu0;
   cost.wall_s = wall_seconds() - wall0;
   cost.video_s = static_cast<double>(cost.frames) / fps;
   return cost;
@@ -143,17 +130,17 @@ Cost pipeline(const std::string& path, bool smoke = true) {
   LiveCamera camera(path);
   vision::CameraAnalyzer analyzer(bench::bench_camera(smoke));
   Cost cost;
-  const double cpu0 = cpu_seconds();
+  const double cpu0 = bench::process_cpu_seconds();
   const double wall0 = wall_seconds();
   const auto analyse = [&](const cv::Mat& frame, double t_s) {
     ++cost.analysed;
-    const double analysis0 = thread_cpu_seconds();
+    const double analysis0 = bench::thread_cpu_seconds();
     cost.events += analyzer.process(frame, t_s).size();
-    cost.analysis_cpu_s += thread_cpu_seconds() - analysis0;
+    cost.analysis_cpu_s += bench::thread_cpu_seconds() - analysis0;
   };
   while (camera.next(analyzer, analyse)) {
   }
-  cost.cpu_s = cpu_seconds() - cpu0;
+  cost.cpu_s = bench::process_cpu_seconds() - cpu0;
   cost.wall_s = wall_seconds() - wall0;
   cost.frames = camera.frames();
   cost.video_s = static_cast<double>(cost.frames) / camera.fps();
@@ -192,12 +179,12 @@ std::pair<double, double> take_turns(int stretch, First&& first, Second&& second
   bool first_going = true;
   bool second_going = true;
   while (first_going || second_going) {
-    double cpu0 = cpu_seconds();
+    double cpu0 = bench::process_cpu_seconds();
     for (int i = 0; i < stretch && first_going; ++i) first_going = first();
-    first_cpu_s += cpu_seconds() - cpu0;
-    cpu0 = cpu_seconds();
+    first_cpu_s += bench::process_cpu_seconds() - cpu0;
+    cpu0 = bench::process_cpu_seconds();
     for (int i = 0; i < stretch && second_going; ++i) second_going = second();
-    second_cpu_s += cpu_seconds() - cpu0;
+    second_cpu_s += bench::process_cpu_seconds() - cpu0;
   }
   return {first_cpu_s, second_cpu_s};
 }

@@ -42,6 +42,11 @@ Alert make_alert(std::uint64_t seq, const std::string& epoch, EpochMs detected_a
 /// is system-wide, so stamps taken in two processes can be subtracted.
 std::int64_t monotonic_ns();
 
+/// CPU seconds this process has used so far, all threads (FFmpeg's
+/// decoder threads too), and those of the calling thread alone.
+double process_cpu_seconds();
+double thread_cpu_seconds();
+
 /// A field of /proc/self/status in KiB (e.g. "VmHWM", "VmRSS"); 0 if absent.
 std::int64_t proc_status_kib(const std::string& field);
 
