@@ -29,9 +29,15 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kMinOpenTimeoutS = 10;  // see open_camera_source()
 
-/// OpenCV's capture backends read their options from the environment;
-/// the lock keeps two cameras from racing on it.
-std::mutex& capture_options_mutex() {
+/// Held by every camera while it opens its capture, and while the
+/// options OpenCV's backends read from the environment are set. The
+/// backends read those options when they open, and opening is not
+/// thread-safe: a file OpenCV's FFmpeg backend refuses is tried with every
+/// backend, and two cameras probing libgphoto2 at once crashed the gateway
+/// inside libltdl (seen in the fusion integration test, two cameras on a
+/// missing file). Opens are rare (start-up, reconnects after backoff); a
+/// camera may wait behind another's RTSP open timeout.
+std::mutex& capture_open_mutex() {
   static std::mutex mutex;
   return mutex;
 }
@@ -69,14 +75,12 @@ bool open_camera_source(cv::VideoCapture& capture, const CameraSource& source) {
   // up to a GOP (often 2-4 s on IP cameras) after PLAY: a short stall_s
   // must not make every open fail.
   const int open_timeout_ms = static_cast<int>(std::max(source.stall_s, kMinOpenTimeoutS) * 1000);
+  std::lock_guard lock(capture_open_mutex());
   try {
     if (!source.url.empty()) {
-      // OpenCV's FFmpeg backend reads its options from the environment
-      // when it opens; the lock keeps two cameras from racing on it.
       // fpsprobesize 0: FFmpeg would otherwise read 20 frames to estimate
       // the frame rate before the open returns (4 s of a 5 fps stream);
       // live time comes from the clock, not from the stream's rate.
-      std::lock_guard lock(capture_options_mutex());
       setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS",
              fmt::format("rtsp_transport;{}|fpsprobesize;0", source.rtsp_transport).c_str(), 1);
       return capture.open(source.url, cv::CAP_FFMPEG,
@@ -104,7 +108,7 @@ void limit_v4l2_frame_wait(const std::vector<CameraConfig>& cameras) {
   }
   if (!shortest_s) return;
   const int wait_s = std::max(1, static_cast<int>(std::ceil(*shortest_s)));
-  std::lock_guard lock(capture_options_mutex());
+  std::lock_guard lock(capture_open_mutex());
   setenv("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", std::to_string(wait_s).c_str(), 0);
 }
 

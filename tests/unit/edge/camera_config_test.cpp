@@ -1,11 +1,17 @@
 #include <catch2/catch.hpp>
 
+#include <opencv2/videoio.hpp>
+
+#include <atomic>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "edge/camera_worker.hpp"
 #include "edge/edge_config.hpp"
+#include "tests/support/test_env.hpp"
 
 using namespace gridwatch;
 using namespace gridwatch::edge;
@@ -124,4 +130,29 @@ TEST_CASE("V4L2's frame wait is the shortest V4L2 stall_s, and an operator's own
   } else {
     unsetenv(kWait);
   }
+}
+
+TEST_CASE("cameras that open at the same time do not crash the gateway", "[edge][camera]") {
+  // A file OpenCV's FFmpeg backend refuses is tried with every backend,
+  // libgphoto2's among them, which is not thread-safe: two cameras on a
+  // missing file crashed the gateway in libltdl about one run in sixty.
+  // Eight cameras opening together, many times over, all get a plain
+  // "cannot open".
+  test::TempDir dir;
+  CameraSource missing;
+  missing.file = dir.file("no-such-clip.avi");
+  std::atomic<int> opened{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> cameras;
+  for (int camera = 0; camera < 8; ++camera) {
+    cameras.emplace_back([&] {
+      for (int attempt = 0; attempt < 4; ++attempt) {
+        cv::VideoCapture capture;
+        (open_camera_source(capture, missing) ? opened : refused)++;
+      }
+    });
+  }
+  for (auto& camera : cameras) camera.join();
+  CHECK(opened == 0);
+  CHECK(refused == 32);
 }
